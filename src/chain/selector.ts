@@ -1,0 +1,120 @@
+/**
+ * Node selection for hops and forwarders: strategies round, rand, fifo, hash, with
+ * fail marking (a node that failed `maxFails` times is skipped for `failTimeout`).
+ * @module
+ */
+import { crc32 } from "../core/crc32.ts";
+
+/** Anything selectable: carries its own failure marks. */
+export interface Selectable {
+  readonly name: string;
+  readonly marker: FailMarker;
+  /** Relative weight for `rand` (default 1). */
+  readonly weight?: number;
+}
+
+/** Failure bookkeeping for one node. */
+export class FailMarker {
+  fails = 0;
+  lastFail = 0;
+  mark(now = Date.now()): void {
+    this.fails++;
+    this.lastFail = now;
+  }
+  reset(): void {
+    this.fails = 0;
+  }
+}
+
+export const STRATEGIES = ["round", "rr", "rand", "random", "fifo", "ha", "hash"] as const;
+export type Strategy = "round" | "rand" | "fifo" | "hash";
+
+/** Canonical strategy name for an alias, or null if unknown. */
+export function normalizeStrategy(s: string): Strategy | null {
+  switch (s.toLowerCase()) {
+    case "round":
+    case "rr":
+      return "round";
+    case "rand":
+    case "random":
+      return "rand";
+    case "fifo":
+    case "ha":
+      return "fifo";
+    case "hash":
+      return "hash";
+  }
+  return null;
+}
+
+export interface SelectorOptions {
+  strategy: Strategy;
+  /** Failures before a node is taken out of rotation. */
+  maxFails: number;
+  /** How long a failed-out node stays out, in ms. */
+  failTimeout: number;
+}
+
+/** gost's defaults: round robin, out after 1 failure, for 10 s. */
+export const DEFAULT_SELECTOR: SelectorOptions = { strategy: "round", maxFails: 1, failTimeout: 10_000 };
+
+/**
+ * Orders candidates for one dial: the chosen node first, then the others that may still
+ * be tried if it fails. Nodes currently failed-out come last, so a dial still succeeds
+ * while any node is up, and an all-failed group is still tried rather than refused.
+ */
+export class Selector {
+  #counter = 0;
+  constructor(
+    readonly opts: SelectorOptions = DEFAULT_SELECTOR,
+    readonly random: () => number = Math.random,
+  ) {}
+
+  /** True when `n` is currently out of rotation. */
+  isFailed(n: Selectable, now = Date.now()): boolean {
+    return this.opts.maxFails > 0 && n.marker.fails >= this.opts.maxFails &&
+      now - n.marker.lastFail < this.opts.failTimeout;
+  }
+
+  /** Candidates in the order to try them; `key` feeds the hash strategy. */
+  order<T extends Selectable>(nodes: readonly T[], key = "", now = Date.now()): T[] {
+    if (nodes.length <= 1) return [...nodes];
+    const alive = nodes.filter((n) => !this.isFailed(n, now));
+    const dead = nodes.filter((n) => this.isFailed(n, now));
+    return [...this.#arrange(alive, key), ...dead];
+  }
+
+  /** The node to use now (first of {@link order}), or undefined for an empty group. */
+  select<T extends Selectable>(nodes: readonly T[], key = "", now = Date.now()): T | undefined {
+    return this.order(nodes, key, now)[0];
+  }
+
+  #arrange<T extends Selectable>(alive: T[], key: string): T[] {
+    if (alive.length <= 1) return alive;
+    let first: number;
+    switch (this.opts.strategy) {
+      case "fifo":
+        return alive;
+      case "round":
+        first = this.#counter++ % alive.length;
+        break;
+      case "hash":
+        first = crc32(new TextEncoder().encode(key)) % alive.length;
+        break;
+      case "rand": {
+        const total = alive.reduce((s, n) => s + Math.max(0, n.weight ?? 1), 0);
+        let r = this.random() * total;
+        first = alive.length - 1;
+        for (let i = 0; i < alive.length; i++) {
+          r -= Math.max(0, alive[i].weight ?? 1);
+          if (r < 0) {
+            first = i;
+            break;
+          }
+        }
+        break;
+      }
+    }
+    return [...alive.slice(first), ...alive.slice(0, first)];
+  }
+}

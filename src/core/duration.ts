@@ -1,0 +1,51 @@
+/**
+ * Go-style durations: "300ms", "1.5s", "1h2m3s"; a bare number means seconds (as gost reads it).
+ * @module
+ */
+
+const UNITS: Record<string, number> = {
+  ns: 1e-6,
+  us: 1e-3,
+  "µs": 1e-3,
+  ms: 1,
+  s: 1000,
+  m: 60_000,
+  h: 3_600_000,
+};
+
+/** Parses a duration into milliseconds, or returns null when it is malformed. */
+export function parseDuration(v: unknown): number | null {
+  if (typeof v === "number") return Number.isFinite(v) && v >= 0 ? v * 1000 : null;
+  if (typeof v !== "string") return null;
+  const s = v.trim();
+  if (s === "") return null;
+  if (/^\d+(\.\d+)?$/.test(s)) return Number(s) * 1000;
+  if (s === "0") return 0;
+  const re = /(\d+(?:\.\d+)?)(ns|us|µs|ms|s|m|h)/y;
+  let total = 0;
+  let pos = 0;
+  while (pos < s.length) {
+    re.lastIndex = pos;
+    const m = re.exec(s);
+    if (!m) return null;
+    total += Number(m[1]) * UNITS[m[2]];
+    pos = re.lastIndex;
+  }
+  return total;
+}
+
+/** Formats milliseconds the way Go prints a duration ("30s", "1m30s", "500ms"). */
+export function formatDuration(ms: number): string {
+  if (ms === 0) return "0s";
+  if (ms < 1000) return `${ms}ms`;
+  let s = ms / 1000;
+  let out = "";
+  const h = Math.floor(s / 3600);
+  if (h) out += `${h}h`;
+  s -= h * 3600;
+  const m = Math.floor(s / 60);
+  if (m || (h && s)) out += `${m}m`;
+  s -= m * 60;
+  if (s || !out) out += `${Number(s.toFixed(3))}s`;
+  return out;
+}

@@ -1,0 +1,38 @@
+/**
+ * Errors that name what was wrong and where.
+ * @module
+ */
+
+/**
+ * A configuration problem: `path` locates it (`services[1].handler.type`), the message says
+ * what is wrong and what would be allowed. `line` is the config file's line when known.
+ */
+export class ConfigError extends Error {
+  line?: number;
+  constructor(readonly path: string, message: string) {
+    super(path ? `${path}: ${message}` : message);
+    this.name = "ConfigError";
+  }
+}
+
+/** Several configuration problems found in one pass. */
+export class ConfigErrors extends Error {
+  constructor(readonly errors: ConfigError[]) {
+    super(errors.map((e) => (e.line ? `line ${e.line}: ` : "") + e.message).join("\n"));
+    this.name = "ConfigErrors";
+  }
+}
+
+/** A failure to reach something (a node, a target), with the address that failed. */
+export class DialError extends Error {
+  constructor(readonly addr: string, cause: unknown) {
+    super(`dial ${addr}: ${errorMessage(cause)}`, { cause });
+    this.name = "DialError";
+  }
+}
+
+/** The text of any thrown value. */
+export function errorMessage(err: unknown): string {
+  if (err instanceof Error) return err.message;
+  return String(err);
+}

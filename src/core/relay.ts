@@ -1,0 +1,120 @@
+/**
+ * Copies bytes both ways between two duplexes: the one routine every handler ends in.
+ *
+ * Half-close is carried through (end of stream on one side half-closes the other), an
+ * error on either side closes both, and bytes are counted for the connection's log line.
+ * Where a side offers direct access it is read with a plain loop over a reused buffer that
+ * starts small (idle connections stay cheap) and grows while reads fill it (bulk transfers
+ * get 256 KiB reads).
+ * @module
+ */
+import type { DirectIO, Duplex } from "./duplex.ts";
+
+/** Bytes moved by {@link relay}: `input` from the client side, `output` to it. */
+export interface RelayStats {
+  inputBytes: number;
+  outputBytes: number;
+}
+
+const MIN_BUF = 4 * 1024;
+const MAX_BUF = 256 * 1024;
+
+/** Options for {@link relay}. */
+export interface RelayOptions {
+  /** Aborting it closes both sides. */
+  signal?: AbortSignal;
+  /** Called with byte counts as they move (for live stats); optional. */
+  onBytes?: (dir: "in" | "out", n: number) => void;
+}
+
+/**
+ * Relays `client` ⇄ `target` until both directions end or one fails, then closes both.
+ * Resolves with the byte counts; rejects only with the first error if one occurred after
+ * no data had moved at all (otherwise errors just end the relay).
+ */
+export async function relay(client: Duplex, target: Duplex, opts: RelayOptions = {}): Promise<RelayStats> {
+  const stats: RelayStats = { inputBytes: 0, outputBytes: 0 };
+  let failed: unknown = null;
+  const closeBoth = () => {
+    client.close();
+    target.close();
+  };
+  const onAbort = () => closeBoth();
+  opts.signal?.addEventListener("abort", onAbort, { once: true });
+  const run = async (src: Duplex, dst: Duplex, dir: "in" | "out") => {
+    try {
+      await copy(src, dst, (n) => {
+        if (dir === "in") stats.inputBytes += n;
+        else stats.outputBytes += n;
+        opts.onBytes?.(dir, n);
+      });
+    } catch (err) {
+      failed ??= err;
+      closeBoth();
+    }
+  };
+  // Take direct access (or streams) for both sides before starting either copy, so the two
+  // directions agree on which path each side uses.
+  await Promise.all([run(client, target, "in"), run(target, client, "out")]);
+  opts.signal?.removeEventListener("abort", onAbort);
+  closeBoth();
+  if (failed && stats.inputBytes === 0 && stats.outputBytes === 0) throw failed;
+  return stats;
+}
+
+/** Copies one direction until end of stream, then half-closes `dst`. */
+export async function copy(src: Duplex, dst: Duplex, count: (n: number) => void): Promise<void> {
+  const from = src.direct;
+  const to = dst.direct;
+  if (from && !src.datagram) return copyDirect(from, to, to ? null : dst.writable.getWriter(), count);
+  const reader = src.readable.getReader();
+  const writer = to ? null : dst.writable.getWriter();
+  try {
+    for (;;) {
+      const r = await reader.read();
+      if (r.done) break;
+      count(r.value.length);
+      if (to) await to.write(r.value);
+      else await writer!.write(r.value);
+    }
+    if (to) await to.closeWrite();
+    else await writer!.close();
+  } catch (err) {
+    reader.cancel(err).catch(() => {});
+    writer?.abort(err).catch(() => {});
+    throw err;
+  } finally {
+    reader.releaseLock();
+  }
+}
+
+async function copyDirect(
+  from: DirectIO,
+  to: DirectIO | undefined,
+  writer: WritableStreamDefaultWriter<Uint8Array> | null,
+  count: (n: number) => void,
+): Promise<void> {
+  let buf = new Uint8Array(MIN_BUF);
+  try {
+    for (;;) {
+      const n = await from.read(buf);
+      if (n === null) break;
+      if (n === 0) continue;
+      count(n);
+      if (to) {
+        // The buffer is written in full before the next read: safe to reuse.
+        await to.write(buf.subarray(0, n));
+        if (n === buf.length && buf.length < MAX_BUF) buf = new Uint8Array(buf.length * 4);
+      } else {
+        // A stream may keep the chunk: hand it its own bytes.
+        await writer!.write(buf.subarray(0, n));
+        buf = new Uint8Array(n === buf.length ? Math.min(buf.length * 4, MAX_BUF) : buf.length);
+      }
+    }
+    if (to) await to.closeWrite();
+    else await writer!.close();
+  } catch (err) {
+    writer?.abort(err).catch(() => {});
+    throw err;
+  }
+}

@@ -1,0 +1,61 @@
+/**
+ * Local port forwarding: the `tcp`, `udp` and `forward` handlers send every connection to
+ * one of the service's targets (through the handler's chain when there is one).
+ * @module
+ */
+import type { Forwarder } from "../chain/forwarder.ts";
+import type { Duplex } from "../core/duplex.ts";
+import { defineOptions, opt } from "../core/options.ts";
+import { relay } from "../core/relay.ts";
+import type { Handler, HandlerContext, Network, Router } from "../core/types.ts";
+import type { HandlerFactory, HandlerInit } from "./registry.ts";
+
+export const forwardHandlerOptions = defineOptions({
+  readTimeout: opt.duration("readTimeout", 15_000),
+  /** Select targets by a hash of this: "host" (the target) or the client address (default). */
+  hash: opt.string("hash", ""),
+});
+
+/** Forwards each connection to a target; `network` decides TCP or UDP on the far side. */
+export class LocalForwardHandler implements Handler {
+  constructor(
+    readonly network: Network | "auto",
+    readonly router: Router,
+    readonly forwarder: Forwarder | undefined,
+  ) {}
+
+  async handle(conn: Duplex, ctx: HandlerContext): Promise<void> {
+    const network: Network = this.network === "auto" ? (conn.datagram ? "udp" : "tcp") : this.network;
+    const dctx = { log: ctx.log, signal: ctx.signal };
+    let target: Duplex;
+    if (this.forwarder && this.forwarder.targets.length > 0) {
+      const picked = await this.forwarder.dial(this.router, network, dctx, conn.remote);
+      target = picked.conn;
+      ctx.record.dst = picked.target.addr;
+    } else {
+      // No target: only a chain whose last node decides (forward connector, relay forward mode).
+      ctx.record.dst = "";
+      target = await this.router.dial(network, "", dctx);
+    }
+    ctx.log.debug(`${conn.remote} <> ${ctx.record.dst}`);
+    const stats = await relay(conn, target, { signal: ctx.signal });
+    ctx.record.inputBytes = stats.inputBytes;
+    ctx.record.outputBytes = stats.outputBytes;
+  }
+}
+
+function factory(network: Network | "auto"): HandlerFactory {
+  return {
+    options: forwardHandlerOptions,
+    create(init: HandlerInit) {
+      return new LocalForwardHandler(network, init.router, init.forwarder);
+    },
+  };
+}
+
+/** `tcp`: TCP port forwarding. */
+export const tcpHandler: HandlerFactory = factory("tcp");
+/** `udp`: UDP port forwarding, one channel per client. */
+export const udpHandler: HandlerFactory = factory("udp");
+/** `forward`: server-side forwarding over any listener (TCP, or UDP for datagram listeners). */
+export const forwardHandler: HandlerFactory = factory("auto");

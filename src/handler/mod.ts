@@ -1,0 +1,12 @@
+/**
+ * Registers every handler type. One line per protocol; the file of each is `handler/<name>.ts`.
+ * @module
+ */
+import { forwardHandler, tcpHandler, udpHandler } from "./forward.ts";
+import { handlers } from "./registry.ts";
+
+handlers.register("tcp", tcpHandler);
+handlers.register("udp", udpHandler);
+handlers.register("forward", forwardHandler);
+
+export { handlers };

@@ -1,0 +1,79 @@
+/**
+ * The `tcp` listener.
+ * @module
+ */
+import { listenHost, splitHostPort } from "../core/addr.ts";
+import type { Duplex } from "../core/duplex.ts";
+import { formatAddr } from "../core/addr.ts";
+import { defineOptions, opt } from "../core/options.ts";
+import { socketDuplex } from "../core/socket.ts";
+import { type Listener, ListenError } from "../core/types.ts";
+
+export const tcpListenerOptions = defineOptions({
+  keepAlive: opt.bool(["keepalive", "keepAlive"], false),
+  reusePort: opt.bool(["reuseport", "reusePort", "so_reuseport"], false),
+});
+
+/** Binds `host:port` for TCP; an empty host listens on all interfaces (IPv6 and IPv4). */
+export function listenTCP(addr: string, reusePort = false): Deno.TcpListener {
+  const { host, port } = splitHostPort(addr);
+  try {
+    if (host === "") {
+      try {
+        return Deno.listen({ hostname: "::", port, reusePort });
+      } catch (err) {
+        if (err instanceof Deno.errors.AddrInUse) throw err;
+      }
+    }
+    return Deno.listen({ hostname: listenHost(host), port, reusePort });
+  } catch (err) {
+    throw new ListenError(addr, err);
+  }
+}
+
+/** Accepts TCP connections as socket duplexes (TCP_NODELAY set, like Go). */
+export class TcpListener implements Listener {
+  #l?: Deno.TcpListener;
+  #closed = false;
+  constructor(readonly configuredAddr: string, readonly opts: { reusePort?: boolean } = {}) {}
+
+  listen(): Promise<void> {
+    this.#l = listenTCP(this.configuredAddr, this.opts.reusePort);
+    return Promise.resolve();
+  }
+
+  get addr(): string {
+    return this.#l ? formatAddr(this.#l.addr) : this.configuredAddr;
+  }
+
+  async accept(): Promise<Duplex | null> {
+    for (;;) {
+      if (this.#closed || !this.#l) return null;
+      let conn: Deno.TcpConn;
+      try {
+        conn = await this.#l.accept();
+      } catch (err) {
+        if (this.#closed || err instanceof Deno.errors.BadResource) return null;
+        // Transient (too many open files, aborted handshake): pause briefly and go on.
+        await new Promise((r) => setTimeout(r, 50));
+        continue;
+      }
+      try {
+        conn.setNoDelay(true);
+      } catch {
+        // the peer may already be gone; the handler will see it
+      }
+      return socketDuplex(conn);
+    }
+  }
+
+  close(): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    try {
+      this.#l?.close();
+    } catch {
+      // already closed
+    }
+  }
+}

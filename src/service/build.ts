@@ -1,0 +1,354 @@
+/**
+ * Turns a validated-shape config into ready services and chains, collecting every problem
+ * (with its config path) before anything binds.
+ * @module
+ */
+import { Forwarder, Target } from "../chain/forwarder.ts";
+import { ChainRouter } from "../chain/router.ts";
+import { Chain, Hop, Node } from "../chain/node.ts";
+import { DEFAULT_SELECTOR, normalizeStrategy, Selector, STRATEGIES } from "../chain/selector.ts";
+import type { Config, ForwarderConfig, SelectorConfig } from "../config/types.ts";
+import { splitHostPort } from "../core/addr.ts";
+import { parseDuration } from "../core/duration.ts";
+import { ConfigError, errorMessage } from "../core/errors.ts";
+import { type Logger, rootLogger } from "../core/log.ts";
+import { defineOptions, type Metadata, opt, unknownKeys } from "../core/options.ts";
+import type { Router } from "../core/types.ts";
+import { connectors } from "../connector/mod.ts";
+import { dialers } from "../dialer/mod.ts";
+import { handlers } from "../handler/mod.ts";
+import { listeners } from "../listener/mod.ts";
+import { Service } from "./service.ts";
+
+/** Handlers that send every connection to the service's targets. */
+const FORWARDING_HANDLERS = new Set(["tcp", "udp", "rtcp", "rudp", "forward"]);
+
+/** Node-level metadata gost reads itself (not its connector's or dialer's). */
+const nodeOptions = defineOptions({
+  weight: opt.int("weight", 1, { min: 0 }),
+  backup: opt.bool("backup", false),
+  maxFails: opt.int("maxFails", 1, { min: 0 }),
+  failTimeout: opt.duration("failTimeout", 10_000),
+});
+
+/** Selector keys that may stand in service, hop or node metadata (the CLI copies them there). */
+const selectorKeys = defineOptions({
+  strategy: opt.string("strategy", "round"),
+  maxFails: opt.int("maxFails", 1),
+  failTimeout: opt.duration("failTimeout", 10_000),
+});
+
+/** The built program: services ready to start, and the chains they use. */
+export interface Runtime {
+  services: Service[];
+  chains: Map<string, Chain>;
+  /** Metadata keys no component understood, as warnings with their paths. */
+  warnings: string[];
+}
+
+/** What went wrong while building; empty when the config is valid. */
+export interface BuildResult {
+  runtime?: Runtime;
+  errors: ConfigError[];
+}
+
+// deno-lint-ignore no-explicit-any
+function isRecord(v: unknown): v is Record<string, any> {
+  return !!v && typeof v === "object" && !Array.isArray(v);
+}
+
+function checkAddr(addr: unknown, path: string, errors: ConfigError[], allowEmpty = false): string {
+  if (typeof addr !== "string" || (addr === "" && !allowEmpty)) {
+    errors.push(new ConfigError(path, `missing address (expected "host:port", e.g. ":8080")`));
+    return "";
+  }
+  if (addr === "" && allowEmpty) return addr;
+  try {
+    splitHostPort(addr);
+  } catch (err) {
+    errors.push(new ConfigError(path, errorMessage(err)));
+  }
+  return addr;
+}
+
+function buildSelector(cfg: SelectorConfig | undefined, path: string, errors: ConfigError[]): Selector {
+  if (cfg === undefined || cfg === null) return new Selector();
+  if (!isRecord(cfg)) {
+    errors.push(new ConfigError(path, "expected a mapping with strategy, maxFails, failTimeout"));
+    return new Selector();
+  }
+  const opts = { ...DEFAULT_SELECTOR };
+  if (cfg.strategy !== undefined) {
+    const s = normalizeStrategy(String(cfg.strategy));
+    if (!s) {
+      errors.push(
+        new ConfigError(
+          `${path}.strategy`,
+          `unknown strategy ${JSON.stringify(cfg.strategy)} (allowed: ${STRATEGIES.join(", ")})`,
+        ),
+      );
+    } else opts.strategy = s;
+  }
+  if (cfg.maxFails !== undefined) {
+    const n = Number(cfg.maxFails);
+    if (!Number.isInteger(n) || n < 0) {
+      errors.push(
+        new ConfigError(
+          `${path}.maxFails`,
+          `invalid value ${JSON.stringify(cfg.maxFails)}: expected an integer >= 0`,
+        ),
+      );
+    } else opts.maxFails = n;
+  }
+  if (cfg.failTimeout !== undefined) {
+    const ms = parseDuration(cfg.failTimeout);
+    if (ms === null) {
+      errors.push(
+        new ConfigError(
+          `${path}.failTimeout`,
+          `invalid duration ${JSON.stringify(cfg.failTimeout)} (e.g. "30s", "1m")`,
+        ),
+      );
+    } else opts.failTimeout = ms;
+  }
+  return new Selector(opts);
+}
+
+function metadataOf(v: unknown, path: string, errors: ConfigError[]): Metadata {
+  if (v === undefined || v === null) return {};
+  if (!isRecord(v)) {
+    errors.push(new ConfigError(path, "expected a mapping of option names to values"));
+    return {};
+  }
+  return v;
+}
+
+function typeOf(v: unknown, def: string, path: string, errors: ConfigError[]): string {
+  if (v === undefined || v === null) return def;
+  if (!isRecord(v)) {
+    errors.push(new ConfigError(path, `expected a mapping with a "type"`));
+    return def;
+  }
+  if (v.type === undefined || v.type === null || v.type === "") return def;
+  if (typeof v.type !== "string") {
+    errors.push(new ConfigError(`${path}.type`, `expected a string, got ${JSON.stringify(v.type)}`));
+    return def;
+  }
+  return v.type;
+}
+
+/** Builds chains and services; returns every error found (nothing is bound yet). */
+export function buildRuntime(config: Config, log: Logger = rootLogger): BuildResult {
+  const errors: ConfigError[] = [];
+  const warnings: string[] = [];
+  if (!isRecord(config)) {
+    return { errors: [new ConfigError("", "the config must be a mapping with services and chains")] };
+  }
+  for (const key of Object.keys(config)) {
+    if (!["services", "chains", "log"].includes(key)) warnings.push(`${key}: section not supported, ignored`);
+  }
+
+  // Chains first: services refer to them by name.
+  const chains = new Map<string, Chain>();
+  const chainCfgs = config.chains ?? [];
+  if (!Array.isArray(chainCfgs)) errors.push(new ConfigError("chains", "expected a list of chains"));
+  else {
+    chainCfgs.forEach((c, ci) => {
+      const cpath = `chains[${ci}]`;
+      if (!isRecord(c)) return errors.push(new ConfigError(cpath, "expected a mapping with name and hops"));
+      if (typeof c.name !== "string" || !c.name) {
+        return errors.push(new ConfigError(`${cpath}.name`, "a chain needs a name"));
+      }
+      if (chains.has(c.name)) {
+        errors.push(new ConfigError(`${cpath}.name`, `duplicate chain name ${JSON.stringify(c.name)}`));
+      }
+      if (!Array.isArray(c.hops) || c.hops.length === 0) {
+        return errors.push(new ConfigError(`${cpath}.hops`, "a chain needs at least one hop"));
+      }
+      const hops: Hop[] = [];
+      c.hops.forEach((h, hi) => {
+        const hpath = `${cpath}.hops[${hi}]`;
+        if (!isRecord(h)) return errors.push(new ConfigError(hpath, "expected a mapping with nodes"));
+        if (!Array.isArray(h.nodes) || h.nodes.length === 0) {
+          return errors.push(new ConfigError(`${hpath}.nodes`, "a hop needs at least one node"));
+        }
+        const selector = buildSelector(h.selector, `${hpath}.selector`, errors);
+        const nodes: Node[] = [];
+        h.nodes.forEach((n, ni) => {
+          const npath = `${hpath}.nodes[${ni}]`;
+          if (!isRecord(n)) {
+            return errors.push(new ConfigError(npath, "expected a mapping with addr, connector, dialer"));
+          }
+          const addr = checkAddr(n.addr, `${npath}.addr`, errors);
+          const ctype = typeOf(n.connector, "http", `${npath}.connector`, errors);
+          const dtype = typeOf(n.dialer, "tcp", `${npath}.dialer`, errors);
+          const cmd = metadataOf(n.connector?.metadata, `${npath}.connector.metadata`, errors);
+          const dmd = metadataOf(n.dialer?.metadata, `${npath}.dialer.metadata`, errors);
+          const nmd = metadataOf(n.metadata, `${npath}.metadata`, errors);
+          try {
+            const cf = connectors.get(ctype, `${npath}.connector.type`);
+            const df = dialers.get(dtype, `${npath}.dialer.type`);
+            const copts = cf.options.parse(cmd, `${npath}.connector.metadata`);
+            const dopts = df.options.parse(dmd, `${npath}.dialer.metadata`);
+            const nopts = nodeOptions.parse(nmd, `${npath}.metadata`);
+            for (
+              const [md, p] of [[cmd, "connector.metadata"], [dmd, "dialer.metadata"], [
+                nmd,
+                "metadata",
+              ]] as const
+            ) {
+              for (const k of unknownKeys(md, [cf.options, df.options, nodeOptions])) {
+                warnings.push(`${npath}.${p}.${k}: unknown option, ignored`);
+              }
+            }
+            const nlog = log.with({ chain: c.name, hop: h.name, node: n.name });
+            const connector = cf.create({
+              path: `${npath}.connector`,
+              nodeAddr: addr,
+              metadata: cmd,
+              auth: n.connector?.auth,
+              tls: n.connector?.tls,
+              log: nlog,
+            }, copts);
+            const dialer = df.create({
+              path: `${npath}.dialer`,
+              nodeAddr: addr,
+              metadata: dmd,
+              auth: n.dialer?.auth,
+              tls: n.dialer?.tls,
+              log: nlog,
+            }, dopts);
+            nodes.push(new Node(String(n.name ?? `node-${ni}`), addr, dialer, connector, nopts.weight));
+          } catch (err) {
+            errors.push(err instanceof ConfigError ? err : new ConfigError(npath, errorMessage(err)));
+          }
+        });
+        hops.push(new Hop(String(h.name ?? `hop-${hi}`), nodes, selector));
+      });
+      chains.set(c.name, new Chain(c.name, hops));
+    });
+  }
+
+  const routerFor = (name: unknown, path: string): Router => {
+    if (name === undefined || name === null || name === "") return new ChainRouter();
+    const chain = chains.get(String(name));
+    if (!chain) {
+      errors.push(
+        new ConfigError(
+          path,
+          `chain ${JSON.stringify(name)} does not exist (defined: ${
+            [...chains.keys()].join(", ") || "none"
+          })`,
+        ),
+      );
+      return new ChainRouter();
+    }
+    return new ChainRouter(chain);
+  };
+
+  const services: Service[] = [];
+  const svcCfgs = config.services ?? [];
+  const names = new Set<string>();
+  if (!Array.isArray(svcCfgs)) errors.push(new ConfigError("services", "expected a list of services"));
+  else {
+    svcCfgs.forEach((s, si) => {
+      const spath = `services[${si}]`;
+      if (!isRecord(s)) {
+        return errors.push(new ConfigError(spath, "expected a mapping with name, addr, handler, listener"));
+      }
+      const name = typeof s.name === "string" && s.name ? s.name : `service-${si}`;
+      if (names.has(name)) {
+        errors.push(new ConfigError(`${spath}.name`, `duplicate service name ${JSON.stringify(name)}`));
+      }
+      names.add(name);
+      const addr = checkAddr(s.addr, `${spath}.addr`, errors);
+      const htype = typeOf(s.handler, "auto", `${spath}.handler`, errors);
+      const ltype = typeOf(s.listener, "tcp", `${spath}.listener`, errors);
+      const hmd = metadataOf(s.handler?.metadata, `${spath}.handler.metadata`, errors);
+      const lmd = metadataOf(s.listener?.metadata, `${spath}.listener.metadata`, errors);
+      const smd = metadataOf(s.metadata, `${spath}.metadata`, errors);
+      const handlerRouter = routerFor(s.handler?.chain, `${spath}.handler.chain`);
+      const listenerRouter = routerFor(s.listener?.chain, `${spath}.listener.chain`);
+      const forwarder = buildForwarder(s.forwarder, `${spath}.forwarder`, errors);
+      if (
+        FORWARDING_HANDLERS.has(htype) && (!forwarder || forwarder.targets.length === 0) &&
+        !handlerRouter.hasChain && !listenerRouter.hasChain
+      ) {
+        errors.push(
+          new ConfigError(
+            `${spath}.forwarder`,
+            `the ${htype} handler needs a target (e.g. ${htype}://${addr}/host:port) or a chain ending in a forward or relay node`,
+          ),
+        );
+      }
+      const slog = log.with({ kind: "service", service: name, listener: ltype, handler: htype });
+      try {
+        const lf = listeners.get(ltype, `${spath}.listener.type`);
+        const hf = handlers.get(htype, `${spath}.handler.type`);
+        const lopts = lf.options.parse(lmd, `${spath}.listener.metadata`);
+        const hopts = hf.options.parse(hmd, `${spath}.handler.metadata`);
+        for (
+          const [md, p] of [[hmd, "handler.metadata"], [lmd, "listener.metadata"], [smd, "metadata"]] as const
+        ) {
+          for (const k of unknownKeys(md, [lf.options, hf.options, selectorKeys])) {
+            warnings.push(`${spath}.${p}.${k}: unknown option, ignored`);
+          }
+        }
+        const listener = lf.create({
+          addr,
+          path: `${spath}.listener`,
+          service: name,
+          metadata: lmd,
+          auth: s.listener?.auth,
+          tls: s.listener?.tls,
+          router: listenerRouter,
+          log: slog,
+        }, lopts);
+        const handler = hf.create({
+          path: `${spath}.handler`,
+          service: name,
+          addr,
+          listenerType: ltype,
+          metadata: hmd,
+          auth: s.handler?.auth,
+          tls: s.handler?.tls,
+          router: handlerRouter,
+          forwarder,
+          log: slog,
+        }, hopts);
+        services.push(new Service(name, listener, handler, slog));
+      } catch (err) {
+        errors.push(err instanceof ConfigError ? err : new ConfigError(spath, errorMessage(err)));
+      }
+    });
+  }
+  if (errors.length) return { errors };
+  return { runtime: { services, chains, warnings }, errors };
+}
+
+function buildForwarder(
+  cfg: ForwarderConfig | undefined,
+  path: string,
+  errors: ConfigError[],
+): Forwarder | undefined {
+  if (cfg === undefined || cfg === null) return undefined;
+  if (!isRecord(cfg)) {
+    errors.push(new ConfigError(path, "expected a mapping with nodes"));
+    return undefined;
+  }
+  const targets: Target[] = [];
+  const nodes = cfg.nodes ?? [];
+  if (!Array.isArray(nodes)) {
+    errors.push(new ConfigError(`${path}.nodes`, "expected a list of targets"));
+    return undefined;
+  }
+  nodes.forEach((n, i) => {
+    const npath = `${path}.nodes[${i}]`;
+    if (!isRecord(n)) return errors.push(new ConfigError(npath, "expected a mapping with addr"));
+    const addr = checkAddr(n.addr, `${npath}.addr`, errors);
+    let weight = 1;
+    if (isRecord(n.metadata) && n.metadata.weight !== undefined) weight = Number(n.metadata.weight) || 1;
+    targets.push(new Target(String(n.name ?? `target-${i}`), addr, weight));
+  });
+  return new Forwarder(targets, buildSelector(cfg.selector, `${path}.selector`, errors));
+}

@@ -1,0 +1,88 @@
+/**
+ * A service: a listener and a handler. Accepts connections, hands each to the handler,
+ * logs one line per connection, and on close ends every live connection it started.
+ * @module
+ */
+import type { Duplex } from "../core/duplex.ts";
+import { errorMessage } from "../core/errors.ts";
+import type { Logger } from "../core/log.ts";
+import type { ConnRecord, Handler, Listener } from "../core/types.ts";
+
+/** A running (or ready to run) service. */
+export class Service {
+  readonly #live = new Set<Duplex>();
+  readonly #abort = new AbortController();
+  #loop?: Promise<void>;
+  #closed = false;
+
+  constructor(
+    readonly name: string,
+    readonly listener: Listener,
+    readonly handler: Handler,
+    readonly log: Logger,
+  ) {}
+
+  /** Connections being served right now. */
+  get liveConnections(): number {
+    return this.#live.size;
+  }
+
+  /** Binds the listener (throws `ListenError`) and starts accepting. */
+  async start(): Promise<void> {
+    await this.listener.listen();
+    this.log.info(`listening on ${this.listener.addr}`);
+    this.#loop = this.#acceptLoop();
+  }
+
+  async #acceptLoop(): Promise<void> {
+    for (;;) {
+      let conn: Duplex | null;
+      try {
+        conn = await this.listener.accept();
+      } catch (err) {
+        if (this.#closed) break;
+        this.log.error(`accept: ${errorMessage(err)}`);
+        continue;
+      }
+      if (!conn) break;
+      this.#serve(conn);
+    }
+  }
+
+  async #serve(conn: Duplex): Promise<void> {
+    this.#live.add(conn);
+    const started = performance.now();
+    const record: ConnRecord = {};
+    const log = this.log.with({ remote: conn.remote, local: conn.local, client: conn.remote });
+    try {
+      await this.handler.handle(conn, { log, record, signal: this.#abort.signal });
+    } catch (err) {
+      if (!this.#closed) {
+        log.error(errorMessage(err), { dst: record.dst, ...counts(record) });
+      }
+    } finally {
+      conn.close();
+      this.#live.delete(conn);
+      log.info(`${conn.remote} >< ${record.dst ?? ""}`, {
+        dst: record.dst,
+        duration: `${((performance.now() - started) / 1000).toFixed(6)}s`,
+        ...counts(record),
+      });
+    }
+  }
+
+  /** Stops accepting and closes every live connection. */
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    this.#abort.abort();
+    this.listener.close();
+    for (const c of this.#live) c.close();
+    this.handler.close?.();
+    await this.#loop;
+  }
+}
+
+function counts(r: ConnRecord) {
+  return { inputBytes: r.inputBytes ?? 0, outputBytes: r.outputBytes ?? 0 };
+}

@@ -1,0 +1,316 @@
+/**
+ * Shared test helpers: free ports, the real CLI as a child process, echo servers, and
+ * peers from Debian packages (skipped locally when missing, a failure under CI=true).
+ * @module
+ */
+import { socketDuplex } from "../src/core/socket.ts";
+
+export const ROOT = new URL("../", import.meta.url).pathname;
+export const MAIN = new URL("../src/main.ts", import.meta.url).pathname;
+export const IN_CI = Deno.env.get("CI") === "true";
+const decoder = new TextDecoder();
+const encoder = new TextEncoder();
+
+/** A TCP port that was free a moment ago on 127.0.0.1. */
+export function freePort(): number {
+  const l = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const port = (l.addr as Deno.NetAddr).port;
+  l.close();
+  return port;
+}
+
+/** A UDP port that was free a moment ago on 127.0.0.1. */
+export function freeUdpPort(): number {
+  const l = Deno.listenDatagram({ hostname: "127.0.0.1", port: 0, transport: "udp" });
+  const port = (l.addr as Deno.NetAddr).port;
+  l.close();
+  return port;
+}
+
+/** Finds a program on PATH. */
+export function which(cmd: string): string | null {
+  for (const dir of (Deno.env.get("PATH") ?? "").split(":")) {
+    try {
+      const p = `${dir}/${cmd}`;
+      if (Deno.statSync(p).isFile) return p;
+    } catch {
+      // not in this directory
+    }
+  }
+  return null;
+}
+
+/**
+ * Declares a test that needs external programs. Missing ones: skipped with a visible
+ * message locally, a failing test under CI=true.
+ */
+export function peerTest(name: string, peers: string[], fn: () => Promise<void>): void {
+  const missing = peers.filter((p) => !which(p));
+  if (missing.length && !IN_CI) {
+    console.warn(`SKIP ${name}: needs ${missing.join(", ")} (install them or run under CI=true)`);
+  }
+  Deno.test({
+    name,
+    ignore: missing.length > 0 && !IN_CI,
+    sanitizeOps: false,
+    sanitizeResources: false,
+    fn: async () => {
+      if (missing.length) throw new Error(`missing peer programs: ${missing.join(", ")}`);
+      await fn();
+    },
+  });
+}
+
+/** A running gost child process. */
+export interface GostProcess {
+  child: Deno.ChildProcess;
+  /** Everything written to stderr so far. */
+  stderr(): string;
+  /** Waits until stderr contains `text` (or rejects after `ms`). */
+  waitFor(text: string | RegExp, ms?: number): Promise<void>;
+  /** SIGTERM, then waits for exit; returns the exit code. */
+  stop(): Promise<number>;
+  /** Waits for exit on its own (for commands that should exit). */
+  status(): Promise<Deno.CommandStatus>;
+}
+
+/** Runs the CLI with `args` (from source, with the permissions `deno task gost` grants). */
+export function spawnGost(
+  args: string[],
+  opts: { stdin?: string; cwd?: string; env?: Record<string, string> } = {},
+): GostProcess {
+  const child = new Deno.Command(Deno.execPath(), {
+    args: [
+      "run",
+      "--allow-net",
+      "--allow-read",
+      "--allow-env=WS_NO_BUFFER_UTIL,WS_NO_UTF_8_VALIDATE",
+      MAIN,
+      ...args,
+    ],
+    stdin: opts.stdin !== undefined ? "piped" : "null",
+    stdout: "piped",
+    stderr: "piped",
+    cwd: opts.cwd ?? ROOT,
+    env: opts.env,
+  }).spawn();
+  if (opts.stdin !== undefined) {
+    const w = child.stdin.getWriter();
+    w.write(encoder.encode(opts.stdin)).then(() => w.close()).catch(() => {});
+  }
+  let err = "";
+  let out = "";
+  const waiters: (() => void)[] = [];
+  const pump = async (s: ReadableStream<Uint8Array>, onText: (t: string) => void) => {
+    for await (const chunk of s) {
+      onText(decoder.decode(chunk));
+      for (const w of waiters.splice(0)) w();
+    }
+  };
+  const pumps = Promise.all([pump(child.stderr, (t) => err += t), pump(child.stdout, (t) => out += t)]);
+  let statusP: Promise<Deno.CommandStatus> | null = null;
+  const status = () => (statusP ??= child.status.then(async (s) => {
+    await pumps;
+    return s;
+  }));
+  return {
+    child,
+    stderr: () => err,
+    get stdout() {
+      return out;
+    },
+    async waitFor(text, ms = 15_000) {
+      const started = Date.now();
+      const has = () => typeof text === "string" ? err.includes(text) : text.test(err);
+      while (!has()) {
+        if (Date.now() - started > ms) throw new Error(`timed out waiting for ${text}; stderr:\n${err}`);
+        let exited = false;
+        const t = setTimeout(() => waiters.forEach((w) => w()), 200);
+        await Promise.race([
+          new Promise<void>((r) => waiters.push(r)),
+          status().then(() => {
+            exited = true;
+          }),
+        ]);
+        clearTimeout(t);
+        if (exited && !has()) throw new Error(`gost exited before printing ${text}; stderr:\n${err}`);
+      }
+    },
+    async stop() {
+      try {
+        child.kill("SIGTERM");
+      } catch {
+        // already exited
+      }
+      const timer = setTimeout(() => {
+        try {
+          child.kill("SIGKILL");
+        } catch {
+          // gone
+        }
+      }, 5000);
+      const s = await status();
+      clearTimeout(timer);
+      return s.code;
+    },
+    status,
+  } as GostProcess & { stdout: string };
+}
+
+/** Starts gost and waits until it has printed `listening on` `services` times. */
+export async function startGost(
+  args: string[],
+  services = 1,
+  opts: Parameters<typeof spawnGost>[1] = {},
+): Promise<GostProcess> {
+  const g = spawnGost(args, opts);
+  await g.waitFor(new RegExp(`(listening on[\\s\\S]*){${services}}`));
+  return g;
+}
+
+/** Runs gost to completion; returns exit code, stdout and stderr. */
+export async function runGost(args: string[], opts: Parameters<typeof spawnGost>[1] = {}) {
+  const g = spawnGost(args, opts) as GostProcess & { stdout: string };
+  const s = await g.status();
+  return { code: s.code, stdout: g.stdout, stderr: g.stderr() };
+}
+
+/** A TCP echo server on 127.0.0.1 (port 0 = any). */
+export function tcpEchoServer(port = 0): { port: number; close(): void; connections: () => number } {
+  const l = Deno.listen({ hostname: "127.0.0.1", port });
+  let count = 0;
+  const conns = new Set<Deno.Conn>();
+  (async () => {
+    for await (const c of l) {
+      count++;
+      conns.add(c);
+      (async () => {
+        const buf = new Uint8Array(64 * 1024);
+        try {
+          for (;;) {
+            const n = await c.read(buf);
+            if (n === null) break;
+            let off = 0;
+            while (off < n) off += await c.write(buf.subarray(off, n));
+          }
+          await c.closeWrite();
+        } catch {
+          // peer reset
+        } finally {
+          conns.delete(c);
+          try {
+            c.close();
+          } catch { /* closed */ }
+        }
+      })();
+    }
+  })().catch(() => {});
+  return {
+    port: (l.addr as Deno.NetAddr).port,
+    connections: () => count,
+    close() {
+      l.close();
+      for (const c of conns) {
+        try {
+          c.close();
+        } catch { /* closed */ }
+      }
+    },
+  };
+}
+
+/** A UDP server on 127.0.0.1 answering each datagram with `prefix + datagram`. */
+export function udpEchoServer(
+  prefix = "",
+  port = 0,
+): { port: number; close(): void; received: () => number } {
+  const s = Deno.listenDatagram({ hostname: "127.0.0.1", port, transport: "udp" });
+  let received = 0;
+  const p = encoder.encode(prefix);
+  (async () => {
+    for (;;) {
+      const [data, from] = await s.receive();
+      received++;
+      const out = new Uint8Array(p.length + data.length);
+      out.set(p);
+      out.set(data, p.length);
+      await s.send(out, from);
+    }
+  })().catch(() => {});
+  return { port: (s.addr as Deno.NetAddr).port, received: () => received, close: () => s.close() };
+}
+
+/** Connects to 127.0.0.1:port, writes `data`, half-closes, and reads everything back. */
+export async function tcpRoundTrip(port: number, data: Uint8Array, host = "127.0.0.1"): Promise<Uint8Array> {
+  const conn = await Deno.connect({ hostname: host, port });
+  const d = socketDuplex(conn);
+  const writing = (async () => {
+    await d.direct!.write(data);
+    await d.direct!.closeWrite();
+  })();
+  const chunks: Uint8Array[] = [];
+  const buf = new Uint8Array(64 * 1024);
+  let total = 0;
+  for (;;) {
+    const n = await conn.read(buf);
+    if (n === null) break;
+    chunks.push(buf.slice(0, n));
+    total += n;
+  }
+  await writing;
+  conn.close();
+  const out = new Uint8Array(total);
+  let off = 0;
+  for (const c of chunks) {
+    out.set(c, off);
+    off += c.length;
+  }
+  return out;
+}
+
+/** Sends one datagram from a fresh socket and waits for one answer (or null after `ms`). */
+export async function udpRoundTrip(
+  port: number,
+  data: Uint8Array | string,
+  ms = 3000,
+  sock?: Deno.DatagramConn,
+): Promise<Uint8Array | null> {
+  const s = sock ?? Deno.listenDatagram({ hostname: "127.0.0.1", port: 0, transport: "udp" });
+  try {
+    await s.send(typeof data === "string" ? encoder.encode(data) : data, {
+      transport: "udp",
+      hostname: "127.0.0.1",
+      port,
+    });
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const r = await Promise.race([
+      s.receive().then(([d]) => d),
+      new Promise<null>((res) => timer = setTimeout(() => res(null), ms)),
+    ]);
+    clearTimeout(timer);
+    return r;
+  } finally {
+    if (!sock) s.close();
+  }
+}
+
+/** Deterministic pseudo-random bytes. */
+export function randomBytes(n: number, seed = 1): Uint8Array {
+  const out = new Uint8Array(n);
+  let x = seed >>> 0 || 1;
+  for (let i = 0; i < n; i++) {
+    x ^= x << 13;
+    x ^= x >>> 17;
+    x ^= x << 5;
+    out[i] = x & 0xff;
+  }
+  return out;
+}
+
+/** SHA-256 of bytes, hex. */
+export async function sha256(data: Uint8Array): Promise<string> {
+  const h = new Uint8Array(await crypto.subtle.digest("SHA-256", data as Uint8Array<ArrayBuffer>));
+  return Array.from(h, (b) => b.toString(16).padStart(2, "0")).join("");
+}
+
+export { decoder, encoder };
