@@ -1,0 +1,10 @@
+/**
+ * Every benchmark case, one import per area.
+ * @module
+ */
+import type { BenchCase } from "../types.ts";
+import { cases as forward } from "./forward.ts";
+
+export const allCases: BenchCase[] = [
+  ...forward,
+];
