@@ -7,12 +7,18 @@
  */
 import type { Duplex } from "../core/duplex.ts";
 import { errorMessage } from "../core/errors.ts";
-import type { DialContext, Listener, Network, Router } from "../core/types.ts";
+import type { BindOptions, DialContext, Listener, Network, Router } from "../core/types.ts";
 import { dialTCP } from "../dialer/tcp.ts";
 import { dialUDP } from "../dialer/udp.ts";
 import { TcpListener } from "../listener/tcp.ts";
 import { UdpListener } from "../listener/udp.ts";
 import type { Chain, Node } from "./node.ts";
+
+/** A local UDP bind keeps each peer's session until it idles out, as remote forwarding wants. */
+function udpBindOptions(opts: BindOptions) {
+  const set = Object.fromEntries(Object.entries(opts).filter(([, v]) => v !== undefined));
+  return { keepAlive: true, ...set };
+}
 
 /** A route through a chain: the stream reaching the last node, and that node. */
 interface Route {
@@ -43,9 +49,9 @@ export class ChainRouter implements Router {
     }
   }
 
-  async bind(network: Network, addr: string, ctx: DialContext): Promise<Listener> {
+  async bind(network: Network, addr: string, ctx: DialContext, opts: BindOptions = {}): Promise<Listener> {
     if (!this.hasChain) {
-      const l = network === "udp" ? new UdpListener(addr) : new TcpListener(addr);
+      const l = network === "udp" ? new UdpListener(addr, udpBindOptions(opts)) : new TcpListener(addr);
       await l.listen();
       return l;
     }
@@ -58,7 +64,7 @@ export class ChainRouter implements Router {
       );
     }
     try {
-      return await connector.bind(route.conn, network, addr, ctx);
+      return await connector.bind(route.conn, network, addr, ctx, opts);
     } catch (err) {
       route.conn.close();
       throw err;

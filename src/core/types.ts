@@ -73,11 +73,32 @@ export interface Dialer {
   close?(): void;
 }
 
+/**
+ * How a bound listener (rtcp/rudp) presents inbound UDP peers: each peer is one datagram
+ * duplex, closed after `ttl` without traffic. Unset fields take the UDP listener defaults.
+ */
+export interface BindOptions {
+  /** Peers waiting to be accepted before new ones are dropped. */
+  backlog?: number;
+  /** Idle time (ms) after which a peer's session closes. */
+  ttl?: number;
+  /** Largest datagram read. */
+  readBufferSize?: number;
+  /** Datagrams queued per peer before new ones are dropped. */
+  readQueueSize?: number;
+}
+
 /** Speaks a proxy protocol over a stream that reaches a node, to reach the next address. */
 export interface Connector {
   connect(conn: Duplex, network: Network, addr: string, ctx: DialContext): Promise<Duplex>;
   /** Asks the node to listen on `addr` and hand inbound connections back (rtcp/rudp). */
-  bind?(conn: Duplex, network: Network, addr: string, ctx: DialContext): Promise<Listener>;
+  bind?(
+    conn: Duplex,
+    network: Network,
+    addr: string,
+    ctx: DialContext,
+    opts?: BindOptions,
+  ): Promise<Listener>;
   close?(): void;
 }
 
@@ -86,7 +107,7 @@ export interface Router {
   /** Opens a stream (tcp) or a datagram duplex (udp) to `addr`. */
   dial(network: Network, addr: string, ctx: DialContext): Promise<Duplex>;
   /** Listens on `addr` at the far end of the chain (or locally without one). */
-  bind(network: Network, addr: string, ctx: DialContext): Promise<Listener>;
+  bind(network: Network, addr: string, ctx: DialContext, opts?: BindOptions): Promise<Listener>;
   /** True when a chain is configured (dials go through it). */
   readonly hasChain: boolean;
   /** Name of the chain, for logs. */
