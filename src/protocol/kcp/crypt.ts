@@ -1,0 +1,334 @@
+/**
+ * kcp-go's packet crypt layer: every UDP datagram is `nonce(16) | crc32(4) | body`, with
+ * the CRC-32 (IEEE, little-endian) over the body and the whole datagram then encrypted.
+ *
+ * The block ciphers run in CFB-128 mode with kcp-go's fixed IV (the random nonce at the
+ * front makes every packet's keystream different); salsa20 keys its stream with the first
+ * 8 bytes; `xor` XORs a PBKDF2-expanded table; `none` leaves the bytes as they are but keeps
+ * the header. Web Crypto has no CFB and Deno's `node:crypto` has no `aes-*-cfb`, and CFB
+ * encryption chains block to block, so AES is computed here with T-tables (see
+ * `crypt_bench.ts`): one synchronous call per datagram, no promise, no copy.
+ * @module
+ */
+import { pbkdf2Sync } from "node:crypto";
+import { crc32 } from "../../core/crc32.ts";
+
+/** Bytes of random nonce in front of every packet. */
+export const NONCE_SIZE = 16;
+/** Nonce plus CRC-32: the header a packet carries whenever a crypt is configured. */
+export const CRYPT_HEADER_SIZE = 20;
+
+/** The `kcp.crypt` names understood. */
+export const CRYPT_NAMES = ["aes", "aes-128", "aes-192", "salsa20", "xor", "none"] as const;
+export type CryptName = typeof CRYPT_NAMES[number];
+
+/** A cipher applied in place to a whole datagram. */
+export interface BlockCrypt {
+  encrypt(buf: Uint8Array): void;
+  decrypt(buf: Uint8Array): void;
+}
+
+/** kcp-go's fixed CFB initial vector. */
+export const KCP_IV = new Uint8Array([
+  167,
+  115,
+  79,
+  156,
+  18,
+  172,
+  27,
+  1,
+  164,
+  21,
+  242,
+  193,
+  252,
+  120,
+  230,
+  107,
+]);
+
+const KDF_SALT = "kcp-go";
+const XOR_SALT = "sH3CIVoF#rWLtJo6";
+/** kcp-go's largest datagram; the xor table is this long. */
+const MTU_LIMIT = 1500;
+
+/** PBKDF2-HMAC-SHA1(key, "kcp-go", 4096, 32): the pass every cipher is keyed from. */
+export function deriveKey(key: string): Uint8Array {
+  return new Uint8Array(pbkdf2Sync(key, KDF_SALT, 4096, 32, "sha1"));
+}
+
+/** Builds the cipher `name` from the derived 32-byte pass, exactly as kcp-go/kcptun/gost pick key bytes. */
+export function createBlockCrypt(name: CryptName, pass: Uint8Array): BlockCrypt {
+  switch (name) {
+    case "aes":
+      return new AesCfb(pass.subarray(0, 32));
+    case "aes-128":
+      return new AesCfb(pass.subarray(0, 16));
+    case "aes-192":
+      return new AesCfb(pass.subarray(0, 24));
+    case "salsa20":
+      return new Salsa20Crypt(pass);
+    case "xor":
+      return new XorCrypt(new Uint8Array(pbkdf2Sync(pass, XOR_SALT, 32, MTU_LIMIT, "sha1")));
+    case "none":
+      return { encrypt() {}, decrypt() {} };
+  }
+}
+
+// ---------------------------------------------------------------- AES (encryption direction only)
+
+const SBOX = new Uint8Array(256);
+const T0 = new Uint32Array(256);
+const T1 = new Uint32Array(256);
+const T2 = new Uint32Array(256);
+const T3 = new Uint32Array(256);
+{
+  // GF(2^8) exp/log with generator 3, then S(x) = affine(x^-1).
+  const exp = new Uint8Array(256);
+  const log = new Uint8Array(256);
+  for (let i = 0, x = 1; i < 255; i++) {
+    exp[i] = x;
+    log[x] = i;
+    x ^= (x << 1) ^ (x & 0x80 ? 0x11b : 0);
+  }
+  for (let x = 0; x < 256; x++) {
+    const inv = x === 0 ? 0 : exp[(255 - log[x]) % 255];
+    let s = inv;
+    for (let r = 1; r < 5; r++) s ^= ((inv << r) | (inv >>> (8 - r))) & 0xff;
+    SBOX[x] = s ^ 0x63;
+  }
+  for (let x = 0; x < 256; x++) {
+    const s = SBOX[x];
+    const s2 = ((s << 1) ^ (s & 0x80 ? 0x11b : 0)) & 0xff;
+    const s3 = s2 ^ s;
+    const t = ((s2 << 24) | (s << 16) | (s << 8) | s3) >>> 0;
+    T0[x] = t;
+    T1[x] = ((t >>> 8) | (t << 24)) >>> 0;
+    T2[x] = ((t >>> 16) | (t << 16)) >>> 0;
+    T3[x] = ((t >>> 24) | (t << 8)) >>> 0;
+  }
+}
+
+function expandKey(key: Uint8Array): Uint32Array {
+  const nk = key.length / 4;
+  if (![4, 6, 8].includes(nk)) throw new Error(`AES key must be 16, 24 or 32 bytes, got ${key.length}`);
+  const rounds = nk + 6;
+  const w = new Uint32Array(4 * (rounds + 1));
+  for (let i = 0; i < nk; i++) {
+    w[i] = ((key[4 * i] << 24) | (key[4 * i + 1] << 16) | (key[4 * i + 2] << 8) | key[4 * i + 3]) >>> 0;
+  }
+  let rcon = 1;
+  for (let i = nk; i < w.length; i++) {
+    let t = w[i - 1];
+    if (i % nk === 0) {
+      t = ((t << 8) | (t >>> 24)) >>> 0;
+      t = ((SBOX[t >>> 24] << 24) | (SBOX[(t >>> 16) & 255] << 16) | (SBOX[(t >>> 8) & 255] << 8) |
+        SBOX[t & 255]) ^ (rcon << 24);
+      rcon = ((rcon << 1) ^ (rcon & 0x80 ? 0x11b : 0)) & 0xff;
+    } else if (nk > 6 && i % nk === 4) {
+      t = (SBOX[t >>> 24] << 24) | (SBOX[(t >>> 16) & 255] << 16) | (SBOX[(t >>> 8) & 255] << 8) |
+        SBOX[t & 255];
+    }
+    w[i] = (w[i - nk] ^ t) >>> 0;
+  }
+  return w;
+}
+
+/** AES in kcp-go's CFB-128 mode with the fixed IV, computed in place. */
+export class AesCfb implements BlockCrypt {
+  readonly #w: Uint32Array;
+  readonly #rounds: number;
+  /** The cipher state between blocks (the feedback register, then the keystream). */
+  readonly #s = new Uint32Array(4);
+  readonly #iv: Uint32Array;
+
+  constructor(key: Uint8Array) {
+    this.#w = expandKey(key);
+    this.#rounds = key.length / 4 + 6;
+    const v = KCP_IV;
+    this.#iv = new Uint32Array(4);
+    for (let i = 0; i < 4; i++) {
+      this.#iv[i] = ((v[4 * i] << 24) | (v[4 * i + 1] << 16) | (v[4 * i + 2] << 8) | v[4 * i + 3]) >>> 0;
+    }
+  }
+
+  /** Encrypts the block held in the state, in place. */
+  #cipher(): void {
+    const w = this.#w, st = this.#s;
+    let s0 = st[0] ^ w[0], s1 = st[1] ^ w[1], s2 = st[2] ^ w[2], s3 = st[3] ^ w[3];
+    let k = 4;
+    for (let r = 1; r < this.#rounds; r++, k += 4) {
+      const t0 = T0[s0 >>> 24] ^ T1[(s1 >>> 16) & 255] ^ T2[(s2 >>> 8) & 255] ^ T3[s3 & 255] ^ w[k];
+      const t1 = T0[s1 >>> 24] ^ T1[(s2 >>> 16) & 255] ^ T2[(s3 >>> 8) & 255] ^ T3[s0 & 255] ^ w[k + 1];
+      const t2 = T0[s2 >>> 24] ^ T1[(s3 >>> 16) & 255] ^ T2[(s0 >>> 8) & 255] ^ T3[s1 & 255] ^ w[k + 2];
+      const t3 = T0[s3 >>> 24] ^ T1[(s0 >>> 16) & 255] ^ T2[(s1 >>> 8) & 255] ^ T3[s2 & 255] ^ w[k + 3];
+      s0 = t0, s1 = t1, s2 = t2, s3 = t3;
+    }
+    st[0] = ((SBOX[s0 >>> 24] << 24) | (SBOX[(s1 >>> 16) & 255] << 16) | (SBOX[(s2 >>> 8) & 255] << 8) |
+      SBOX[s3 & 255]) ^ w[k];
+    st[1] = ((SBOX[s1 >>> 24] << 24) | (SBOX[(s2 >>> 16) & 255] << 16) | (SBOX[(s3 >>> 8) & 255] << 8) |
+      SBOX[s0 & 255]) ^ w[k + 1];
+    st[2] = ((SBOX[s2 >>> 24] << 24) | (SBOX[(s3 >>> 16) & 255] << 16) | (SBOX[(s0 >>> 8) & 255] << 8) |
+      SBOX[s1 & 255]) ^ w[k + 2];
+    st[3] = ((SBOX[s3 >>> 24] << 24) | (SBOX[(s0 >>> 16) & 255] << 16) | (SBOX[(s1 >>> 8) & 255] << 8) |
+      SBOX[s2 & 255]) ^ w[k + 3];
+  }
+
+  encrypt(buf: Uint8Array): void {
+    this.#run(buf, true);
+  }
+
+  decrypt(buf: Uint8Array): void {
+    this.#run(buf, false);
+  }
+
+  #run(b: Uint8Array, encrypting: boolean): void {
+    const st = this.#s;
+    st.set(this.#iv);
+    const full = b.length & ~15;
+    let o = 0;
+    for (; o < full; o += 16) {
+      this.#cipher();
+      for (let j = 0; j < 4; j++) {
+        const p = o + 4 * j;
+        const c = (b[p] << 24) | (b[p + 1] << 16) | (b[p + 2] << 8) | b[p + 3];
+        const x = c ^ st[j];
+        b[p] = x >>> 24;
+        b[p + 1] = x >>> 16;
+        b[p + 2] = x >>> 8;
+        b[p + 3] = x;
+        // The next block's input is this block's ciphertext.
+        st[j] = encrypting ? x : c;
+      }
+    }
+    if (o < b.length) {
+      this.#cipher();
+      for (let i = 0; o < b.length; o++, i++) b[o] ^= st[i >> 2] >>> (24 - 8 * (i & 3));
+    }
+  }
+}
+
+// ---------------------------------------------------------------- Salsa20/20
+
+/** Salsa20 keyed with the 32-byte pass; the packet's first 8 bytes are the nonce (left as is). */
+export class Salsa20Crypt implements BlockCrypt {
+  readonly #input = new Uint32Array(16);
+  readonly #x = new Uint32Array(16);
+  readonly #block = new Uint8Array(64);
+  readonly #blockWords = new Uint32Array(this.#block.buffer);
+
+  constructor(key: Uint8Array) {
+    const k = new DataView(key.buffer, key.byteOffset, 32);
+    const s = this.#input;
+    s[0] = 0x61707865, s[5] = 0x3320646e, s[10] = 0x79622d32, s[15] = 0x6b206574;
+    for (let i = 0; i < 4; i++) {
+      s[1 + i] = k.getUint32(4 * i, true);
+      s[11 + i] = k.getUint32(16 + 4 * i, true);
+    }
+  }
+
+  encrypt(buf: Uint8Array): void {
+    this.#xor(buf);
+  }
+  decrypt(buf: Uint8Array): void {
+    this.#xor(buf);
+  }
+
+  #xor(b: Uint8Array): void {
+    if (b.length <= 8) return;
+    const s = this.#input;
+    s[6] = b[0] | (b[1] << 8) | (b[2] << 16) | (b[3] << 24);
+    s[7] = b[4] | (b[5] << 8) | (b[6] << 16) | (b[7] << 24);
+    s[8] = 0, s[9] = 0;
+    for (let o = 8; o < b.length; o += 64) {
+      this.#core();
+      const n = Math.min(64, b.length - o);
+      const ks = this.#block;
+      for (let i = 0; i < n; i++) b[o + i] ^= ks[i];
+      if (++s[8] === 0) s[9]++;
+    }
+  }
+
+  #core(): void {
+    const x = this.#x;
+    x.set(this.#input);
+    for (let i = 0; i < 10; i++) {
+      x[4] ^= rotl(x[0] + x[12], 7), x[8] ^= rotl(x[4] + x[0], 9);
+      x[12] ^= rotl(x[8] + x[4], 13), x[0] ^= rotl(x[12] + x[8], 18);
+      x[9] ^= rotl(x[5] + x[1], 7), x[13] ^= rotl(x[9] + x[5], 9);
+      x[1] ^= rotl(x[13] + x[9], 13), x[5] ^= rotl(x[1] + x[13], 18);
+      x[14] ^= rotl(x[10] + x[6], 7), x[2] ^= rotl(x[14] + x[10], 9);
+      x[6] ^= rotl(x[2] + x[14], 13), x[10] ^= rotl(x[6] + x[2], 18);
+      x[3] ^= rotl(x[15] + x[11], 7), x[7] ^= rotl(x[3] + x[15], 9);
+      x[11] ^= rotl(x[7] + x[3], 13), x[15] ^= rotl(x[11] + x[7], 18);
+      x[1] ^= rotl(x[0] + x[3], 7), x[2] ^= rotl(x[1] + x[0], 9);
+      x[3] ^= rotl(x[2] + x[1], 13), x[0] ^= rotl(x[3] + x[2], 18);
+      x[6] ^= rotl(x[5] + x[4], 7), x[7] ^= rotl(x[6] + x[5], 9);
+      x[4] ^= rotl(x[7] + x[6], 13), x[5] ^= rotl(x[4] + x[7], 18);
+      x[11] ^= rotl(x[10] + x[9], 7), x[8] ^= rotl(x[11] + x[10], 9);
+      x[9] ^= rotl(x[8] + x[11], 13), x[10] ^= rotl(x[9] + x[8], 18);
+      x[12] ^= rotl(x[15] + x[14], 7), x[13] ^= rotl(x[12] + x[15], 9);
+      x[14] ^= rotl(x[13] + x[12], 13), x[15] ^= rotl(x[14] + x[13], 18);
+    }
+    const out = this.#blockWords;
+    // Little-endian words (every platform Deno runs on is little-endian).
+    for (let i = 0; i < 16; i++) out[i] = x[i] + this.#input[i];
+  }
+}
+
+function rotl(v: number, c: number): number {
+  return (v << c) | (v >>> (32 - c));
+}
+
+// ---------------------------------------------------------------- xor
+
+/** kcp-go's "simple xor": XOR with a fixed 1500-byte table. */
+class XorCrypt implements BlockCrypt {
+  constructor(readonly table: Uint8Array) {}
+  encrypt(b: Uint8Array): void {
+    const t = this.table, n = Math.min(b.length, t.length);
+    for (let i = 0; i < n; i++) b[i] ^= t[i];
+  }
+  decrypt(b: Uint8Array): void {
+    this.encrypt(b);
+  }
+}
+
+// ---------------------------------------------------------------- packet seal / open
+
+const noncePool = new Uint8Array(65536);
+let noncePos = noncePool.length;
+
+/** Writes a fresh random nonce at `buf[0..16)` (drawn from a pool refilled 64 KiB at a time). */
+function fillNonce(buf: Uint8Array): void {
+  if (noncePos + NONCE_SIZE > noncePool.length) {
+    crypto.getRandomValues(noncePool);
+    noncePos = 0;
+  }
+  buf.set(noncePool.subarray(noncePos, noncePos + NONCE_SIZE));
+  noncePos += NONCE_SIZE;
+}
+
+/**
+ * Seals a packet in place: `buf[0..20)` is reserved for the header, the body follows.
+ * Writes nonce and CRC-32, then encrypts the whole buffer.
+ */
+export function sealPacket(crypt: BlockCrypt, buf: Uint8Array): void {
+  fillNonce(buf);
+  const crc = crc32(buf.subarray(CRYPT_HEADER_SIZE));
+  buf[16] = crc, buf[17] = crc >>> 8, buf[18] = crc >>> 16, buf[19] = crc >>> 24;
+  crypt.encrypt(buf);
+}
+
+/**
+ * Opens a packet in place: decrypts and checks the CRC. Returns the body, or null when the
+ * packet is too short or fails the check (wrong key, garbage, corruption).
+ */
+export function openPacket(crypt: BlockCrypt, buf: Uint8Array): Uint8Array | null {
+  if (buf.length < CRYPT_HEADER_SIZE) return null;
+  crypt.decrypt(buf);
+  const want = (buf[16] | (buf[17] << 8) | (buf[18] << 16) | (buf[19] << 24)) >>> 0;
+  const body = buf.subarray(CRYPT_HEADER_SIZE);
+  return crc32(body) === want ? body : null;
+}

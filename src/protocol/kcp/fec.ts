@@ -1,0 +1,274 @@
+/**
+ * kcp-go's forward error correction: Reed-Solomon over GF(2^8), wire-compatible with
+ * klauspost/reedsolomon's default (systematic Vandermonde) matrix.
+ *
+ * Every packet carries `seqid(4, LE) | type(2, LE)`; data packets (0xf1) then hold
+ * `size(2, LE) = 2 + KCP bytes` and the KCP bytes; after `dataShards` data packets come
+ * `parityShards` parity packets (0xf2) computed over the data packets' `size|KCP` parts,
+ * zero-padded to the longest. A receiver that has any `dataShards` of a group rebuilds the
+ * missing data packets without waiting for a retransmission.
+ * @module
+ */
+
+/** seqid + type. */
+export const FEC_HEADER_SIZE = 6;
+/** seqid + type + size (data packets). */
+export const FEC_HEADER_SIZE_PLUS2 = 8;
+export const TYPE_DATA = 0xf1;
+export const TYPE_PARITY = 0xf2;
+/** The largest datagram kcp-go handles; parity accumulators are this long. */
+const MTU_LIMIT = 1500;
+
+// ---------------------------------------------------------------- GF(2^8), polynomial 0x11d
+
+const EXP = new Uint8Array(512);
+const LOG = new Uint8Array(256);
+{
+  for (let i = 0, x = 1; i < 255; i++) {
+    EXP[i] = EXP[i + 255] = x;
+    LOG[x] = i;
+    x <<= 1;
+    if (x & 0x100) x ^= 0x11d;
+  }
+}
+/** `MUL[c << 8 | x]` = c·x: one lookup per byte on the hot path. */
+const MUL = new Uint8Array(65536);
+for (let c = 1; c < 256; c++) {
+  for (let x = 1; x < 256; x++) MUL[(c << 8) | x] = EXP[LOG[c] + LOG[x]];
+}
+
+function gfMul(a: number, b: number): number {
+  return MUL[(a << 8) | b];
+}
+function gfInv(a: number): number {
+  if (a === 0) throw new Error("GF(2^8): zero has no inverse");
+  return EXP[255 - LOG[a]];
+}
+function gfPow(a: number, n: number): number {
+  if (n === 0) return 1;
+  if (a === 0) return 0;
+  return EXP[(LOG[a] * n) % 255];
+}
+
+/** Inverts a square matrix (rows of bytes) by Gauss-Jordan elimination; throws if singular. */
+function invert(m: Uint8Array[]): Uint8Array[] {
+  const n = m.length;
+  const a = m.map((row, i) => {
+    const r = new Uint8Array(2 * n);
+    r.set(row);
+    r[n + i] = 1;
+    return r;
+  });
+  for (let col = 0; col < n; col++) {
+    let pivot = col;
+    while (pivot < n && a[pivot][col] === 0) pivot++;
+    if (pivot === n) throw new Error("matrix is singular");
+    [a[col], a[pivot]] = [a[pivot], a[col]];
+    const inv = gfInv(a[col][col]);
+    for (let j = 0; j < 2 * n; j++) a[col][j] = gfMul(a[col][j], inv);
+    for (let r = 0; r < n; r++) {
+      const f = a[r][col];
+      if (r === col || f === 0) continue;
+      for (let j = 0; j < 2 * n; j++) a[r][j] ^= gfMul(f, a[col][j]);
+    }
+  }
+  return a.map((r) => r.slice(n));
+}
+
+/**
+ * The encoding matrix (total × data): a Vandermonde matrix `v[r][c] = r^c` multiplied by
+ * the inverse of its top square, so the top rows are the identity (data shards pass
+ * through) and the bottom rows produce parity.
+ */
+export function encodingMatrix(dataShards: number, parityShards: number): Uint8Array[] {
+  const total = dataShards + parityShards;
+  if (dataShards <= 0 || parityShards <= 0 || total > 256) {
+    throw new Error(`invalid FEC shard counts ${dataShards}/${parityShards}`);
+  }
+  const vm = Array.from({ length: total }, (_, r) => {
+    const row = new Uint8Array(dataShards);
+    for (let c = 0; c < dataShards; c++) row[c] = gfPow(r, c);
+    return row;
+  });
+  const topInv = invert(vm.slice(0, dataShards));
+  return vm.map((row) => {
+    const out = new Uint8Array(dataShards);
+    for (let c = 0; c < dataShards; c++) {
+      let s = 0;
+      for (let k = 0; k < dataShards; k++) s ^= gfMul(row[k], topInv[k][c]);
+      out[c] = s;
+    }
+    return out;
+  });
+}
+
+/** `dst[i] ^= c·src[i]` over `src`'s length. */
+function mulAdd(dst: Uint8Array, src: Uint8Array, c: number): void {
+  if (c === 0) return;
+  const base = c << 8;
+  for (let i = 0; i < src.length; i++) dst[i] ^= MUL[base | src[i]];
+}
+
+// ---------------------------------------------------------------- encoder
+
+/**
+ * Marks outgoing packets and produces the parity packets of each group. Parity is
+ * accumulated as data packets pass, so the data buffers may be encrypted and sent at once.
+ */
+export class FecEncoder {
+  readonly #dataShards: number;
+  readonly #parityShards: number;
+  readonly #paws: number;
+  readonly #rows: Uint8Array[];
+  readonly #parity: Uint8Array[];
+  #next = 0;
+  #count = 0;
+  /** Longest `size|KCP` part in the current group. */
+  #maxLen = 0;
+
+  /** @param headerOffset bytes in front of the FEC header (20 with a crypt, else 0). */
+  constructor(dataShards: number, parityShards: number, readonly headerOffset: number) {
+    this.#dataShards = dataShards;
+    this.#parityShards = parityShards;
+    const total = dataShards + parityShards;
+    // seqid wraps at a multiple of the group size so groups stay aligned.
+    this.#paws = Math.floor(0xffffffff / total) * total;
+    this.#rows = encodingMatrix(dataShards, parityShards).slice(dataShards);
+    this.#parity = Array.from({ length: parityShards }, () => new Uint8Array(MTU_LIMIT));
+  }
+
+  /**
+   * Fills in the FEC header and size of `pkt` (`headerOffset` bytes, then 8 bytes of FEC
+   * header space, then KCP bytes). Returns the group's parity packets (each with
+   * `headerOffset` bytes of space in front) when this packet completes a group, else [].
+   */
+  encode(pkt: Uint8Array): Uint8Array[] {
+    const h = this.headerOffset;
+    writeU32(pkt, h, this.#next);
+    pkt[h + 4] = TYPE_DATA, pkt[h + 5] = 0;
+    const shard = pkt.subarray(h + FEC_HEADER_SIZE);
+    shard[0] = shard.length, shard[1] = shard.length >>> 8;
+    this.#next++;
+    const j = this.#count++;
+    for (let i = 0; i < this.#parityShards; i++) mulAdd(this.#parity[i], shard, this.#rows[i][j]);
+    if (shard.length > this.#maxLen) this.#maxLen = shard.length;
+    if (this.#count < this.#dataShards) return [];
+
+    const out: Uint8Array[] = [];
+    for (let i = 0; i < this.#parityShards; i++) {
+      const p = new Uint8Array(h + FEC_HEADER_SIZE + this.#maxLen);
+      writeU32(p, h, this.#next);
+      p[h + 4] = TYPE_PARITY;
+      p.set(this.#parity[i].subarray(0, this.#maxLen), h + FEC_HEADER_SIZE);
+      this.#parity[i].fill(0, 0, this.#maxLen);
+      this.#next = (this.#next + 1) % this.#paws;
+      out.push(p);
+    }
+    this.#count = 0;
+    this.#maxLen = 0;
+    return out;
+  }
+}
+
+function writeU32(b: Uint8Array, o: number, v: number): void {
+  b[o] = v, b[o + 1] = v >>> 8, b[o + 2] = v >>> 16, b[o + 3] = v >>> 24;
+}
+
+// ---------------------------------------------------------------- decoder
+
+interface Group {
+  shards: (Uint8Array | null)[];
+  count: number;
+  dataCount: number;
+  maxLen: number;
+  /** Complete (all data seen, or rebuilt): later shards of the group are ignored. */
+  done: boolean;
+}
+
+/** How many groups a decoder tracks at once (kcp-go keeps about 3 groups of packets). */
+const MAX_GROUPS = 4;
+
+/** Collects the shards of incoming groups and rebuilds lost data packets. */
+export class FecDecoder {
+  readonly #dataShards: number;
+  readonly #total: number;
+  readonly #matrix: Uint8Array[];
+  readonly #groups = new Map<number, Group>();
+  /** Data packets rebuilt so far. */
+  recovered = 0;
+
+  constructor(dataShards: number, parityShards: number) {
+    this.#dataShards = dataShards;
+    this.#total = dataShards + parityShards;
+    this.#matrix = encodingMatrix(dataShards, parityShards);
+  }
+
+  /** Groups currently held (for tests and memory accounting). */
+  get groupCount(): number {
+    return this.#groups.size;
+  }
+
+  /**
+   * Takes one FEC packet (`seqid|type|...`, as received: the bytes are copied if kept) and
+   * returns the data shards (`size|KCP`) it allowed to rebuild.
+   */
+  decode(pkt: Uint8Array): Uint8Array[] {
+    if (pkt.length < FEC_HEADER_SIZE_PLUS2) return [];
+    const seqid = (pkt[0] | (pkt[1] << 8) | (pkt[2] << 16) | (pkt[3] << 24)) >>> 0;
+    const isData = pkt[4] === TYPE_DATA;
+    const index = seqid % this.#total;
+    // A packet whose type does not fit its slot comes from a peer with other shard counts.
+    if ((index < this.#dataShards) !== isData) return [];
+    const begin = seqid - index;
+    let g = this.#groups.get(begin);
+    if (!g) {
+      if (this.#groups.size >= MAX_GROUPS) this.#groups.delete(this.#groups.keys().next().value!);
+      g = { shards: new Array(this.#total).fill(null), count: 0, dataCount: 0, maxLen: 0, done: false };
+      this.#groups.set(begin, g);
+    }
+    if (g.done || g.shards[index]) return [];
+    const data = pkt.slice(FEC_HEADER_SIZE);
+    g.shards[index] = data;
+    g.count++;
+    if (isData) g.dataCount++;
+    if (data.length > g.maxLen) g.maxLen = data.length;
+    if (g.dataCount === this.#dataShards) return this.#finish(g);
+    if (g.count < this.#dataShards) return [];
+    const out = this.#rebuild(g);
+    this.recovered += out.length;
+    this.#finish(g);
+    return out;
+  }
+
+  #finish(g: Group): [] {
+    g.done = true;
+    g.shards.fill(null);
+    return [];
+  }
+
+  #rebuild(g: Group): Uint8Array[] {
+    const k = this.#dataShards;
+    const rows: Uint8Array[] = [];
+    const inputs: Uint8Array[] = [];
+    for (let i = 0; i < this.#total && rows.length < k; i++) {
+      const s = g.shards[i];
+      if (!s) continue;
+      rows.push(this.#matrix[i]);
+      inputs.push(s);
+    }
+    let inv: Uint8Array[];
+    try {
+      inv = invert(rows);
+    } catch {
+      return [];
+    }
+    const out: Uint8Array[] = [];
+    for (let j = 0; j < k; j++) {
+      if (g.shards[j]) continue;
+      const shard = new Uint8Array(g.maxLen);
+      for (let r = 0; r < k; r++) mulAdd(shard, inputs[r], inv[j][r]);
+      out.push(shard);
+    }
+    return out;
+  }
+}
