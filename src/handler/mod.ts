@@ -4,9 +4,11 @@
  */
 import { forwardHandler, tcpHandler, udpHandler } from "./forward.ts";
 import { handlers } from "./registry.ts";
+import { relayHandler } from "./relay.ts";
 
 handlers.register("tcp", tcpHandler);
 handlers.register("udp", udpHandler);
 handlers.register("forward", forwardHandler);
+handlers.register("relay", relayHandler);
 
 export { handlers };
