@@ -7,6 +7,7 @@
  * @module
  */
 import { parseCommandLine, USAGE } from "./cli/command.ts";
+import { formatConfigErrors } from "./config/load.ts";
 import { configToText } from "./config/output.ts";
 import { ConfigErrors, errorMessage } from "./core/errors.ts";
 import { configureLog, type Level, LEVELS, rootLogger } from "./core/log.ts";
@@ -46,6 +47,7 @@ export async function main(argv: string[]): Promise<number> {
     return cmd.error ? EXIT.USAGE : EXIT.OK;
   }
   const { config } = cmd;
+  for (const w of cmd.warnings) printErr(`gost: warning: ${w}`);
   if (cmd.output) {
     console.log(configToText(config, cmd.output).trimEnd());
     return EXIT.OK;
@@ -66,7 +68,7 @@ export async function main(argv: string[]): Promise<number> {
 
   const { runtime, errors } = buildRuntime(config, rootLogger);
   if (!runtime) {
-    printErr(`gost: invalid config:\n${new ConfigErrors(errors).message}`);
+    printErr(`gost: invalid config:\n${formatConfigErrors(errors, cmd.sources)}`);
     return EXIT.CONFIG;
   }
   for (const w of runtime.warnings) rootLogger.warn(w);

@@ -1,11 +1,20 @@
 /**
- * Prints a config as gost's `-O yaml|json` does. (Placeholder; see src/cli.)
+ * `-O yaml|json`: prints a config the way gost does — keys in gost's order, metadata keys
+ * sorted, 2-space indentation, empty sections left out — so scripts can check what a
+ * command line or a config file means without starting it.
  * @module
  */
 import yaml from "js-yaml";
+import { normalize } from "./shape.ts";
 import type { Config } from "./types.ts";
 
-/** Serialises a config as YAML or JSON. */
-export function configToText(config: Config, format: "yaml" | "json"): string {
-  return format === "json" ? JSON.stringify(config, null, 2) : yaml.dump(config, { lineWidth: -1 });
+/** The output formats of `-O`. */
+export const OUTPUT_FORMATS = ["yaml", "json"] as const;
+export type OutputFormat = typeof OUTPUT_FORMATS[number];
+
+/** Serialises a config as YAML or JSON, in gost's key order. */
+export function configToText(config: Config, format: OutputFormat): string {
+  const ordered = normalize(config, undefined, { sortMaps: true });
+  if (format === "json") return JSON.stringify(ordered, null, 2) + "\n";
+  return yaml.dump(ordered, { indent: 2, lineWidth: -1, noRefs: true, quotingType: '"' });
 }

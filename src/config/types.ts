@@ -38,6 +38,7 @@ export interface ForwarderConfig {
 
 export interface HandlerConfig {
   type: string;
+  retries?: number;
   chain?: string;
   auth?: AuthConfig;
   metadata?: Metadata;
@@ -55,6 +56,14 @@ export interface ListenerConfig {
 export interface ServiceConfig {
   name: string;
   addr: string;
+  /** Names of top-level components (the CLI creates them from `?admission=`, `?bypass=`, …). */
+  admission?: string;
+  bypass?: string;
+  resolver?: string;
+  hosts?: string;
+  limiter?: string;
+  climiter?: string;
+  rlimiter?: string;
   handler: HandlerConfig;
   listener: ListenerConfig;
   forwarder?: ForwarderConfig;
@@ -87,6 +96,9 @@ export interface NodeConfig {
 export interface HopConfig {
   name: string;
   selector?: SelectorConfig;
+  bypass?: string;
+  resolver?: string;
+  hosts?: string;
   nodes: NodeConfig[];
   metadata?: Metadata;
 }
@@ -103,8 +115,60 @@ export interface LogConfig {
   output?: string;
 }
 
+/** A named matcher list (`bypasses:` / `admissions:`); `whitelist` inverts it. */
+export interface MatcherListConfig {
+  name: string;
+  whitelist?: boolean;
+  matchers?: string[];
+}
+
+export interface NameserverConfig {
+  addr: string;
+  chain?: string;
+  prefer?: string;
+}
+
+export interface ResolverConfig {
+  name: string;
+  nameservers?: NameserverConfig[];
+}
+
+export interface HostMappingConfig {
+  ip: string;
+  hostname: string;
+  aliases?: string[];
+}
+
+export interface HostsConfig {
+  name: string;
+  mappings?: HostMappingConfig[];
+}
+
+/** `limiters:`, `climiters:`, `rlimiters:` entries: limit lines such as `"$ 1MB 2MB"`. */
+export interface LimiterConfig {
+  name: string;
+  limits?: string[];
+}
+
+/** `api:` / `metrics:` (accepted for compatibility; not served yet). */
+export interface EndpointConfig {
+  addr: string;
+  path?: string;
+  pathPrefix?: string;
+  auth?: AuthConfig;
+}
+
 export interface Config {
   services?: ServiceConfig[];
   chains?: ChainConfig[];
+  admissions?: MatcherListConfig[];
+  bypasses?: MatcherListConfig[];
+  resolvers?: ResolverConfig[];
+  hosts?: HostsConfig[];
+  limiters?: LimiterConfig[];
+  climiters?: LimiterConfig[];
+  rlimiters?: LimiterConfig[];
   log?: LogConfig;
+  api?: EndpointConfig;
+  metrics?: EndpointConfig;
 }
