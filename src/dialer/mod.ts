@@ -2,14 +2,17 @@
  * Registers every dialer type. One line per protocol; the file of each is `dialer/<name>.ts`.
  * @module
  */
+import { defineOptions } from "../core/options.ts";
 import { dialers } from "./registry.ts";
 import { sshdDialer } from "./sshd.ts";
 import { TcpDialer, tcpDialerOptions } from "./tcp.ts";
+import { UdpDialer } from "./udp.ts";
 
 dialers.register("tcp", {
   options: tcpDialerOptions,
   create: (_init, opts) => new TcpDialer(opts.dialTimeout),
 });
 dialers.register("sshd", sshdDialer);
+dialers.register("udp", { options: defineOptions({}), create: () => new UdpDialer() });
 
 export { dialers };

@@ -6,6 +6,7 @@ import { dialHost, splitHostPort } from "../core/addr.ts";
 import { type Duplex, streamDuplex } from "../core/duplex.ts";
 import { DialError } from "../core/errors.ts";
 import { formatAddr } from "../core/addr.ts";
+import type { Dialer } from "../core/types.ts";
 
 /** The largest datagram we read. */
 const MAX_DATAGRAM = 65536;
@@ -78,4 +79,18 @@ export function dialUDP(addr: string): Promise<Duplex> {
     remote: addr,
     datagram: true,
   }));
+}
+
+/**
+ * The `udp` dialer: a datagram duplex to the node (ssu nodes, UDP through a chain's first
+ * hop); its handshake does nothing.
+ */
+export class UdpDialer implements Dialer {
+  readonly network = "udp" as const;
+  dial(addr: string): Promise<Duplex> {
+    return dialUDP(addr);
+  }
+  handshake(conn: Duplex): Promise<Duplex> {
+    return Promise.resolve(conn);
+  }
 }
