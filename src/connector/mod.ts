@@ -6,9 +6,12 @@ import { forwardConnector } from "./forward.ts";
 import { connectors } from "./registry.ts";
 import { sshdConnector } from "./sshd.ts";
 import { relayConnector } from "./relay.ts";
+import { socks5Connector } from "./socks5.ts";
 
 connectors.register("forward", forwardConnector);
 connectors.register("relay", relayConnector);
 connectors.register("sshd", sshdConnector);
+connectors.register("socks5", socks5Connector);
+connectors.register("socks", socks5Connector);
 
 export { connectors };

@@ -5,10 +5,13 @@
 import { forwardHandler, tcpHandler, udpHandler } from "./forward.ts";
 import { handlers } from "./registry.ts";
 import { relayHandler } from "./relay.ts";
+import { socks5Handler } from "./socks5.ts";
 
 handlers.register("tcp", tcpHandler);
 handlers.register("udp", udpHandler);
 handlers.register("forward", forwardHandler);
 handlers.register("relay", relayHandler);
+handlers.register("socks5", socks5Handler);
+handlers.register("socks", socks5Handler);
 
 export { handlers };

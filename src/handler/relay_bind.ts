@@ -11,12 +11,11 @@ import type { Duplex } from "../core/duplex.ts";
 import { writeTo } from "../core/duplex.ts";
 import { errorMessage } from "../core/errors.ts";
 import { opt } from "../core/options.ts";
-import { encodeSocksAddr } from "../core/socks_addr.ts";
 import { BufferedReader } from "../core/buffered_reader.ts";
 import type { HandlerContext, Network } from "../core/types.ts";
 import { encodeResponse, Status } from "../protocol/relay/relay.ts";
-import { encodeStreamFrame, readStreamFrame } from "../protocol/socks5/udp.ts";
 import type { HandlerInit } from "./registry.ts";
+import { serveBoundUdp } from "./udp_tun.ts";
 
 /** The mux options BIND sessions read (gost's `mux.*`). */
 export const muxOptions = {
@@ -40,7 +39,7 @@ interface BindOpts {
 }
 
 /** The address to bind for a BIND request ("" or ":port" mean all interfaces). */
-function bindAddr(addr: string): { hostname: string; port: number } {
+export function bindAddr(addr: string): { hostname: string; port: number } {
   if (!addr) return { hostname: "0.0.0.0", port: 0 };
   const { host, port } = splitHostPort(addr);
   return { hostname: listenHost(host), port };
@@ -78,43 +77,8 @@ async function bindUDP(conn: Duplex, addr: string, ctx: HandlerContext): Promise
   }
   const bound = formatAddr(sock.addr);
   ctx.log.info(`relay: bound udp ${bound}`);
-  const reader = new BufferedReader(conn);
-  const out = conn.direct;
-  const writer = out ? null : conn.writable.getWriter();
-  const write = (b: Uint8Array) => out ? out.write(b) : writer!.write(b);
-  let queue = write(encodeResponse(Status.OK, [{ type: "addr", addr: bound }]));
-  let input = 0, output = 0;
-  const inbound = (async () => {
-    const buf = new Uint8Array(65535);
-    for (;;) {
-      const [data, from] = await sock.receive(buf);
-      input += data.length;
-      const frame = encodeStreamFrame(encodeSocksAddr(formatAddr(from)), data);
-      queue = queue.then(() => write(frame));
-      await queue;
-    }
-  })().catch(() => conn.close());
-  try {
-    for (;;) {
-      const f = await readStreamFrame(reader);
-      if (!f) break;
-      const { host, port } = splitHostPort(f.addr);
-      output += f.payload.length;
-      await sock.send(f.payload, { transport: "udp", hostname: host || "127.0.0.1", port });
-    }
-  } catch (err) {
-    if (!ctx.signal.aborted) ctx.log.debug(`relay: udp bind: ${errorMessage(err)}`);
-  } finally {
-    try {
-      sock.close();
-    } catch {
-      // closed
-    }
-    conn.close();
-    await inbound;
-    ctx.record.inputBytes = input;
-    ctx.record.outputBytes = output;
-  }
+  const ok = encodeResponse(Status.OK, [{ type: "addr", addr: bound }]);
+  await serveBoundUdp(conn, new BufferedReader(conn), sock, ok, ctx);
 }
 
 // deno-lint-ignore require-await

@@ -5,6 +5,7 @@
  * Shared by SOCKS5 (UDP ASSOCIATE and 0xF3), HTTP `X-Gost-Protocol: udp` and relay BIND.
  * @module
  */
+import { dialHost, formatAddr, splitHostPort } from "../core/addr.ts";
 import { BufferedReader } from "../core/buffered_reader.ts";
 import { type Duplex, IODuplex } from "../core/duplex.ts";
 import { errorMessage } from "../core/errors.ts";
@@ -139,5 +140,59 @@ export async function serveUdpTun(
     conn.close();
     ctx.record.inputBytes = relay.inputBytes;
     ctx.record.outputBytes = relay.outputBytes;
+  }
+}
+
+/**
+ * Serves a UDP BIND: `sock` is bound on the far side; datagrams from any peer reach the
+ * client as stream frames tagged with the peer, and the client's frames go to the peer they
+ * name. `ok` (the protocol's success reply) is written first.
+ */
+export async function serveBoundUdp(
+  conn: Duplex,
+  reader: BufferedReader,
+  sock: Deno.DatagramConn,
+  ok: Uint8Array,
+  ctx: HandlerContext,
+): Promise<void> {
+  const out = conn.direct;
+  const writer = out ? null : conn.writable.getWriter();
+  const write = (b: Uint8Array) => out ? out.write(b) : writer!.write(b);
+  let queue = write(ok);
+  let input = 0, output = 0;
+  const inbound = (async () => {
+    const buf = new Uint8Array(65535);
+    for (;;) {
+      const [data, from] = await sock.receive(buf);
+      input += data.length;
+      const frame = encodeStreamFrame(encodeSocksAddr(formatAddr(from)), data);
+      queue = queue.then(() => write(frame));
+      await queue;
+    }
+  })().catch(() => conn.close());
+  const onAbort = () => conn.close();
+  ctx.signal.addEventListener("abort", onAbort, { once: true });
+  try {
+    await queue;
+    for (;;) {
+      const f = await readStreamFrame(reader);
+      if (!f) break;
+      const { host, port } = splitHostPort(f.addr);
+      output += f.payload.length;
+      await sock.send(f.payload, { transport: "udp", hostname: dialHost(host), port });
+    }
+  } catch (err) {
+    if (!ctx.signal.aborted) ctx.log.debug(`udp bind: ${errorMessage(err)}`);
+  } finally {
+    ctx.signal.removeEventListener("abort", onAbort);
+    try {
+      sock.close();
+    } catch {
+      // closed
+    }
+    conn.close();
+    await inbound;
+    ctx.record.inputBytes = input;
+    ctx.record.outputBytes = output;
   }
 }
