@@ -6,6 +6,8 @@ import { forwardHandler, tcpHandler, udpHandler } from "./forward.ts";
 import { handlers } from "./registry.ts";
 import { relayHandler } from "./relay.ts";
 import { socks5Handler } from "./socks5.ts";
+import { ssHandler } from "./ss.ts";
+import { ssuHandler } from "./ssu.ts";
 
 handlers.register("tcp", tcpHandler);
 handlers.register("udp", udpHandler);
@@ -13,5 +15,7 @@ handlers.register("forward", forwardHandler);
 handlers.register("relay", relayHandler);
 handlers.register("socks5", socks5Handler);
 handlers.register("socks", socks5Handler);
+handlers.register("ss", ssHandler);
+handlers.register("ssu", ssuHandler);
 
 export { handlers };

@@ -138,6 +138,15 @@ export class CipherSource {
     return true;
   }
 
+  /** Gives the inner duplex's readable back (after a failed handshake). */
+  release(): void {
+    try {
+      this.#reader?.releaseLock();
+    } catch {
+      // a read is still pending: the duplex is being closed anyway
+    }
+  }
+
   /** Releases the stream reader (if any). */
   cancel(): void {
     this.#reader?.cancel().catch(() => {});
@@ -605,6 +614,7 @@ export async function serverHandshake(inner: Duplex, keys: StreamKeys): Promise<
     );
     return { conn, target };
   } catch (err) {
+    src.release();
     if (err instanceof SocksAddrError) throw new SsAuthError(err.message);
     throw err;
   }
