@@ -1,0 +1,580 @@
+/**
+ * The KCP automatic-repeat-request protocol, behaving like kcp-go's (v5.6) state machine
+ * so that it interoperates with gost and kcptun: segments, cumulative and selective
+ * acknowledgements, RTO estimation, fast and early retransmission, window probing,
+ * congestion control and stream mode.
+ *
+ * Segment header (24 bytes, little-endian):
+ * `conv(4) cmd(1) frg(1) wnd(2) ts(4) sn(4) una(4) len(4)` followed by `len` data bytes.
+ * Several segments share one datagram up to the MTU. The machine is driven from outside:
+ * `input()` with each received KCP payload, `update()` every `interval` ms, `send()` with
+ * outgoing bytes; datagrams leave through the `output` callback.
+ * @module
+ */
+
+export const OVERHEAD = 24;
+export const CMD_PUSH = 81;
+export const CMD_ACK = 82;
+export const CMD_WASK = 83;
+export const CMD_WINS = 84;
+
+const RTO_NDL = 30;
+const RTO_MIN = 100;
+const RTO_DEF = 200;
+const RTO_MAX = 60000;
+const ASK_SEND = 1;
+const ASK_TELL = 2;
+const WND_SND = 32;
+const WND_RCV = 32;
+const MTU_DEF = 1400;
+const INTERVAL = 100;
+const DEADLINK = 20;
+const THRESH_INIT = 2;
+const THRESH_MIN = 2;
+const PROBE_INIT = 7000;
+const PROBE_LIMIT = 120000;
+/** Acks queued beyond this many are sent at once instead of at the next tick. */
+const ACK_BATCH = 48;
+
+const started = performance.now();
+/** Milliseconds on a monotonic clock, as a wrapping uint32. */
+export function currentMs(): number {
+  return (performance.now() - started) >>> 0;
+}
+
+/** Signed difference of two wrapping uint32 times or sequence numbers. */
+function diff(later: number, earlier: number): number {
+  return (later - earlier) | 0;
+}
+
+interface Segment {
+  frg: number;
+  ts: number;
+  sn: number;
+  rto: number;
+  xmit: number;
+  resendts: number;
+  fastack: number;
+  acked: boolean;
+  data: Uint8Array;
+}
+
+function segment(data: Uint8Array, sn = 0, frg = 0, ts = 0): Segment {
+  return { frg, ts, sn, rto: 0, xmit: 0, resendts: 0, fastack: 0, acked: false, data };
+}
+
+/** A simple array-backed FIFO that drops from the front without shifting every time. */
+class Queue<T> {
+  items: T[] = [];
+  head = 0;
+  get length(): number {
+    return this.items.length - this.head;
+  }
+  at(i: number): T {
+    return this.items[this.head + i];
+  }
+  push(v: T): void {
+    this.items.push(v);
+  }
+  last(): T | undefined {
+    return this.length > 0 ? this.items[this.items.length - 1] : undefined;
+  }
+  dropFront(n: number): void {
+    this.head += n;
+    if (this.head >= 1024 && this.head * 2 >= this.items.length) {
+      this.items = this.items.slice(this.head);
+      this.head = 0;
+    }
+  }
+  clear(): void {
+    this.items = [];
+    this.head = 0;
+  }
+}
+
+/** Counters for logs and tests. */
+export interface ArqStats {
+  inSegs: number;
+  outSegs: number;
+  retransSegs: number;
+  fastRetransSegs: number;
+  lostSegs: number;
+  repeatSegs: number;
+}
+
+/** One KCP conversation. */
+export class Arq {
+  readonly conv: number;
+  mtu = MTU_DEF;
+  mss = MTU_DEF - OVERHEAD;
+  /** Set when a segment was sent `deadLink` times without an ack. */
+  dead = false;
+  sndUna = 0;
+  sndNxt = 0;
+  rcvNxt = 0;
+  ssthresh = THRESH_INIT;
+  rxRttvar = 0;
+  rxSrtt = 0;
+  rxRto = RTO_DEF;
+  rxMinrto = RTO_MIN;
+  sndWnd = WND_SND;
+  rcvWnd = WND_RCV;
+  rmtWnd = WND_RCV;
+  cwnd = 0;
+  probe = 0;
+  interval = INTERVAL;
+  tsFlush = INTERVAL;
+  nodelay = 0;
+  updated = false;
+  tsProbe = 0;
+  probeWait = 0;
+  deadLink = DEADLINK;
+  incr = 0;
+  fastresend = 0;
+  nocwnd = false;
+  stream = false;
+  /** Bytes in front of every datagram left for the FEC and crypt headers. */
+  reserved = 0;
+
+  readonly sndQueue = new Queue<Segment>();
+  readonly rcvQueue = new Queue<Segment>();
+  sndBuf: Segment[] = [];
+  rcvBuf: Segment[] = [];
+  acklist: number[] = [];
+  #buffer: Uint8Array;
+  readonly stats: ArqStats = {
+    inSegs: 0,
+    outSegs: 0,
+    retransSegs: 0,
+    fastRetransSegs: 0,
+    lostSegs: 0,
+    repeatSegs: 0,
+  };
+
+  /**
+   * @param output called with each datagram: `reserved` free bytes, then KCP segments. The
+   * buffer is the callee's to keep.
+   */
+  constructor(conv: number, readonly output: (pkt: Uint8Array) => void) {
+    this.conv = conv >>> 0;
+    this.#buffer = new Uint8Array(this.mtu);
+  }
+
+  /** Leaves `n` bytes at the front of every datagram for outer headers. */
+  reserveBytes(n: number): void {
+    if (n < 0 || n >= this.mtu - OVERHEAD) throw new Error(`cannot reserve ${n} bytes of a ${this.mtu} MTU`);
+    this.reserved = n;
+    this.mss = this.mtu - OVERHEAD - n;
+  }
+
+  setMtu(mtu: number): void {
+    if (mtu < 50 || mtu - OVERHEAD - this.reserved <= 0) throw new Error(`invalid KCP MTU ${mtu}`);
+    this.mtu = mtu;
+    this.mss = mtu - OVERHEAD - this.reserved;
+    this.#buffer = new Uint8Array(mtu);
+  }
+
+  /** kcp-go's `NoDelay(nodelay, interval, resend, nc)`; interval is clamped to [10, 5000]. */
+  setNoDelay(nodelay: number, interval: number, resend: number, nc: number): void {
+    this.nodelay = nodelay;
+    this.rxMinrto = nodelay ? RTO_NDL : RTO_MIN;
+    this.interval = Math.min(5000, Math.max(10, interval));
+    this.fastresend = resend;
+    this.nocwnd = nc !== 0;
+  }
+
+  setWindowSize(sndwnd: number, rcvwnd: number): void {
+    if (sndwnd > 0) this.sndWnd = sndwnd;
+    if (rcvwnd > 0) this.rcvWnd = rcvwnd;
+  }
+
+  /** Segments waiting to be sent or acknowledged. */
+  waitSnd(): number {
+    return this.sndBuf.length + this.sndQueue.length;
+  }
+
+  /** Bytes ready for the application (stream mode: all queued segments). */
+  readyBytes(): number {
+    let n = 0;
+    for (let i = 0; i < this.rcvQueue.length; i++) n += this.rcvQueue.at(i).data.length;
+    return n;
+  }
+
+  /**
+   * Takes everything the application can read now, as one chunk (stream mode), or null.
+   * Reading frees receive window; a full window that opens up is announced to the peer.
+   */
+  recvAll(max = 1 << 20): Uint8Array | null {
+    const q = this.rcvQueue;
+    if (q.length === 0) return null;
+    const fastRecover = q.length >= this.rcvWnd;
+    let total = 0, count = 0;
+    while (count < q.length && (count === 0 || total + q.at(count).data.length <= max)) {
+      total += q.at(count).data.length;
+      count++;
+    }
+    let out: Uint8Array;
+    if (count === 1) out = q.at(0).data;
+    else {
+      out = new Uint8Array(total);
+      for (let i = 0, o = 0; i < count; i++) {
+        const d = q.at(i).data;
+        out.set(d, o);
+        o += d.length;
+      }
+    }
+    q.dropFront(count);
+    this.#moveReady();
+    if (q.length < this.rcvWnd && fastRecover) this.probe |= ASK_TELL;
+    return out;
+  }
+
+  /** Moves in-order segments from the receive buffer to the receive queue, within the window. */
+  #moveReady(): void {
+    let count = 0;
+    const buf = this.rcvBuf;
+    while (count < buf.length && buf[count].sn === this.rcvNxt && this.rcvQueue.length < this.rcvWnd) {
+      this.rcvQueue.push(buf[count]);
+      this.rcvNxt = (this.rcvNxt + 1) >>> 0;
+      count++;
+    }
+    if (count > 0) buf.splice(0, count);
+  }
+
+  /** Queues bytes to send (copied). In stream mode they top up the last queued segment. */
+  send(data: Uint8Array): void {
+    let off = 0;
+    if (data.length === 0) return;
+    if (this.stream) {
+      const last = this.sndQueue.last();
+      if (last && last.data.length < this.mss) {
+        const extend = Math.min(this.mss - last.data.length, data.length);
+        const merged = new Uint8Array(last.data.length + extend);
+        merged.set(last.data);
+        merged.set(data.subarray(0, extend), last.data.length);
+        last.data = merged;
+        off = extend;
+      }
+      if (off === data.length) return;
+    }
+    const left = data.length - off;
+    const count = Math.max(1, Math.ceil(left / this.mss));
+    if (!this.stream && count > 255) throw new Error("message too large for KCP message mode");
+    for (let i = 0; i < count; i++) {
+      const size = Math.min(this.mss, data.length - off);
+      const seg = segment(data.slice(off, off + size), 0, this.stream ? 0 : count - i - 1);
+      this.sndQueue.push(seg);
+      off += size;
+    }
+  }
+
+  #updateAck(rtt: number): void {
+    if (this.rxSrtt === 0) {
+      this.rxSrtt = rtt;
+      this.rxRttvar = rtt >> 1;
+    } else {
+      let delta = rtt - this.rxSrtt;
+      this.rxSrtt += delta >> 3;
+      if (delta < 0) delta = -delta;
+      if (rtt < this.rxSrtt - this.rxRttvar) this.rxRttvar += (delta - this.rxRttvar) >> 5;
+      else this.rxRttvar += (delta - this.rxRttvar) >> 2;
+    }
+    const rto = this.rxSrtt + Math.max(this.interval, this.rxRttvar << 2);
+    this.rxRto = Math.min(RTO_MAX, Math.max(this.rxMinrto, rto));
+  }
+
+  #shrinkBuf(): void {
+    this.sndUna = this.sndBuf.length > 0 ? this.sndBuf[0].sn : this.sndNxt;
+  }
+
+  #parseAck(sn: number): void {
+    if (diff(sn, this.sndUna) < 0 || diff(sn, this.sndNxt) >= 0) return;
+    for (const seg of this.sndBuf) {
+      if (seg.sn === sn) {
+        seg.acked = true;
+        break;
+      }
+      if (diff(sn, seg.sn) < 0) break;
+    }
+  }
+
+  #parseFastack(sn: number, ts: number): void {
+    if (diff(sn, this.sndUna) < 0 || diff(sn, this.sndNxt) >= 0) return;
+    for (const seg of this.sndBuf) {
+      if (diff(sn, seg.sn) < 0) break;
+      if (sn !== seg.sn && diff(seg.ts, ts) <= 0) seg.fastack++;
+    }
+  }
+
+  #parseUna(una: number): number {
+    let count = 0;
+    const buf = this.sndBuf;
+    while (count < buf.length && diff(una, buf[count].sn) > 0) count++;
+    if (count > 0) buf.splice(0, count);
+    return count;
+  }
+
+  #parseData(seg: Segment): boolean {
+    const sn = seg.sn;
+    if (diff(sn, this.rcvNxt + this.rcvWnd) >= 0 || diff(sn, this.rcvNxt) < 0) return true;
+    const buf = this.rcvBuf;
+    let i = buf.length - 1;
+    let repeat = false;
+    for (; i >= 0; i--) {
+      if (buf[i].sn === sn) {
+        repeat = true;
+        break;
+      }
+      if (diff(sn, buf[i].sn) > 0) break;
+    }
+    if (!repeat) {
+      seg.data = seg.data.slice(); // the datagram buffer is reused by the caller
+      if (i === buf.length - 1) buf.push(seg);
+      else buf.splice(i + 1, 0, seg);
+    }
+    this.#moveReady();
+    return repeat;
+  }
+
+  /**
+   * Processes one datagram's KCP segments. `regular` is false for packets rebuilt by FEC
+   * (they do not update RTT or the remote window). Returns 0, or a negative number when
+   * the packet is malformed or belongs to another conversation.
+   */
+  input(data: Uint8Array, regular = true, ackNoDelay = false): number {
+    const oldUna = this.sndUna;
+    if (data.length < OVERHEAD) return -1;
+    let latest = 0, gotAck = false, windowSlides = false;
+    let p = 0;
+    const n = data.length;
+    while (n - p >= OVERHEAD) {
+      const conv = (data[p] | (data[p + 1] << 8) | (data[p + 2] << 16) | (data[p + 3] << 24)) >>> 0;
+      if (conv !== this.conv) return -1;
+      const cmd = data[p + 4];
+      const frg = data[p + 5];
+      const wnd = data[p + 6] | (data[p + 7] << 8);
+      const ts = (data[p + 8] | (data[p + 9] << 8) | (data[p + 10] << 16) | (data[p + 11] << 24)) >>> 0;
+      const sn = (data[p + 12] | (data[p + 13] << 8) | (data[p + 14] << 16) | (data[p + 15] << 24)) >>> 0;
+      const una = (data[p + 16] | (data[p + 17] << 8) | (data[p + 18] << 16) | (data[p + 19] << 24)) >>> 0;
+      const len = (data[p + 20] | (data[p + 21] << 8) | (data[p + 22] << 16) | (data[p + 23] << 24)) >>> 0;
+      p += OVERHEAD;
+      if (n - p < len) return -2;
+      if (cmd !== CMD_PUSH && cmd !== CMD_ACK && cmd !== CMD_WASK && cmd !== CMD_WINS) return -3;
+      if (regular) this.rmtWnd = wnd;
+      if (this.#parseUna(una) > 0) windowSlides = true;
+      this.#shrinkBuf();
+      if (cmd === CMD_ACK) {
+        this.#parseAck(sn);
+        this.#parseFastack(sn, ts);
+        gotAck = true;
+        latest = ts;
+      } else if (cmd === CMD_PUSH) {
+        let repeat = true;
+        if (diff(sn, this.rcvNxt + this.rcvWnd) < 0) {
+          this.acklist.push(sn, ts);
+          if (diff(sn, this.rcvNxt) >= 0) {
+            repeat = this.#parseData(segment(data.subarray(p, p + len), sn, frg, ts));
+          }
+        }
+        if (regular && repeat) this.stats.repeatSegs++;
+      } else if (cmd === CMD_WASK) {
+        this.probe |= ASK_TELL;
+      }
+      this.stats.inSegs++;
+      p += len;
+    }
+    if (gotAck && regular) {
+      const now = currentMs();
+      if (diff(now, latest) >= 0) this.#updateAck(diff(now, latest));
+    }
+    if (!this.nocwnd && diff(this.sndUna, oldUna) > 0 && this.cwnd < this.rmtWnd) {
+      const mss = this.mss;
+      if (this.cwnd < this.ssthresh) {
+        this.cwnd++;
+        this.incr += mss;
+      } else {
+        if (this.incr < mss) this.incr = mss;
+        this.incr += Math.floor((mss * mss) / this.incr) + Math.floor(mss / 16);
+        if ((this.cwnd + 1) * mss <= this.incr) this.cwnd = Math.floor((this.incr + mss - 1) / mss);
+      }
+      if (this.cwnd > this.rmtWnd) {
+        this.cwnd = this.rmtWnd;
+        this.incr = this.rmtWnd * mss;
+      }
+    }
+    if (windowSlides) this.flush(false);
+    else if (ackNoDelay && this.acklist.length > 0) this.flush(true);
+    // Early acks keep a fast sender's window moving; while a hole is open they wait for the
+    // tick, so that FEC can fill it before the sender counts duplicate acks.
+    else if (this.acklist.length >= 2 * ACK_BATCH && this.rcvBuf.length === 0) this.flush(true);
+    return 0;
+  }
+
+  #wndUnused(): number {
+    return this.rcvQueue.length < this.rcvWnd ? this.rcvWnd - this.rcvQueue.length : 0;
+  }
+
+  /** Sends acks, probes, new and due segments. With `ackOnly`, just the pending acks. */
+  flush(ackOnly: boolean): void {
+    const buf = this.#buffer;
+    const wnd = this.#wndUnused();
+    const una = this.rcvNxt;
+    let pos = this.reserved;
+    const emit = () => {
+      if (pos > this.reserved) this.output(buf.slice(0, pos));
+      pos = this.reserved;
+    };
+    const header = (cmd: number, frg: number, ts: number, sn: number, len: number) => {
+      const c = this.conv;
+      buf[pos] = c, buf[pos + 1] = c >>> 8, buf[pos + 2] = c >>> 16, buf[pos + 3] = c >>> 24;
+      buf[pos + 4] = cmd, buf[pos + 5] = frg, buf[pos + 6] = wnd, buf[pos + 7] = wnd >>> 8;
+      buf[pos + 8] = ts, buf[pos + 9] = ts >>> 8, buf[pos + 10] = ts >>> 16, buf[pos + 11] = ts >>> 24;
+      buf[pos + 12] = sn, buf[pos + 13] = sn >>> 8, buf[pos + 14] = sn >>> 16, buf[pos + 15] = sn >>> 24;
+      buf[pos + 16] = una, buf[pos + 17] = una >>> 8, buf[pos + 18] = una >>> 16, buf[pos + 19] = una >>> 24;
+      buf[pos + 20] = len, buf[pos + 21] = len >>> 8, buf[pos + 22] = len >>> 16, buf[pos + 23] = len >>> 24;
+      pos += OVERHEAD;
+      this.stats.outSegs++;
+    };
+    const mtu = this.mtu;
+
+    // Acks below rcv_nxt are covered by una; the last one is always sent (it carries ts for RTT).
+    const acks = this.acklist;
+    for (let i = 0; i < acks.length; i += 2) {
+      if (diff(acks[i], this.rcvNxt) >= 0 || i === acks.length - 2) {
+        if (pos + OVERHEAD > mtu) emit();
+        header(CMD_ACK, 0, acks[i + 1], acks[i], 0);
+      }
+    }
+    this.acklist = [];
+    if (ackOnly) return emit();
+
+    if (this.rmtWnd === 0) {
+      const now = currentMs();
+      if (this.probeWait === 0) {
+        this.probeWait = PROBE_INIT;
+        this.tsProbe = now + this.probeWait;
+      } else if (diff(now, this.tsProbe) >= 0) {
+        if (this.probeWait < PROBE_INIT) this.probeWait = PROBE_INIT;
+        this.probeWait = Math.min(PROBE_LIMIT, this.probeWait + (this.probeWait >> 1));
+        this.tsProbe = now + this.probeWait;
+        this.probe |= ASK_SEND;
+      }
+    } else {
+      this.tsProbe = 0;
+      this.probeWait = 0;
+    }
+    if (this.probe & ASK_SEND) {
+      if (pos + OVERHEAD > mtu) emit();
+      header(CMD_WASK, 0, 0, 0, 0);
+    }
+    if (this.probe & ASK_TELL) {
+      if (pos + OVERHEAD > mtu) emit();
+      header(CMD_WINS, 0, 0, 0, 0);
+    }
+    this.probe = 0;
+
+    let cwnd = Math.min(this.sndWnd, this.rmtWnd);
+    if (!this.nocwnd) cwnd = Math.min(this.cwnd, cwnd);
+    let newSegs = 0;
+    const q = this.sndQueue;
+    while (newSegs < q.length && diff(this.sndNxt, this.sndUna + cwnd) < 0) {
+      const seg = q.at(newSegs);
+      seg.sn = this.sndNxt;
+      this.sndBuf.push(seg);
+      this.sndNxt = (this.sndNxt + 1) >>> 0;
+      newSegs++;
+    }
+    if (newSegs > 0) q.dropFront(newSegs);
+
+    const resent = this.fastresend > 0 ? this.fastresend : 0xffffffff;
+    let current = currentMs();
+    let change = 0, lost = 0;
+    for (const seg of this.sndBuf) {
+      if (seg.acked) continue;
+      let needsend = false;
+      if (seg.xmit === 0) {
+        needsend = true;
+        seg.rto = this.rxRto;
+        seg.resendts = current + seg.rto;
+      } else if (seg.fastack >= resent) {
+        needsend = true;
+        seg.fastack = 0;
+        seg.rto = this.rxRto;
+        seg.resendts = current + seg.rto;
+        change++;
+        this.stats.fastRetransSegs++;
+      } else if (seg.fastack > 0 && newSegs === 0) {
+        needsend = true;
+        seg.fastack = 0;
+        seg.rto = this.rxRto;
+        seg.resendts = current + seg.rto;
+        change++;
+      } else if (diff(current, seg.resendts) >= 0) {
+        needsend = true;
+        seg.rto += this.nodelay === 0 ? this.rxRto : this.rxRto >> 1;
+        seg.fastack = 0;
+        seg.resendts = current + seg.rto;
+        lost++;
+      }
+      if (needsend) {
+        if (seg.xmit > 0) this.stats.retransSegs++;
+        current = currentMs();
+        seg.xmit++;
+        seg.ts = current;
+        if (pos + OVERHEAD + seg.data.length > mtu) emit();
+        header(CMD_PUSH, seg.frg, current, seg.sn, seg.data.length);
+        buf.set(seg.data, pos);
+        pos += seg.data.length;
+        if (seg.xmit >= this.deadLink) this.dead = true;
+      }
+    }
+    emit();
+    this.stats.lostSegs += lost;
+
+    if (!this.nocwnd) {
+      if (change > 0) {
+        const inflight = (this.sndNxt - this.sndUna) >>> 0;
+        this.ssthresh = Math.max(THRESH_MIN, inflight >>> 1);
+        this.cwnd = this.ssthresh + resent;
+        this.incr = this.cwnd * this.mss;
+      }
+      if (lost > 0) {
+        this.ssthresh = Math.max(THRESH_MIN, cwnd >>> 1);
+        this.cwnd = 1;
+        this.incr = this.mss;
+      }
+      if (this.cwnd < 1) {
+        this.cwnd = 1;
+        this.incr = this.mss;
+      }
+    }
+  }
+
+  /** Flushes when the next flush time has come; call every `interval` ms (or sooner). */
+  update(): void {
+    const current = currentMs();
+    if (!this.updated) {
+      this.updated = true;
+      this.tsFlush = current;
+    }
+    let slap = diff(current, this.tsFlush);
+    if (slap >= 10000 || slap < -10000) {
+      this.tsFlush = current;
+      slap = 0;
+    }
+    if (slap >= 0) {
+      this.tsFlush = (this.tsFlush + this.interval) >>> 0;
+      if (diff(current, this.tsFlush) >= 0) this.tsFlush = (current + this.interval) >>> 0;
+      this.flush(false);
+    }
+  }
+
+  /** Drops every queued segment (the session is closing). */
+  release(): void {
+    this.sndQueue.clear();
+    this.rcvQueue.clear();
+    this.sndBuf = [];
+    this.rcvBuf = [];
+    this.acklist = [];
+  }
+}
