@@ -51,6 +51,7 @@ export function redactPassword(arg: string): string {
   return `${arg.slice(0, colon + 1)}***${arg.slice(at)}`;
 }
 
+const HINT = ` (write a literal "%" as %25)`;
 const SCHEME = /^[A-Za-z][A-Za-z0-9+.-]*$/;
 
 /** Percent-decodes `s`; throws a plain Error naming the bad escape. */
@@ -58,7 +59,7 @@ function unescape(s: string, plusIsSpace: boolean): string {
   if (plusIsSpace) s = s.replaceAll("+", " ");
   if (!s.includes("%")) return s;
   const bad = /%(?![0-9A-Fa-f]{2})(.{0,2})/.exec(s);
-  if (bad) throw new Error(`bad %-escape "%${bad[1]}" (use %25 for a literal "%")`);
+  if (bad) throw new Error(`bad %-escape "%${bad[1]}"`);
   try {
     return decodeURIComponent(s);
   } catch {
@@ -106,14 +107,14 @@ export function parseGostURL(arg: string): GostURL {
     try {
       username = unescape(rawName, false);
     } catch (err) {
-      throw new URLError(arg, `${(err as Error).message} in the user name`);
+      throw new URLError(arg, `${(err as Error).message} in the user name${HINT}`);
     }
     user = { username };
     if (colon >= 0) {
       try {
         user.password = unescape(info.slice(colon + 1), false);
       } catch (err) {
-        throw new URLError(arg, `${(err as Error).message} in the password`);
+        throw new URLError(arg, `${(err as Error).message} in the password${HINT}`);
       }
     }
   }
@@ -124,7 +125,7 @@ export function parseGostURL(arg: string): GostURL {
   try {
     unescape(path, false);
   } catch (err) {
-    throw new URLError(arg, `${(err as Error).message} in the path ${JSON.stringify(path)}`);
+    throw new URLError(arg, `${(err as Error).message} in the path ${JSON.stringify(path)}${HINT}`);
   }
   const query: [string, string][] = [];
   if (q >= 0) {
@@ -138,7 +139,10 @@ export function parseGostURL(arg: string): GostURL {
         key = unescape(rawKey, true);
         value = unescape(rawValue, true);
       } catch (err) {
-        throw new URLError(arg, `${(err as Error).message} in the query parameter ${JSON.stringify(rawKey)}`);
+        throw new URLError(
+          arg,
+          `${(err as Error).message} in the query parameter ${JSON.stringify(rawKey)}${HINT}`,
+        );
       }
       if (key === "") throw new URLError(arg, `query parameter without a name: ${JSON.stringify(pair)}`);
       query.push([key, value]);

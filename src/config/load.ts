@@ -60,6 +60,8 @@ function childField(field: Field | undefined, key: string): { key: string; field
 
 /** Records the line of every path below `frame`, following the config shape to respell keys. */
 function mapLines(frame: Frame, path: string, field: Field | undefined, name: string, out: SourceMap): void {
+  // A flow collection at the document's top comes wrapped in a second node event.
+  while (frame.children.length === 1 && frame.children[0].result === frame.result) frame = frame.children[0];
   if (Array.isArray(frame.result)) {
     const item = field && typeof field === "object" && "list" in field ? field.list : undefined;
     frame.children.forEach((child, i) => {
