@@ -6,7 +6,10 @@ import { defineOptions } from "../core/options.ts";
 import { dialers } from "./registry.ts";
 import { sshdDialer } from "./sshd.ts";
 import { TcpDialer, tcpDialerOptions } from "./tcp.ts";
+import { tlsDialer } from "./tls.ts";
 import { UdpDialer } from "./udp.ts";
+import { wsDialer } from "./ws.ts";
+import { wssDialer } from "./wss.ts";
 
 dialers.register("tcp", {
   options: tcpDialerOptions,
@@ -14,5 +17,8 @@ dialers.register("tcp", {
 });
 dialers.register("sshd", sshdDialer);
 dialers.register("udp", { options: defineOptions({}), create: () => new UdpDialer() });
+dialers.register("tls", tlsDialer);
+dialers.register("ws", wsDialer);
+dialers.register("wss", wssDialer);
 
 export { dialers };

@@ -4,7 +4,10 @@
  */
 import { listeners } from "./registry.ts";
 import { TcpListener, tcpListenerOptions } from "./tcp.ts";
+import { tlsListener } from "./tls.ts";
 import { UdpListener, udpListenerOptions } from "./udp.ts";
+import { wsListener } from "./ws.ts";
+import { wssListener } from "./wss.ts";
 
 listeners.register("tcp", {
   options: tcpListenerOptions,
@@ -14,5 +17,8 @@ listeners.register("udp", {
   options: udpListenerOptions,
   create: (init, opts) => new UdpListener(init.addr, opts),
 });
+listeners.register("tls", tlsListener);
+listeners.register("ws", wsListener);
+listeners.register("wss", wssListener);
 
 export { listeners };

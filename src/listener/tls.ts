@@ -1,0 +1,44 @@
+/**
+ * The `tls` listener: TLS on every accepted connection, under the handshake deadline.
+ * Certificate from the `tls` block or `certFile`/`keyFile` metadata, else `cert.pem`/`key.pem`
+ * in the working directory, else a generated one; `caFile` makes it mutual TLS.
+ * @module
+ */
+import { readTlsFiles, tlsFileOptions } from "../core/tls/config.ts";
+import { TlsAcceptor } from "../core/tls/server.ts";
+import { defineOptions, opt, type Options } from "../core/options.ts";
+import { HandshakeListener, handshakeListenerOptions } from "./_handshake.ts";
+import type { ListenerFactory, ListenerInit } from "./registry.ts";
+
+export const tlsListenerOptions = defineOptions({
+  ...tlsFileOptions,
+  ...handshakeListenerOptions,
+  mptcp: opt.bool("mptcp", false),
+});
+
+/** Builds a TLS listener; certificate files are read (and checked) here, at config time. */
+export function createTlsListener(
+  init: ListenerInit,
+  opts: Options<typeof tlsListenerOptions["schema"]>,
+): HandshakeListener {
+  const material = readTlsFiles(init.tls, opts, init.path);
+  let acceptor: TlsAcceptor;
+  return new HandshakeListener(
+    {
+      what: "tls",
+      async bind() {
+        acceptor = await TlsAcceptor.create(material);
+        return acceptor.listen(init.addr, opts.reusePort);
+      },
+      upgrade: (conn) => acceptor.secure(conn),
+    },
+    init.addr,
+    opts,
+    init.log,
+  );
+}
+
+export const tlsListener: ListenerFactory = {
+  options: tlsListenerOptions,
+  create: createTlsListener,
+};

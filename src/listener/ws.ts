@@ -1,0 +1,54 @@
+/**
+ * The `ws` listener: an HTTP/1.1 WebSocket upgrade on `path` (default `/ws`; other paths are
+ * answered 404), then the stream rides in binary messages.
+ * @module
+ */
+import { defineOptions, opt, type Options } from "../core/options.ts";
+import { socketDuplex } from "../core/socket.ts";
+import { acceptWebSocket } from "../protocol/websocket/upgrade.ts";
+import { HandshakeListener, handshakeListenerOptions } from "./_handshake.ts";
+import type { ListenerFactory, ListenerInit } from "./registry.ts";
+import { listenTCP } from "./tcp.ts";
+
+/** Options of the ws listener (wss adds the TLS ones). */
+export const wsOptions = {
+  ...handshakeListenerOptions,
+  path: opt.string(["path", "ws.path"], "/ws"),
+  /** Extra response headers of the 101 answer. */
+  header: opt.map(["header", "ws.header"]),
+  // Accepted for gost compatibility; our framing reads and writes in place, so no effect.
+  readBufferSize: opt.int(["readBufferSize", "ws.readBufferSize"], 0, { min: 0 }),
+  writeBufferSize: opt.int(["writeBufferSize", "ws.writeBufferSize"], 0, { min: 0 }),
+  // Per-message compression is never negotiated (gost's default as well).
+  enableCompression: opt.bool(["enableCompression", "ws.enableCompression"], false),
+  mptcp: opt.bool("mptcp", false),
+};
+
+export const wsListenerOptions = defineOptions(wsOptions);
+
+/** The path as served: always with a leading slash. */
+export function servedPath(path: string): string {
+  return path.startsWith("/") ? path : `/${path}`;
+}
+
+export function createWsListener(
+  init: ListenerInit,
+  opts: Options<typeof wsListenerOptions["schema"]>,
+): HandshakeListener {
+  const accept = { path: servedPath(opts.path), headers: opts.header };
+  return new HandshakeListener(
+    {
+      what: "ws",
+      bind: () => Promise.resolve(listenTCP(init.addr, opts.reusePort)),
+      upgrade: (conn) => acceptWebSocket(socketDuplex(conn), accept),
+    },
+    init.addr,
+    opts,
+    init.log,
+  );
+}
+
+export const wsListener: ListenerFactory = {
+  options: wsListenerOptions,
+  create: createWsListener,
+};
