@@ -1,0 +1,175 @@
+/**
+ * Interop with Debian's shadowsocks-libev: `ss-tunnel` (libev's client, same crypto as
+ * ss-local) against our ss/ssu handlers, and our ss/ssu connectors against `ss-server`,
+ * for each AEAD cipher, TCP with 10 MiB checked by SHA-256 and UDP datagrams.
+ *
+ * shadowsocks-libev does not carry half-close, so the TCP checks read back exactly as many
+ * bytes as they sent instead of waiting for end of stream.
+ */
+import assert from "node:assert/strict";
+import {
+  freePort,
+  freeUdpPort,
+  peerTest,
+  randomBytes,
+  sha256,
+  startGost,
+  tcpEchoServer,
+  udpEchoServer,
+  udpRoundTrip,
+} from "../_helpers.ts";
+
+const CIPHERS = ["aes-128-gcm", "aes-256-gcm", "chacha20-ietf-poly1305"];
+const PASSWORD = "interop-pass";
+const SIZE = 10 * 1024 * 1024;
+
+/** Starts a shadowsocks-libev program and waits until its TCP port accepts. */
+async function startLibev(cmd: string, args: string[], port: number): Promise<{ stop(): Promise<void> }> {
+  const child = new Deno.Command(cmd, { args, stdout: "null", stderr: "piped" }).spawn();
+  const errText = child.stderr.pipeThrough(new TextDecoderStream()).getReader();
+  let log = "";
+  (async () => {
+    for (;;) {
+      const r = await errText.read().catch(() => ({ done: true, value: "" }));
+      if (r.done) break;
+      log += r.value;
+    }
+  })();
+  for (let i = 0;; i++) {
+    try {
+      (await Deno.connect({ hostname: "127.0.0.1", port })).close();
+      break;
+    } catch {
+      if (i > 100) throw new Error(`${cmd} did not start: ${log}`);
+      await new Promise((r) => setTimeout(r, 50));
+    }
+  }
+  return {
+    async stop() {
+      try {
+        child.kill("SIGTERM");
+      } catch {
+        // already gone
+      }
+      await child.status;
+    },
+  };
+}
+
+/** Sends `data` through `port` and reads back exactly as many bytes; returns them. */
+async function echoThrough(port: number, data: Uint8Array): Promise<Uint8Array> {
+  const conn = await Deno.connect({ hostname: "127.0.0.1", port });
+  try {
+    const out = new Uint8Array(data.length);
+    const writing = (async () => {
+      for (let off = 0; off < data.length; off += 256 * 1024) {
+        let chunk = data.subarray(off, Math.min(data.length, off + 256 * 1024));
+        while (chunk.length) chunk = chunk.subarray(await conn.write(chunk));
+      }
+    })();
+    let got = 0;
+    while (got < out.length) {
+      const n = await conn.read(out.subarray(got));
+      if (n === null) break;
+      got += n;
+    }
+    await writing;
+    return out.subarray(0, got);
+  } finally {
+    conn.close();
+  }
+}
+
+const payload = randomBytes(SIZE, 7);
+const payloadSum = await sha256(payload);
+
+for (const method of CIPHERS) {
+  peerTest(`interop ${method}: ss-tunnel → gost-deno ss handler, 10 MiB echo`, ["ss-tunnel"], async () => {
+    const echo = tcpEchoServer();
+    const ssPort = freePort(), tunPort = freePort();
+    const gost = await startGost(["-L", `ss://${method}:${PASSWORD}@127.0.0.1:${ssPort}`]);
+    const tun = await startLibev("ss-tunnel", [
+      ...["-s", "127.0.0.1", "-p", `${ssPort}`, "-b", "127.0.0.1", "-l", `${tunPort}`],
+      ...["-k", PASSWORD, "-m", method, "-L", `127.0.0.1:${echo.port}`],
+    ], tunPort);
+    try {
+      const back = await echoThrough(tunPort, payload);
+      assert.equal(back.length, SIZE);
+      assert.equal(await sha256(back), payloadSum);
+    } finally {
+      await tun.stop();
+      await gost.stop();
+      echo.close();
+    }
+  });
+
+  peerTest(`interop ${method}: gost-deno ss connector → ss-server, 10 MiB echo`, ["ss-server"], async () => {
+    const echo = tcpEchoServer();
+    const ssPort = freePort(), entry = freePort();
+    const server = await startLibev("ss-server", [
+      ...["-s", "127.0.0.1", "-p", `${ssPort}`, "-k", PASSWORD, "-m", method],
+    ], ssPort);
+    const gost = await startGost([
+      ...["-L", `tcp://127.0.0.1:${entry}/127.0.0.1:${echo.port}`],
+      ...["-F", `ss://${method}:${PASSWORD}@127.0.0.1:${ssPort}`],
+    ]);
+    try {
+      const back = await echoThrough(entry, payload);
+      assert.equal(back.length, SIZE);
+      assert.equal(await sha256(back), payloadSum);
+    } finally {
+      await gost.stop();
+      await server.stop();
+      echo.close();
+    }
+  });
+
+  peerTest(`interop ${method}: ss-tunnel -u → gost-deno ssu handler, UDP`, ["ss-tunnel"], async () => {
+    const echo = udpEchoServer("echo:");
+    const ssPort = freePort(), tunPort = freePort();
+    const gost = await startGost(["-L", `ssu://${method}:${PASSWORD}@127.0.0.1:${ssPort}`]);
+    // ss-tunnel's TCP port doubles as its readiness signal; -u adds the UDP side on the same port.
+    const tun = await startLibev("ss-tunnel", [
+      ...["-s", "127.0.0.1", "-p", `${ssPort}`, "-b", "127.0.0.1", "-l", `${tunPort}`, "-u"],
+      ...["-k", PASSWORD, "-m", method, "-L", `127.0.0.1:${echo.port}`],
+    ], tunPort);
+    try {
+      for (const msg of ["one", "two", "x".repeat(1400)]) {
+        const got = await udpRoundTrip(tunPort, msg);
+        assert.ok(got, `no UDP answer for ${msg.length} bytes`);
+        assert.equal(new TextDecoder().decode(got), `echo:${msg}`);
+      }
+    } finally {
+      await tun.stop();
+      await gost.stop();
+      echo.close();
+    }
+  });
+
+  peerTest(
+    `interop ${method}: gost-deno ssu connector → ss-server -u, UDP port forwarding`,
+    ["ss-server"],
+    async () => {
+      const echo = udpEchoServer("echo:");
+      const ssPort = freePort(), entry = freeUdpPort();
+      const server = await startLibev("ss-server", [
+        ...["-s", "127.0.0.1", "-p", `${ssPort}`, "-k", PASSWORD, "-m", method, "-u"],
+      ], ssPort);
+      const gost = await startGost([
+        ...["-L", `udp://127.0.0.1:${entry}/127.0.0.1:${echo.port}`],
+        ...["-F", `ssu://${method}:${PASSWORD}@127.0.0.1:${ssPort}`],
+      ]);
+      try {
+        for (const msg of ["one", "two", "y".repeat(1400)]) {
+          const got = await udpRoundTrip(entry, msg);
+          assert.ok(got, `no UDP answer for ${msg.length} bytes`);
+          assert.equal(new TextDecoder().decode(got), `echo:${msg}`);
+        }
+      } finally {
+        await gost.stop();
+        await server.stop();
+        echo.close();
+      }
+    },
+  );
+}
