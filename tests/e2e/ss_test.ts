@@ -1,0 +1,204 @@
+/**
+ * gost-deno ss/ssu end to end through the CLI: client and server both ours, every method
+ * (2022 included), the silent failure path, replay refusal, start-up errors and SIP002 URLs.
+ */
+import assert from "node:assert/strict";
+import {
+  freePort,
+  freeUdpPort,
+  randomBytes,
+  runGost,
+  sha256,
+  startGost,
+  tcpEchoServer,
+  udpEchoServer,
+  udpRoundTrip,
+} from "../_helpers.ts";
+
+const KEY16 = btoa(String.fromCharCode(...randomBytes(16, 3)));
+const KEY32 = btoa(String.fromCharCode(...randomBytes(32, 4)));
+const METHODS: [string, string][] = [
+  ["aes-128-gcm", "pass"],
+  ["aes-256-gcm", "pass"],
+  ["chacha20-ietf-poly1305", "pass"],
+  ["2022-blake3-aes-128-gcm", KEY16],
+  ["2022-blake3-aes-256-gcm", KEY32],
+];
+
+async function echoThrough(port: number, data: Uint8Array): Promise<Uint8Array> {
+  const conn = await Deno.connect({ hostname: "127.0.0.1", port });
+  try {
+    const writing = (async () => {
+      let rest = data;
+      while (rest.length) rest = rest.subarray(await conn.write(rest));
+      await conn.closeWrite();
+    })();
+    const chunks: Uint8Array[] = [];
+    const buf = new Uint8Array(65536);
+    let total = 0;
+    for (;;) {
+      const n = await conn.read(buf);
+      if (n === null) break;
+      chunks.push(buf.slice(0, n));
+      total += n;
+    }
+    await writing;
+    const out = new Uint8Array(total);
+    let off = 0;
+    for (const c of chunks) out.set(c, (off += c.length) - c.length);
+    return out;
+  } finally {
+    conn.close();
+  }
+}
+
+for (const [method, secret] of METHODS) {
+  Deno.test(`e2e ${method}: gost-deno ss client → gost-deno ss server, 4 MiB with half-close`, async () => {
+    const echo = tcpEchoServer();
+    const ssPort = freePort(), entry = freePort();
+    const user = `${method}:${encodeURIComponent(secret)}`;
+    const server = await startGost(["-L", `ss://${user}@127.0.0.1:${ssPort}`]);
+    const client = await startGost([
+      ...["-L", `tcp://127.0.0.1:${entry}/127.0.0.1:${echo.port}`],
+      ...["-F", `ss://${user}@127.0.0.1:${ssPort}`],
+    ]);
+    try {
+      const data = randomBytes(4 << 20, 11);
+      const back = await echoThrough(entry, data);
+      assert.equal(back.length, data.length);
+      assert.equal(await sha256(back), await sha256(data));
+    } finally {
+      await client.stop();
+      await server.stop();
+      echo.close();
+    }
+  });
+}
+
+Deno.test("e2e ssu: UDP port forwarding through a gost-deno ssu node (SIP002 userinfo)", async () => {
+  const echo = udpEchoServer("echo:");
+  const ssPort = freeUdpPort(), entry = freeUdpPort();
+  const sip002 = btoa("chacha20-ietf-poly1305:pass");
+  const server = await startGost(["-L", `ssu://${sip002}@127.0.0.1:${ssPort}`]);
+  const client = await startGost([
+    ...["-L", `udp://127.0.0.1:${entry}/127.0.0.1:${echo.port}`],
+    ...["-F", `ssu://chacha20-ietf-poly1305:pass@127.0.0.1:${ssPort}`],
+  ]);
+  try {
+    for (const msg of ["a", "bb", "z".repeat(1200)]) {
+      const got = await udpRoundTrip(entry, msg);
+      assert.ok(got, "no answer");
+      assert.equal(new TextDecoder().decode(got), `echo:${msg}`);
+    }
+  } finally {
+    await client.stop();
+    await server.stop();
+    echo.close();
+  }
+});
+
+Deno.test("e2e ss: a server-first protocol is not left waiting for the header", async () => {
+  // The target speaks first (like SSH or SMTP); the client only reads.
+  const banner = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const bannerPort = (banner.addr as Deno.NetAddr).port;
+  (async () => {
+    for await (const c of banner) {
+      await c.write(new TextEncoder().encode("220 hello\r\n")).catch(() => {});
+      setTimeout(() => c.close(), 500);
+    }
+  })();
+  const ssPort = freePort(), entry = freePort();
+  const server = await startGost(["-L", `ss://aes-128-gcm:pass@127.0.0.1:${ssPort}`]);
+  const client = await startGost([
+    ...["-L", `tcp://127.0.0.1:${entry}/127.0.0.1:${bannerPort}`],
+    ...["-F", `ss://aes-128-gcm:pass@127.0.0.1:${ssPort}`],
+  ]);
+  try {
+    const conn = await Deno.connect({ hostname: "127.0.0.1", port: entry });
+    const buf = new Uint8Array(64);
+    const n = await conn.read(buf);
+    conn.close();
+    assert.equal(new TextDecoder().decode(buf.subarray(0, n ?? 0)), "220 hello\r\n");
+  } finally {
+    await client.stop();
+    await server.stop();
+    banner.close();
+  }
+});
+
+/** Connects, sends `bytes`, and reports what came back and when the server closed. */
+async function probe(port: number, bytes: Uint8Array, waitMs: number) {
+  const conn = await Deno.connect({ hostname: "127.0.0.1", port });
+  const t0 = performance.now();
+  await conn.write(bytes);
+  const buf = new Uint8Array(1024);
+  let got = 0;
+  let closedAfter: number | null = null;
+  const timer = setTimeout(() => conn.close(), waitMs);
+  try {
+    for (;;) {
+      const n = await conn.read(buf);
+      if (n === null) break;
+      got += n;
+    }
+    closedAfter = performance.now() - t0;
+  } catch {
+    // closed by our own timer
+  } finally {
+    clearTimeout(timer);
+    try {
+      conn.close();
+    } catch {
+      // already closed
+    }
+  }
+  return { got, closedAfter };
+}
+
+Deno.test("e2e ss: garbage, a wrong password and a replay get silence until the deadline", async () => {
+  const vectors = JSON.parse(
+    await Deno.readTextFile(new URL("../../../shared/reference/vectors/ss.json", import.meta.url)),
+  );
+  const v = vectors.vectors.find((x: { id: string }) => x.id === "ss-server-aes-256-gcm");
+  const [good, bad] = v.events.filter((e: { dir?: string }) => e.dir === "client->gost").map((
+    e: { hex: string },
+  ) => Uint8Array.from(e.hex.match(/../g)!, (b: string) => parseInt(b, 16)));
+  const ssPort = freePort();
+  const server = await startGost(["-L", `ss://aes-256-gcm:testpass@127.0.0.1:${ssPort}?readTimeout=1s`]);
+  try {
+    const garbage = randomBytes(200, 5);
+    const results = await Promise.all([
+      probe(ssPort, garbage, 3000),
+      probe(ssPort, bad, 3000),
+      probe(ssPort, garbage.subarray(0, 20), 3000), // truncated salt
+    ]);
+    for (const r of results) {
+      assert.equal(r.got, 0, "a probe must not get any byte back");
+      assert.ok(r.closedAfter !== null && r.closedAfter >= 900, `closed too early: ${r.closedAfter} ms`);
+    }
+    // The first use of the captured salt authenticates (whatever its target 127.0.0.1:17602
+    // does); the same request again is a replay and gets the silent treatment.
+    await probe(ssPort, good, 1500);
+    const replay = await probe(ssPort, good, 3000);
+    assert.equal(replay.got, 0);
+    assert.ok(
+      replay.closedAfter !== null && replay.closedAfter >= 900,
+      `replay closed at ${replay.closedAfter} ms`,
+    );
+    assert.match(server.stderr(), /salt replayed/);
+    assert.match(server.stderr(), /does not authenticate/);
+  } finally {
+    await server.stop();
+  }
+});
+
+Deno.test("e2e ss: a missing or unknown method is a start-up error listing the methods", async () => {
+  for (const url of ["ss://:8388", "ss://rc4-md5:pass@:8388", "ssu://nope:pass@:8388"]) {
+    const r = await runGost(["-L", url]);
+    assert.notEqual(r.code, 0, `${url} should not start`);
+    assert.match(r.stderr, /aes-128-gcm, aes-256-gcm, chacha20-ietf-poly1305, 2022-blake3-aes-128-gcm/, url);
+  }
+  const bad2022 = await runGost(["-L", "ss://2022-blake3-aes-256-gcm:notbase64@:8388"]);
+  assert.notEqual(bad2022.code, 0);
+  assert.match(bad2022.stderr, /base64 key of 32 bytes/);
+});
