@@ -146,7 +146,13 @@ export async function loadConfigSource(arg: string): Promise<LoadedConfig> {
 
 /** gost's default config locations, searched when neither `-L` nor `-C` is given. */
 export function defaultConfigPaths(): string[] {
-  const dirs = ["/etc/gost", `${Deno.env.get("HOME") ?? ""}/.gost`, "."];
+  let home: string | undefined;
+  try {
+    home = Deno.env.get("HOME");
+  } catch {
+    // no permission to read the environment: skip ~/.gost
+  }
+  const dirs = ["/etc/gost", ...(home ? [`${home}/.gost`] : []), "."];
   return dirs.flatMap((d) => ["yaml", "yml", "json"].map((ext) => `${d}/gost.${ext}`));
 }
 
