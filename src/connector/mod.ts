@@ -9,6 +9,8 @@ import { relayConnector } from "./relay.ts";
 import { socks5Connector } from "./socks5.ts";
 import { ssConnector } from "./ss.ts";
 import { ssuConnector } from "./ssu.ts";
+import { httpConnector } from "./http.ts";
+import { socks4aConnector, socks4Connector } from "./socks4.ts";
 
 connectors.register("forward", forwardConnector);
 connectors.register("relay", relayConnector);
@@ -17,5 +19,8 @@ connectors.register("socks5", socks5Connector);
 connectors.register("socks", socks5Connector);
 connectors.register("ss", ssConnector);
 connectors.register("ssu", ssuConnector);
+connectors.register("http", httpConnector);
+connectors.register("socks4", socks4Connector);
+connectors.register("socks4a", socks4aConnector);
 
 export { connectors };

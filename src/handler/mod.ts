@@ -8,6 +8,9 @@ import { relayHandler } from "./relay.ts";
 import { socks5Handler } from "./socks5.ts";
 import { ssHandler } from "./ss.ts";
 import { ssuHandler } from "./ssu.ts";
+import { httpHandler } from "./http.ts";
+import { socks4Handler } from "./socks4.ts";
+import { autoHandler } from "./auto.ts";
 
 handlers.register("tcp", tcpHandler);
 handlers.register("udp", udpHandler);
@@ -17,5 +20,9 @@ handlers.register("socks5", socks5Handler);
 handlers.register("socks", socks5Handler);
 handlers.register("ss", ssHandler);
 handlers.register("ssu", ssuHandler);
+handlers.register("http", httpHandler);
+handlers.register("socks4", socks4Handler);
+handlers.register("socks4a", socks4Handler);
+handlers.register("auto", autoHandler);
 
 export { handlers };

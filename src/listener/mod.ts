@@ -2,6 +2,7 @@
  * Registers every listener type. One line per protocol; the file of each is `listener/<name>.ts`.
  * @module
  */
+import { kcpListener } from "./kcp.ts";
 import { listeners } from "./registry.ts";
 import { TcpListener, tcpListenerOptions } from "./tcp.ts";
 import { tlsListener } from "./tls.ts";
@@ -17,6 +18,7 @@ listeners.register("udp", {
   options: udpListenerOptions,
   create: (init, opts) => new UdpListener(init.addr, opts),
 });
+listeners.register("kcp", kcpListener);
 listeners.register("tls", tlsListener);
 listeners.register("ws", wsListener);
 listeners.register("wss", wssListener);
