@@ -4,7 +4,9 @@
  */
 import type { BenchCase } from "../types.ts";
 import { cases as forward } from "./forward.ts";
+import { cases as ss } from "./ss.ts";
 
 export const allCases: BenchCase[] = [
   ...forward,
+  ...ss,
 ];
