@@ -85,7 +85,7 @@ Deno.test("kcp session: FEC rebuilds sparse losses, (almost) without retransmiss
 });
 
 Deno.test("kcp session: without FEC, losses are repaired by retransmission", async () => {
-  const { a, b } = pair(testConfig({ dataShards: 0, parityShards: 0 }), (dir, n) => n % 23 === 5);
+  const { a, b } = pair(testConfig({ dataShards: 0, parityShards: 0 }), (_dir, n) => n % 23 === 5);
   await transfer(a, b, 1 << 20);
   assert.ok(a.arq.stats.retransSegs > 0);
   a.close();
