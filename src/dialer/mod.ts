@@ -3,6 +3,7 @@
  * @module
  */
 import { defineOptions } from "../core/options.ts";
+import { kcpDialer } from "./kcp.ts";
 import { dialers } from "./registry.ts";
 import { sshdDialer } from "./sshd.ts";
 import { TcpDialer, tcpDialerOptions } from "./tcp.ts";
@@ -15,6 +16,7 @@ dialers.register("tcp", {
   options: tcpDialerOptions,
   create: (_init, opts) => new TcpDialer(opts.dialTimeout),
 });
+dialers.register("kcp", kcpDialer);
 dialers.register("sshd", sshdDialer);
 dialers.register("udp", { options: defineOptions({}), create: () => new UdpDialer() });
 dialers.register("tls", tlsDialer);
