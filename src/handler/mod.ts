@@ -4,6 +4,9 @@
  */
 import { forwardHandler, tcpHandler, udpHandler } from "./forward.ts";
 import { handlers } from "./registry.ts";
+import { rtcpHandler } from "./rtcp.ts";
+import { rudpHandler } from "./rudp.ts";
+import { sshdHandler } from "./sshd.ts";
 import { relayHandler } from "./relay.ts";
 import { socks5Handler } from "./socks5.ts";
 import { ssHandler } from "./ss.ts";
@@ -16,6 +19,9 @@ handlers.register("tcp", tcpHandler);
 handlers.register("udp", udpHandler);
 handlers.register("forward", forwardHandler);
 handlers.register("relay", relayHandler);
+handlers.register("rtcp", rtcpHandler);
+handlers.register("rudp", rudpHandler);
+handlers.register("sshd", sshdHandler);
 handlers.register("socks5", socks5Handler);
 handlers.register("socks", socks5Handler);
 handlers.register("ss", ssHandler);

@@ -4,6 +4,9 @@
  */
 import { kcpListener } from "./kcp.ts";
 import { listeners } from "./registry.ts";
+import { rtcpListener } from "./rtcp.ts";
+import { rudpListener } from "./rudp.ts";
+import { createSshdListener, sshdListenerOptions } from "./sshd.ts";
 import { TcpListener, tcpListenerOptions } from "./tcp.ts";
 import { tlsListener } from "./tls.ts";
 import { UdpListener, udpListenerOptions } from "./udp.ts";
@@ -19,6 +22,9 @@ listeners.register("udp", {
   create: (init, opts) => new UdpListener(init.addr, opts),
 });
 listeners.register("kcp", kcpListener);
+listeners.register("rtcp", rtcpListener);
+listeners.register("rudp", rudpListener);
+listeners.register("sshd", { options: sshdListenerOptions, create: createSshdListener });
 listeners.register("tls", tlsListener);
 listeners.register("ws", wsListener);
 listeners.register("wss", wssListener);

@@ -72,6 +72,8 @@ export class SshClientSession {
   /** Runs the SSH handshake and authentication over `conn`. */
   static connect(conn: Duplex, opts: SshClientOptions): Promise<SshClientSession> {
     const client = new Client();
+    // ssh2 re-emits transport errors on the client: keep a listener for its whole life.
+    client.on("error", () => {});
     const sock = toNodeStream(conn);
     sock.once("finish", () => sock.destroy());
     return new Promise((resolve, reject) => {

@@ -26,19 +26,59 @@ export interface SshServerConfig {
   log: Logger;
 }
 
-/** A `direct-tcpip` channel: a stream the client wants connected to {@link dst}. */
-export class SshChannelConn extends IODuplex {
+/**
+ * A `direct-tcpip` channel request: the client wants a stream to {@link dst}. The channel
+ * is confirmed by {@link open} once the handler has reached the destination, or refused
+ * (CONNECT_FAILED) by {@link refuse} or `close()` — so `ssh -L` reports a failed open
+ * instead of a channel that closes at once.
+ */
+export class SshChannelConn implements Duplex {
+  #inner?: IODuplex;
+  #done = false;
+
   constructor(
-    io: DirectIO,
-    close: () => void,
-    local: string,
-    remote: string,
+    private readonly acceptChannel: () => Channel | undefined,
+    private readonly rejectChannel: () => void,
+    readonly local: string,
+    readonly remote: string,
     /** Where the client wants this stream to go (`host:port`). */
     readonly dst: string,
     /** The authenticated user. */
     readonly user: string,
-  ) {
-    super(io, close, local, remote);
+  ) {}
+
+  /** Confirms the channel; the returned duplex carries its bytes. */
+  open(): IODuplex {
+    if (this.#inner) return this.#inner;
+    if (this.#done) throw new Error("ssh channel already refused or closed");
+    const ch = this.acceptChannel();
+    if (!ch) throw new Error("ssh connection closed before the channel was confirmed");
+    (ch as unknown as { on(e: string, f: () => void): void }).on("error", () => {});
+    this.#inner = new IODuplex(nodeStreamIO(ch), () => ch.destroy(), this.local, this.remote);
+    return this.#inner;
+  }
+
+  /** Refuses the channel (the client sees "connect failed"). */
+  refuse(): void {
+    if (this.#inner || this.#done) return;
+    this.#done = true;
+    this.rejectChannel();
+  }
+
+  get direct(): DirectIO | undefined {
+    return this.#inner?.direct;
+  }
+  get readable(): ReadableStream<Uint8Array> {
+    return this.open().readable;
+  }
+  get writable(): WritableStream<Uint8Array> {
+    return this.open().writable;
+  }
+
+  close(): void {
+    if (this.#inner) this.#inner.close();
+    else this.refuse();
+    this.#done = true;
   }
 }
 
@@ -172,6 +212,7 @@ export function serveSsh(
 
   // deno-lint-ignore no-explicit-any
   const server = new Server({ hostKeys: [{ key: cfg.hostKey }], algorithms: ALGORITHMS }, (client: any) => {
+    // Kept for the connection's whole life: ssh2 re-emits transport errors here.
     client.on("error", (err: Error) => {
       lastError = err.message;
     });
@@ -193,16 +234,7 @@ export function serveSsh(
       ) => {
         const dst = joinHostPort(info.destIP, info.destPort);
         if (!authenticated) return reject();
-        const ch = accept();
-        const item = new SshChannelConn(
-          nodeStreamIO(ch),
-          () => ch.destroy(),
-          conn.local,
-          conn.remote,
-          dst,
-          user,
-        );
-        (ch as unknown as { on(e: string, f: () => void): void }).on("error", () => {});
+        const item = new SshChannelConn(accept, reject, conn.local, conn.remote, dst, user);
         if (!deliver(item)) {
           log.warn(`ssh ${conn.remote}: too many pending channels, refusing one to ${dst}`);
           item.close();

@@ -73,6 +73,9 @@ export function toNodeStream(d: Duplex, onFirstChunk?: (chunk: Uint8Array) => vo
       cb(err);
     },
   });
+  // A read failing because the connection was closed under it is an ordinary end; ssh2
+  // hears about real failures through 'close'. An 'error' nobody listens to would crash.
+  stream.on("error", () => {});
   return stream;
 }
 
@@ -80,7 +83,8 @@ export function toNodeStream(d: Duplex, onFirstChunk?: (chunk: Uint8Array) => vo
 export interface NodeChannel {
   read(): Uint8Array | null;
   write(chunk: Uint8Array, cb: (err?: Error | null) => void): boolean;
-  end(cb?: () => void): void;
+  /** Sends EOF (half-close) without closing the channel. */
+  eof(): void;
   destroy(): void;
   once(event: string, fn: (...args: unknown[]) => void): void;
   removeListener(event: string, fn: (...args: unknown[]) => void): void;
@@ -160,14 +164,10 @@ export function nodeStreamIO(ch: NodeChannel): DirectIO {
       });
     },
     closeWrite() {
-      if (closed || ch.destroyed) return Promise.resolve();
-      return new Promise<void>((resolve) => {
-        closers.add(resolve);
-        ch.end(() => {
-          closers.delete(resolve);
-          resolve();
-        });
-      });
+      // EOF only: ssh2's end() on a server-side channel also closes it, which would cut off
+      // the other direction (no half-close). Every write has completed by now.
+      if (!closed && !ch.destroyed) ch.eof();
+      return Promise.resolve();
     },
   };
 }

@@ -1,0 +1,124 @@
+/**
+ * The `sshd` listener: a standard SSH server for port forwarding. Each accepted TCP
+ * connection runs SSH (password from the listener's auth and/or `authorizedKeys`); what
+ * a client asks for comes out of `accept()` for the `sshd` handler: one
+ * {@link SshChannelConn} per `direct-tcpip` channel (`ssh -L`, `ssh -D`) and one
+ * {@link SshForwardRequest} per `tcpip-forward` request (`ssh -R`).
+ * @module
+ */
+import type { Duplex } from "../core/duplex.ts";
+import { errorMessage } from "../core/errors.ts";
+import type { Logger } from "../core/log.ts";
+import { defineOptions, opt, type Options } from "../core/options.ts";
+import type { Listener } from "../core/types.ts";
+import { loadAuthorizedKeys, loadPrivateKey } from "../protocol/ssh/keys.ts";
+import {
+  serveSsh,
+  type SshChannelConn,
+  type SshForwardRequest,
+  type SshServerConfig,
+} from "../protocol/ssh/server.ts";
+import { generateHostKey, type ParsedKey, parseKey } from "../protocol/ssh/ssh2.ts";
+import type { ListenerInit } from "./registry.ts";
+import { TcpListener } from "./tcp.ts";
+
+export const sshdListenerOptions = defineOptions({
+  backlog: opt.int("backlog", 128, { min: 1, max: 65536 }),
+  privateKeyFile: opt.string(["privateKeyFile", "privateKey"], ""),
+  passphrase: opt.string("passphrase", ""),
+  authorizedKeys: opt.string("authorizedKeys", ""),
+  handshakeTimeout: opt.duration(["handshakeTimeout", "readTimeout"], 15_000),
+  reusePort: opt.bool(["reuseport", "reusePort", "so_reuseport"], false),
+});
+
+type SshdListenerOptions = Options<typeof sshdListenerOptions.schema>;
+
+/** The host key: `privateKeyFile`, else the TLS key file (as gost does), else a fresh one. */
+function hostKeyOf(init: ListenerInit, o: SshdListenerOptions, log: Logger): ParsedKey {
+  if (o.privateKeyFile) return loadPrivateKey(o.privateKeyFile, o.passphrase).key;
+  if (init.tls?.keyFile) return loadPrivateKey(init.tls.keyFile, o.passphrase).key;
+  const pair = generateHostKey();
+  log.info("sshd: no privateKeyFile given, generated an ed25519 host key for this run");
+  return parseKey(pair.private);
+}
+
+/** Accepts SSH clients and yields their forwarding requests. */
+export class SshdListener implements Listener {
+  readonly #tcp: TcpListener;
+  readonly #cfg: SshServerConfig;
+  #queue: Duplex[] = [];
+  #waiters: ((d: Duplex | null) => void)[] = [];
+  #clients = new Set<Duplex>();
+  #closed = false;
+
+  constructor(addr: string, cfg: SshServerConfig, readonly backlog: number, reusePort = false) {
+    this.#tcp = new TcpListener(addr, { reusePort });
+    this.#cfg = cfg;
+  }
+
+  get addr(): string {
+    return this.#tcp.addr;
+  }
+
+  async listen(): Promise<void> {
+    await this.#tcp.listen();
+    this.#acceptLoop();
+  }
+
+  async #acceptLoop(): Promise<void> {
+    for (;;) {
+      const conn = await this.#tcp.accept();
+      if (!conn) break;
+      this.#clients.add(conn);
+      serveSsh(conn, this.#cfg, (item) => this.#deliver(item))
+        .catch((err) => this.#cfg.log.warn(`ssh ${conn.remote}: ${errorMessage(err)}`))
+        .finally(() => this.#clients.delete(conn));
+    }
+  }
+
+  #deliver(item: SshChannelConn | SshForwardRequest): boolean {
+    if (this.#closed) return false;
+    const w = this.#waiters.shift();
+    if (w) {
+      w(item);
+      return true;
+    }
+    if (this.#queue.length >= this.backlog) return false;
+    this.#queue.push(item);
+    return true;
+  }
+
+  accept(): Promise<Duplex | null> {
+    const d = this.#queue.shift();
+    if (d) return Promise.resolve(d);
+    if (this.#closed) return Promise.resolve(null);
+    return new Promise((resolve) => this.#waiters.push(resolve));
+  }
+
+  close(): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    this.#tcp.close();
+    for (const d of this.#queue.splice(0)) d.close();
+    for (const w of this.#waiters.splice(0)) w(null);
+    for (const c of this.#clients) c.close();
+  }
+}
+
+/** Builds an sshd listener; unreadable key files are configuration errors. */
+export function createSshdListener(init: ListenerInit, o: SshdListenerOptions): SshdListener {
+  const cfg: SshServerConfig = {
+    hostKey: hostKeyOf(init, o, init.log),
+    username: init.auth?.username,
+    password: init.auth?.username !== undefined || init.auth?.password !== undefined
+      ? (init.auth?.password ?? "")
+      : undefined,
+    authorizedKeys: o.authorizedKeys ? loadAuthorizedKeys(o.authorizedKeys) : [],
+    handshakeTimeout: o.handshakeTimeout,
+    log: init.log,
+  };
+  if (cfg.password === undefined && cfg.authorizedKeys.length === 0) {
+    init.log.warn("sshd: no auth and no authorizedKeys configured: any SSH client may log in");
+  }
+  return new SshdListener(init.addr, cfg, o.backlog, o.reusePort);
+}
