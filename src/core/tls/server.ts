@@ -17,12 +17,10 @@ import type { CertPair } from "./selfsigned.ts";
 export class TlsAcceptor {
   readonly #pair: CertPair;
   readonly #ca?: string;
-  readonly #context?: tls.SecureContext;
 
   private constructor(pair: CertPair, ca?: string) {
     this.#pair = pair;
     this.#ca = ca;
-    if (ca) this.#context = tls.createSecureContext({ cert: pair.cert, key: pair.key, ca });
   }
 
   /** Uses the configured certificate, else the default one (see `defaultServerPair`). */
@@ -58,33 +56,38 @@ export class TlsAcceptor {
 
   /** Completes the server handshake on an accepted socket; the caller sets the deadline. */
   async secure(conn: Deno.Conn): Promise<Duplex> {
-    if (!this.#context) {
+    if (!this.#ca) {
       await (conn as Deno.TlsConn).handshake();
       return socketDuplex(conn);
     }
     const raw = socketDuplex(conn);
-    const socket = new tls.TLSSocket(toNodeStream(raw) as unknown as import("node:net").Socket, {
-      isServer: true,
-      secureContext: this.#context,
+    // A server object that never listens, fed this one socket: Deno's node:tls applies client
+    // certificate checks through tls.Server (a bare TLSSocket leaves `authorized` false).
+    const server = tls.createServer({
+      cert: this.#pair.cert,
+      key: this.#pair.key,
+      ca: this.#ca,
       requestCert: true,
       rejectUnauthorized: true,
     });
     return await new Promise<Duplex>((resolve, reject) => {
+      const stream = toNodeStream(raw);
       const fail = (err: Error) => {
-        socket.destroy();
+        stream.destroy();
         raw.close();
         reject(err);
       };
-      socket.once("error", fail);
-      socket.once("close", () => fail(new Error("connection closed during the TLS handshake")));
-      socket.once("secure", () => {
-        socket.removeAllListeners("error");
-        socket.removeAllListeners("close");
+      stream.once("close", () => fail(new Error("connection closed during the TLS handshake")));
+      server.once("tlsClientError", (err: Error) => fail(err));
+      server.once("secureConnection", (socket: tls.TLSSocket) => {
+        stream.removeAllListeners("close");
         if (!socket.authorized) {
+          socket.destroy();
           return fail(new Error(`client certificate rejected: ${socket.authorizationError ?? "none sent"}`));
         }
         resolve(new IODuplex(nodeStreamIO(socket), () => socket.destroy(), raw.local, raw.remote));
       });
+      server.emit("connection", stream);
     });
   }
 }
