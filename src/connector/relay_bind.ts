@@ -1,21 +1,55 @@
 /**
  * Relay BIND, client side: asks the relay server to listen and returns a {@link Listener}
- * whose connections (TCP: streams of the mux session the server opens; UDP: one datagram
- * duplex per remote peer) come from that far address.
+ * whose connections come from that far address. TCP: the server opens one smux stream per
+ * inbound connection (this side is the smux server), each starting with a relay response
+ * naming the peer. UDP: one datagram duplex per remote peer.
  * @module
  */
-import type { Duplex } from "../core/duplex.ts";
+import { BufferedReader } from "../core/buffered_reader.ts";
+import { type Duplex, writeTo } from "../core/duplex.ts";
+import { deadline } from "../core/timeout.ts";
 import type { BindOptions, DialContext, Listener, Network } from "../core/types.ts";
-import type { RelayConnector } from "./relay.ts";
+import { smuxOptionsOf } from "../handler/relay_bind.ts";
+import { CMD_BIND, encodeRequest, type Feature, findFeature } from "../protocol/relay/relay.ts";
+import { SmuxSession } from "../protocol/smux/session.ts";
+import { MuxBindListener, UdpBindListener } from "./bind_listener.ts";
+import { readRelayResponse, type RelayConnector } from "./relay.ts";
 
 /** Runs the BIND handshake on `conn` and serves the bound address as a listener. */
-export function relayBind(
-  _c: RelayConnector,
-  _conn: Duplex,
+export async function relayBind(
+  c: RelayConnector,
+  conn: Duplex,
   network: Network,
   addr: string,
-  _ctx: DialContext,
-  _opts?: BindOptions,
+  ctx: DialContext,
+  opts?: BindOptions,
 ): Promise<Listener> {
-  return Promise.reject(new Error(`relay BIND ${network} ${addr}: not available yet`));
+  const node = c.init.nodeAddr;
+  const features: Feature[] = [
+    ...c.authFeatures(),
+    { type: "network", network },
+    { type: "addr", addr: addr.startsWith(":") ? `0.0.0.0${addr}` : addr || "0.0.0.0:0" },
+  ];
+  await writeTo(conn, encodeRequest({ cmd: CMD_BIND, udp: network === "udp", features }));
+  const r = new BufferedReader(conn);
+  const got = await deadline(
+    readRelayResponse(r, node),
+    c.opts.connectTimeout,
+    `relay BIND at ${node}`,
+    () => conn.close(),
+  );
+  const bound = findFeature(got, "addr")?.addr ?? addr;
+  ctx.log.info(`relay: node ${node} bound ${network} ${bound}`);
+  if (network === "udp") return new UdpBindListener(conn, r, bound, opts);
+  const session = new SmuxSession(r.release(), { ...smuxOptionsOf(c.opts, false), log: ctx.log });
+  return new MuxBindListener(
+    session,
+    bound,
+    async (sr) => {
+      const f = await readRelayResponse(sr, node);
+      return findFeature(f, "addr")?.addr ?? "";
+    },
+    ctx,
+    c.opts.connectTimeout,
+  );
 }

@@ -14,6 +14,9 @@ import { opt } from "../core/options.ts";
 import { BufferedReader } from "../core/buffered_reader.ts";
 import type { HandlerContext, Network } from "../core/types.ts";
 import { encodeResponse, Status } from "../protocol/relay/relay.ts";
+import { relay } from "../core/relay.ts";
+import { socketDuplex } from "../core/socket.ts";
+import { type SmuxOptions, SmuxSession } from "../protocol/smux/session.ts";
 import type { HandlerInit } from "./registry.ts";
 import { serveBoundUdp } from "./udp_tun.ts";
 
@@ -28,7 +31,7 @@ export const muxOptions = {
   muxMaxStreamBuffer: opt.int("mux.maxStreamBuffer", 65536, { min: 1024 }),
 };
 
-interface BindOpts {
+export interface BindOpts {
   muxVersion: number;
   muxKeepaliveInterval: number;
   muxKeepaliveDisabled: boolean;
@@ -81,14 +84,100 @@ async function bindUDP(conn: Duplex, addr: string, ctx: HandlerContext): Promise
   await serveBoundUdp(conn, new BufferedReader(conn), sock, ok, ctx);
 }
 
-// deno-lint-ignore require-await
 async function bindTCP(
   conn: Duplex,
   addr: string,
   _init: HandlerInit,
-  _opts: BindOpts,
-  _ctx: HandlerContext,
+  opts: BindOpts,
+  ctx: HandlerContext,
 ): Promise<void> {
-  refuse(conn, Status.ServiceUnavailable);
-  throw new Error(`relay: BIND tcp ${addr}: not available yet`);
+  let l: Deno.TcpListener;
+  try {
+    l = Deno.listen(bindAddr(addr));
+  } catch (err) {
+    await refuse(conn, Status.ServiceUnavailable);
+    throw new Error(`relay: BIND tcp ${addr}: ${errorMessage(err)}`);
+  }
+  const bound = formatAddr(l.addr);
+  ctx.log.info(`relay: bound tcp ${bound}`);
+  await writeTo(conn, encodeResponse(Status.OK, [{ type: "addr", addr: bound }]));
+  await serveMuxBind(conn, l, (peer) => encodeResponse(Status.OK, [{ type: "addr", addr: peer }]), opts, ctx);
+}
+
+/** smux settings from the `mux.*` options. */
+export function smuxOptionsOf(opts: BindOpts, client: boolean): SmuxOptions {
+  return {
+    client,
+    version: opts.muxVersion as 1 | 2,
+    keepAliveInterval: opts.muxKeepaliveInterval,
+    keepAliveTimeout: opts.muxKeepaliveTimeout,
+    keepAliveDisabled: opts.muxKeepaliveDisabled,
+    maxFrameSize: opts.muxMaxFrameSize,
+    maxReceiveBuffer: opts.muxMaxReceiveBuffer,
+    maxStreamBuffer: opts.muxMaxStreamBuffer,
+  };
+}
+
+/**
+ * Serves a mux BIND (relay TCP BIND, SOCKS5 MBIND): `conn` becomes an smux session in
+ * which this side opens one stream per connection accepted on `l`, starting with
+ * `header(peer)` when given. Ends when the session ends (the client left).
+ */
+export async function serveMuxBind(
+  conn: Duplex,
+  l: Deno.TcpListener,
+  header: ((peer: string) => Uint8Array) | null,
+  opts: BindOpts,
+  ctx: HandlerContext,
+): Promise<void> {
+  const session = new SmuxSession(conn, { ...smuxOptionsOf(opts, true), log: ctx.log });
+  const onAbort = () => session.close();
+  ctx.signal.addEventListener("abort", onAbort, { once: true });
+  session.done.then(() => l.close(), () => l.close());
+  // The client side opens no streams; refuse any it tries.
+  (async () => {
+    for (;;) {
+      const s = await session.accept();
+      if (!s) break;
+      s.close();
+    }
+  })();
+  let input = 0, output = 0;
+  try {
+    for (;;) {
+      let peer: Deno.TcpConn;
+      try {
+        peer = await l.accept();
+      } catch {
+        break;
+      }
+      const inbound = socketDuplex(peer);
+      (async () => {
+        let stream: Duplex | undefined;
+        try {
+          stream = await session.openStream();
+          if (header) await writeTo(stream, header(inbound.remote));
+          ctx.log.debug(`bind: ${inbound.remote} <> ${inbound.local}`);
+          const stats = await relay(stream, inbound, { signal: ctx.signal });
+          input += stats.inputBytes;
+          output += stats.outputBytes;
+        } catch (err) {
+          ctx.log.debug(`bind: ${inbound.remote}: ${errorMessage(err)}`);
+        } finally {
+          stream?.close();
+          inbound.close();
+        }
+      })();
+    }
+  } finally {
+    ctx.signal.removeEventListener("abort", onAbort);
+    session.close();
+    try {
+      l.close();
+    } catch {
+      // closed
+    }
+    ctx.record.inputBytes = input;
+    ctx.record.outputBytes = output;
+  }
 }

@@ -13,7 +13,7 @@ import { socketDuplex } from "../core/socket.ts";
 import type { HandlerContext, Router } from "../core/types.ts";
 import { encodeReply, Reply } from "../protocol/socks5/socks5.ts";
 import { decodeDatagram, encodeDatagram } from "../protocol/socks5/udp.ts";
-import { bindAddr } from "./relay_bind.ts";
+import { bindAddr, type BindOpts, serveMuxBind as serveMux } from "./relay_bind.ts";
 import { serveBoundUdp, UdpRelay } from "./udp_tun.ts";
 
 async function fail(conn: Duplex, rep: number, why: string): Promise<never> {
@@ -83,15 +83,27 @@ export async function serveUdpBind(
   await serveBoundUdp(conn, reader, sock, encodeReply(Reply.Succeeded, bound), ctx);
 }
 
-/** MBIND (0xF2): needs the mux session (smux); refused until it is available. */
+/** MBIND (0xF2): the stream becomes an smux session carrying inbound connections. */
 export async function serveMuxBind(
   conn: Duplex,
-  _reader: BufferedReader,
+  reader: BufferedReader,
   addr: string,
-  _ctx: HandlerContext,
-  _opts: unknown,
+  ctx: HandlerContext,
+  opts: BindOpts & { comp: boolean },
 ): Promise<void> {
-  return await fail(conn, Reply.CmdUnsupported, `MBIND ${addr}: not available yet`);
+  let l: Deno.TcpListener;
+  try {
+    l = Deno.listen(bindAddr(addr));
+  } catch (err) {
+    return await fail(conn, Reply.Failure, `MBIND ${addr}: ${errorMessage(err)}`);
+  }
+  const bound = formatAddr(l.addr);
+  ctx.log.info(`socks5: bound tcp ${bound} (mux)`);
+  const client = reader.release();
+  await writeTo(client, encodeReply(Reply.Succeeded, bound));
+  // gost v2 clients (comp=true) expect the raw connection; v3 clients read a reply first.
+  const header = opts.comp ? null : (peer: string) => encodeReply(Reply.Succeeded, peer);
+  await serveMux(client, l, header, opts, ctx);
 }
 
 /**
