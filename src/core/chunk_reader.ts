@@ -41,7 +41,13 @@ export class ChunkReader {
 
   /** The next `n` bytes if they are already here (a view that may be kept), else null. */
   take(n: number): Uint8Array | null {
-    if (this.#end - this.#start < n) return null;
+    if (this.#end - this.#start < n) {
+      if (this.#end !== this.#start || !this.#pending || this.#pending.length < n) return null;
+      this.#buf = this.#pending;
+      this.#pending = null;
+      this.#start = 0;
+      this.#end = this.#buf.length;
+    }
     const v = this.#buf.subarray(this.#start, this.#start + n);
     this.#start += n;
     return v;

@@ -360,8 +360,6 @@ export class SmuxSession {
         );
       }
     }, keepAliveTimeout);
-    Deno.unrefTimer(ping);
-    Deno.unrefTimer(check);
     this.#timers.push(ping, check);
   }
 
