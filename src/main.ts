@@ -7,9 +7,9 @@
  * @module
  */
 import { parseCommandLine, USAGE } from "./cli/command.ts";
-import { formatConfigErrors } from "./config/load.ts";
+import { formatConfigErrors, withLine } from "./config/load.ts";
 import { configToText } from "./config/output.ts";
-import { ConfigErrors, errorMessage } from "./core/errors.ts";
+import { ConfigError, ConfigErrors, errorMessage } from "./core/errors.ts";
 import { configureLog, type Level, LEVELS, rootLogger } from "./core/log.ts";
 import { ListenError } from "./core/types.ts";
 import { buildRuntime } from "./service/build.ts";
@@ -57,11 +57,11 @@ export async function main(argv: string[]): Promise<number> {
     | Level
     | undefined;
   if (level && !LEVELS.includes(level)) {
-    printErr(
-      `gost: invalid config:\nlog.level: unknown level ${JSON.stringify(level)} (allowed: ${
-        LEVELS.join(", ")
-      })`,
+    const err = new ConfigError(
+      "log.level",
+      `unknown level ${JSON.stringify(level)} (allowed: ${LEVELS.join(", ")})`,
     );
+    printErr(`gost: invalid config:\n${formatConfigErrors([err], cmd.sources)}`);
     return EXIT.CONFIG;
   }
   configureLog({ level: level ?? "info" });
@@ -71,7 +71,7 @@ export async function main(argv: string[]): Promise<number> {
     printErr(`gost: invalid config:\n${formatConfigErrors(errors, cmd.sources)}`);
     return EXIT.CONFIG;
   }
-  for (const w of runtime.warnings) rootLogger.warn(w);
+  for (const w of runtime.warnings) rootLogger.warn(withLine(w, cmd.sources));
 
   const stopped = Promise.withResolvers<void>();
   const started = [];

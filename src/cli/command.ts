@@ -96,6 +96,13 @@ export async function parseCommandLine(argv: string[]): Promise<CommandLine> {
     parts.push({ config: cmd.config, sources });
   }
   const merged = mergeConfigs(parts);
+  let envLevel: string | undefined;
+  try {
+    envLevel = Deno.env.get("GOST_LOGGER_LEVEL");
+  } catch {
+    // no permission to read the environment
+  }
+  if (envLevel) merged.config.log = { level: envLevel };
   if (flags.debug) (merged.config.log ??= {}).level = flags.debug >= 2 ? "trace" : "debug";
   return {
     kind: "run",

@@ -207,3 +207,10 @@ export function formatConfigErrors(errors: ConfigError[], sources: SourceMap): s
     return `${names.size > 1 ? `${pos.source} ` : ""}line ${pos.line}: ${e.message}`;
   }).join("\n");
 }
+
+/** Prefixes `line N: ` to a message that starts with a config path (`services[0].x: …`), when known. */
+export function withLine(message: string, sources: SourceMap): string {
+  const m = /^([A-Za-z][\w.\[\]-]*): /.exec(message);
+  const pos = m ? locate(sources, m[1]) : undefined;
+  return pos?.line ? `line ${pos.line}: ${message}` : message;
+}

@@ -1,6 +1,13 @@
 import { deepStrictEqual, equal, match, throws } from "node:assert/strict";
 import { ConfigError } from "../core/errors.ts";
-import { ConfigLoadError, formatConfigErrors, locate, mergeConfigs, parseConfigText } from "./load.ts";
+import {
+  ConfigLoadError,
+  formatConfigErrors,
+  locate,
+  mergeConfigs,
+  parseConfigText,
+  withLine,
+} from "./load.ts";
 
 const YAML = `# comment
 services:
@@ -102,4 +109,13 @@ Deno.test("load: formatConfigErrors puts the line first", () => {
   const lines = text.split("\n");
   equal(lines[0], 'line 6: services[0].handler.type: unknown handler type "htp"');
   match(lines[1], /^line 2: services\[9\]: no such$/);
+});
+
+Deno.test("load: withLine prefixes the line of a message that starts with a path", () => {
+  const { sources } = parseConfigText(YAML, "x.yaml");
+  equal(
+    withLine("services[0].handler.metadata.readTimeout: unknown option", sources),
+    "line 8: services[0].handler.metadata.readTimeout: unknown option",
+  );
+  equal(withLine("something else", sources), "something else");
 });

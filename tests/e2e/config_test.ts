@@ -3,7 +3,7 @@
  */
 import { deepStrictEqual, equal, match } from "node:assert/strict";
 import yaml from "js-yaml";
-import { runGost } from "../_helpers.ts";
+import { runGost, startGost } from "../_helpers.ts";
 
 async function withConfig(text: string, fn: (path: string) => Promise<void>, ext = "yaml") {
   const dir = await Deno.makeTempDir({ prefix: "gost-config-" });
@@ -245,4 +245,31 @@ Deno.test("cli: nothing to run is a usage error", async () => {
   const r = await runGost([], { cwd: "/" });
   equal(r.code, 2);
   match(r.stderr, /nothing to run/);
+});
+
+Deno.test("config: a bad log level names its line", async () => {
+  const err = await invalid(
+    `${
+      SERVICE("tcp", "tcp", "    forwarder:\n      nodes:\n        - addr: 127.0.0.1:1\n")
+    }log:\n  level: loud\n`,
+  );
+  match(err, /line 12: log\.level: unknown level "loud" \(allowed: fatal, error, warn, info, debug, trace\)/);
+});
+
+Deno.test("config: unknown options are warnings with their line; the service still starts", async () => {
+  await withConfig(
+    SERVICE(
+      "tcp",
+      "tcp",
+      "      metadata:\n        bogus: 1\n    forwarder:\n      nodes:\n        - addr: 127.0.0.1:1\n",
+    ),
+    async (path) => {
+      const g = await startGost(["-C", path]);
+      try {
+        match(g.stderr(), /line 9: services\[0\]\.listener\.metadata\.bogus: unknown option, ignored/);
+      } finally {
+        await g.stop();
+      }
+    },
+  );
 });
