@@ -34,18 +34,15 @@ export function parseDuration(v: unknown): number | null {
   return total;
 }
 
-/** Formats milliseconds the way Go prints a duration ("30s", "1m30s", "500ms"). */
+/** Formats milliseconds the way Go prints a duration ("30s", "1m30s", "1h0m0s", "500ms"). */
 export function formatDuration(ms: number): string {
   if (ms === 0) return "0s";
   if (ms < 1000) return `${ms}ms`;
-  let s = ms / 1000;
-  let out = "";
-  const h = Math.floor(s / 3600);
-  if (h) out += `${h}h`;
-  s -= h * 3600;
-  const m = Math.floor(s / 60);
-  if (m || (h && s)) out += `${m}m`;
-  s -= m * 60;
-  if (s || !out) out += `${Number(s.toFixed(3))}s`;
-  return out;
+  const total = ms / 1000;
+  const h = Math.floor(total / 3600);
+  const m = Math.floor((total - h * 3600) / 60);
+  const s = Number((total - h * 3600 - m * 60).toFixed(3));
+  if (h) return `${h}h${m}m${s}s`;
+  if (m) return `${m}m${s}s`;
+  return `${s}s`;
 }

@@ -58,7 +58,7 @@ export async function relay(client: Duplex, target: Duplex, opts: RelayOptions =
   await Promise.all([run(client, target, "in"), run(target, client, "out")]);
   opts.signal?.removeEventListener("abort", onAbort);
   closeBoth();
-  if (failed && stats.inputBytes === 0 && stats.outputBytes === 0) throw failed;
+  if (failed && !opts.signal?.aborted && stats.inputBytes === 0 && stats.outputBytes === 0) throw failed;
   return stats;
 }
 

@@ -1,0 +1,70 @@
+import assert from "node:assert/strict";
+import { FailMarker, normalizeStrategy, type Selectable, Selector } from "./selector.ts";
+
+const nodes = (n: number): Selectable[] =>
+  Array.from({ length: n }, (_, i) => ({ name: `n${i}`, marker: new FailMarker() }));
+
+Deno.test("round robin visits every node in turn", () => {
+  const s = new Selector({ strategy: "round", maxFails: 1, failTimeout: 10_000 });
+  const ns = nodes(3);
+  assert.deepEqual([0, 1, 2, 3].map(() => s.select(ns)!.name), ["n0", "n1", "n2", "n0"]);
+});
+
+Deno.test("fifo always starts with the first live node", () => {
+  const s = new Selector({ strategy: "fifo", maxFails: 1, failTimeout: 10_000 });
+  const ns = nodes(3);
+  assert.equal(s.select(ns)!.name, "n0");
+  ns[0].marker.mark();
+  assert.equal(s.select(ns)!.name, "n1");
+});
+
+Deno.test("rand follows weights", () => {
+  let r = 0;
+  const s = new Selector({ strategy: "rand", maxFails: 1, failTimeout: 10_000 }, () => r);
+  const ns = [{ name: "a", marker: new FailMarker(), weight: 1 }, {
+    name: "b",
+    marker: new FailMarker(),
+    weight: 3,
+  }];
+  r = 0.1;
+  assert.equal(s.select(ns)!.name, "a");
+  r = 0.3;
+  assert.equal(s.select(ns)!.name, "b");
+  r = 0.99;
+  assert.equal(s.select(ns)!.name, "b");
+});
+
+Deno.test("hash maps one key to one node, stably", () => {
+  const s = new Selector({ strategy: "hash", maxFails: 1, failTimeout: 10_000 });
+  const ns = nodes(5);
+  const a = s.select(ns, "client-a")!.name;
+  for (let i = 0; i < 5; i++) assert.equal(s.select(ns, "client-a")!.name, a);
+  const picked = new Set(["k1", "k2", "k3", "k4", "k5", "k6", "k7", "k8"].map((k) => s.select(ns, k)!.name));
+  assert.ok(picked.size > 1, "different keys spread over nodes");
+});
+
+Deno.test("a node out after maxFails comes back after failTimeout", () => {
+  const s = new Selector({ strategy: "round", maxFails: 2, failTimeout: 1000 });
+  const ns = nodes(2);
+  ns[0].marker.mark(5000);
+  assert.equal(s.isFailed(ns[0], 5001), false, "one failure is under maxFails=2");
+  ns[0].marker.mark(5000);
+  assert.equal(s.isFailed(ns[0], 5001), true);
+  assert.deepEqual(s.order(ns, "", 5001).map((n) => n.name), ["n1", "n0"], "failed node is tried last");
+  assert.equal(s.isFailed(ns[0], 6001), false, "back after failTimeout");
+});
+
+Deno.test("all nodes failed: still offered rather than refused", () => {
+  const s = new Selector();
+  const ns = nodes(2);
+  ns.forEach((n) => n.marker.mark());
+  assert.equal(s.order(ns).length, 2);
+});
+
+Deno.test("strategy aliases", () => {
+  assert.equal(normalizeStrategy("rr"), "round");
+  assert.equal(normalizeStrategy("random"), "rand");
+  assert.equal(normalizeStrategy("ha"), "fifo");
+  assert.equal(normalizeStrategy("HASH"), "hash");
+  assert.equal(normalizeStrategy("nope"), null);
+});

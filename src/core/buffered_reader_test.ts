@@ -1,0 +1,66 @@
+import assert from "node:assert/strict";
+import { BufferedReader, TooLong, UnexpectedEOF } from "./buffered_reader.ts";
+import { type DirectIO, type Duplex, IODuplex, streamDuplex } from "./duplex.ts";
+
+const enc = new TextEncoder();
+const dec = new TextDecoder();
+
+/** A direct-I/O duplex that yields `chunks` one read at a time. */
+function directFrom(chunks: string[]): IODuplex {
+  const queue = chunks.map((c) => enc.encode(c));
+  const io: DirectIO = {
+    read(buf) {
+      const c = queue.shift();
+      if (!c) return Promise.resolve(null);
+      const n = Math.min(c.length, buf.length);
+      buf.set(c.subarray(0, n));
+      if (n < c.length) queue.unshift(c.subarray(n));
+      return Promise.resolve(n);
+    },
+    write: () => Promise.resolve(),
+    closeWrite: () => Promise.resolve(),
+  };
+  return new IODuplex(io, () => {});
+}
+
+function streamFrom(chunks: string[]): Duplex {
+  return streamDuplex({
+    readable: ReadableStream.from(chunks.map((c) => enc.encode(c))),
+    writable: new WritableStream(),
+    close: () => {},
+  });
+}
+
+async function drain(d: Duplex): Promise<string> {
+  let out = "";
+  for await (const c of d.readable) out += dec.decode(c);
+  return out;
+}
+
+for (const [kind, make] of [["direct", directFrom], ["stream", streamFrom]] as const) {
+  Deno.test(`BufferedReader (${kind}): fields across read boundaries, then the rest in order`, async () => {
+    const r = new BufferedReader(make(["CON", "NECT x HTTP/1.1\r\n", "Host: x\r\n\r\nbody-", "rest"]));
+    const head = await r.readUntil(enc.encode("\r\n\r\n"), 1024);
+    assert.equal(dec.decode(head), "CONNECT x HTTP/1.1\r\nHost: x\r\n\r\n");
+    assert.equal(dec.decode(await r.readExact(2)), "bo");
+    const d = r.release();
+    assert.equal(await drain(d), "dy-rest");
+  });
+
+  Deno.test(`BufferedReader (${kind}): EOF and bounds are errors that say so`, async () => {
+    await assert.rejects(new BufferedReader(make(["ab"])).readExact(3, "greeting"), UnexpectedEOF);
+    await assert.rejects(
+      new BufferedReader(make(["x".repeat(100)])).readUntil(enc.encode("\n"), 50),
+      TooLong,
+    );
+  });
+}
+
+Deno.test("BufferedReader keeps direct access after a handshake", async () => {
+  const src = directFrom(["\x05\x01\x00", "payload"]);
+  const r = new BufferedReader(src);
+  assert.deepEqual([...await r.readExact(3)], [5, 1, 0]);
+  const d = r.release();
+  assert.ok(d.direct, "no stream layer was added");
+  assert.strictEqual(d, src, "nothing over-read: the same duplex comes back");
+});

@@ -1,0 +1,103 @@
+import assert from "node:assert/strict";
+import { type Duplex, streamDuplex } from "./duplex.ts";
+import { relay } from "./relay.ts";
+import { socketDuplex } from "./socket.ts";
+
+/** Two connected TCP sockets on loopback. */
+async function socketPair(): Promise<[Deno.TcpConn, Deno.TcpConn]> {
+  const l = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const [a, b] = await Promise.all([
+    Deno.connect({ hostname: "127.0.0.1", port: (l.addr as Deno.NetAddr).port }),
+    l.accept(),
+  ]);
+  l.close();
+  return [a, b];
+}
+
+async function readAll(c: Deno.Conn): Promise<Uint8Array> {
+  const parts: number[] = [];
+  const buf = new Uint8Array(65536);
+  for (;;) {
+    const n = await c.read(buf);
+    if (n === null) return new Uint8Array(parts);
+    for (let i = 0; i < n; i++) parts.push(buf[i]);
+  }
+}
+
+/** A duplex forced onto the Web Streams path (no direct access). */
+function streamsOnly(conn: Deno.TcpConn): Duplex {
+  const d = socketDuplex(conn);
+  return streamDuplex({ readable: d.readable, writable: d.writable, close: () => d.close() });
+}
+
+for (const mode of ["direct", "streams"] as const) {
+  Deno.test(`relay (${mode}): bytes intact both ways and half-close carried through`, async () => {
+    const [client, clientSide] = await socketPair();
+    const [targetSide, target] = await socketPair();
+    const a = mode === "direct" ? socketDuplex(clientSide) : streamsOnly(clientSide);
+    const b = mode === "direct" ? socketDuplex(targetSide) : streamsOnly(targetSide);
+    const done = relay(a, b);
+    const payload = new Uint8Array(1_000_000).map((_, i) => i * 7);
+    // The client sends everything and half-closes; the target answers only after EOF.
+    const clientWrite = (async () => {
+      let off = 0;
+      while (off < payload.length) off += await client.write(payload.subarray(off));
+      await client.closeWrite();
+    })();
+    const atTarget = await readAll(target);
+    assert.deepEqual(atTarget, payload);
+    const answer = new TextEncoder().encode("the whole answer after the client's EOF");
+    await target.write(answer);
+    await target.closeWrite();
+    assert.deepEqual(await readAll(client), answer);
+    await clientWrite;
+    const stats = await done;
+    assert.equal(stats.inputBytes, payload.length);
+    assert.equal(stats.outputBytes, answer.length);
+    client.close();
+    target.close();
+  });
+}
+
+Deno.test("relay: when one side fails both are closed", async () => {
+  const [client, clientSide] = await socketPair();
+  const [targetSide, target] = await socketPair();
+  const a = socketDuplex(clientSide);
+  const b = socketDuplex(targetSide);
+  const done = relay(a, b);
+  await client.write(new Uint8Array([1, 2, 3]));
+  const buf = new Uint8Array(3);
+  await target.read(buf);
+  // The target goes away entirely; the client keeps writing, so the relay's write toward the
+  // target fails (connection reset) and both sides must be closed, ending the client too.
+  target.close();
+  const writer = (async () => {
+    try {
+      for (let i = 0; i < 1000; i++) {
+        await client.write(new Uint8Array(1024));
+        await new Promise((r) => setTimeout(r, 2));
+      }
+    } catch {
+      // expected: the relay closed the client side
+    }
+  })();
+  const rest = await readAll(client).catch(() => new Uint8Array());
+  assert.equal(rest.length, 0);
+  await done;
+  await writer;
+  assert.equal(a.closed, true);
+  assert.equal(b.closed, true);
+  client.close();
+});
+
+Deno.test("relay: an abort signal closes both sides", async () => {
+  const [client, clientSide] = await socketPair();
+  const [targetSide, target] = await socketPair();
+  const ac = new AbortController();
+  const done = relay(socketDuplex(clientSide), socketDuplex(targetSide), { signal: ac.signal });
+  ac.abort();
+  await done;
+  assert.equal((await readAll(client).catch(() => new Uint8Array())).length, 0);
+  client.close();
+  target.close();
+});
