@@ -31,7 +31,8 @@ export function toNodeStream(d: Duplex, onFirstChunk?: (chunk: Uint8Array) => vo
     return r.done ? null : r.value;
   };
   const stream: NodeDuplex = new NodeDuplex({
-    allowHalfOpen: true,
+    // SSH has no half-close: when the peer ends the transport, the connection is over.
+    allowHalfOpen: false,
     read() {
       if (reading) return;
       reading = true;
