@@ -4,7 +4,7 @@
  * @module
  */
 import { indexOf } from "../../core/buffered_reader.ts";
-import type { BufferedReader } from "../../core/buffered_reader.ts";
+import { type BufferedReader, TooLong } from "../../core/buffered_reader.ts";
 
 /** Headers in order, names as sent. */
 export type Headers = [string, string][];
@@ -89,7 +89,10 @@ export function parseResponseHead(bytes: Uint8Array): ResponseHead {
 /** Reads a head (up to the blank line) from `r`; null at a clean end before any byte. */
 export async function readHead(r: BufferedReader, what = "http head"): Promise<Uint8Array | null> {
   if (!(await r.want(1))) return null;
-  return await r.readUntil(CRLFCRLF, MAX_HEAD, what);
+  const head = await r.readUntil(CRLFCRLF, MAX_HEAD, what);
+  // readUntil may return more than its bound when the whole head arrived in one read.
+  if (head.length > MAX_HEAD) throw new TooLong(what, MAX_HEAD);
+  return head;
 }
 
 /** The first value of a header (case-insensitive name). */

@@ -59,9 +59,11 @@ export async function readRequest(r: BufferedReader): Promise<{ cmd: number; add
   if (head[0] !== VERSION) throw new Socks4Error(`bad version ${head[0]}`);
   const port = (head[2] << 8) | head[3];
   const user = await r.readUntil(NUL, MAX_FIELD + 1, "socks4 user id");
+  if (user.length > MAX_FIELD + 1) throw new Socks4Error(`user id longer than ${MAX_FIELD} bytes`);
   let host = Array.from(head.subarray(4, 8)).join(".");
   if (head[4] === 0 && head[5] === 0 && head[6] === 0 && head[7] !== 0) {
     const name = await r.readUntil(NUL, MAX_FIELD + 1, "socks4a host name");
+    if (name.length > MAX_FIELD + 1) throw new Socks4Error(`host name longer than ${MAX_FIELD} bytes`);
     host = decoder.decode(name.subarray(0, name.length - 1));
     if (!host) throw new Socks4Error("empty socks4a host name");
   }
