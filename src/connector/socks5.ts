@@ -87,7 +87,16 @@ export class Socks5Connector implements Connector {
         throw new Error(`socks5 node ${node}: server chose unsupported method 0x${sel[1].toString(16)}`);
       }
       const rep = await readRequest(r, "socks5 reply");
-      if (rep.code !== 0) throw new Error(`socks5 node ${node}: ${replyText(rep.code)} (${addr})`);
+      if (rep.code !== 0) {
+        const hint = cmd === Cmd.UdpTun && rep.code === 0x02
+          ? (addr.endsWith(":0")
+            ? "; UDP needs udp=true on that node"
+            : "; BIND needs bind=true on that node")
+          : cmd === Cmd.MuxBind && rep.code === 0x02
+          ? "; BIND needs bind=true on that node"
+          : "";
+        throw new Error(`socks5 node ${node}: ${replyText(rep.code)} (${addr})${hint}`);
+      }
       return rep.addr;
     };
     const bound = await deadline(

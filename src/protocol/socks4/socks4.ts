@@ -55,8 +55,9 @@ export function encodeRequest(cmd: number, addr: string, userId = ""): Uint8Arra
 
 /** Reads a request (after the caller saw VN=4). */
 export async function readRequest(r: BufferedReader): Promise<{ cmd: number; addr: string; userId: string }> {
+  const vn = (await r.peek(1, "socks4 request"))[0];
+  if (vn !== VERSION) throw new Socks4Error(`bad version ${vn}`);
   const head = await r.readExact(8, "socks4 request");
-  if (head[0] !== VERSION) throw new Socks4Error(`bad version ${head[0]}`);
   const port = (head[2] << 8) | head[3];
   const user = await r.readUntil(NUL, MAX_FIELD + 1, "socks4 user id");
   if (user.length > MAX_FIELD + 1) throw new Socks4Error(`user id longer than ${MAX_FIELD} bytes`);

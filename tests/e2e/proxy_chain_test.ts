@@ -1,0 +1,144 @@
+/**
+ * Chains through the real CLI: multi-hop mixes of http, socks4, socks5 and relay nodes, a hop
+ * with a dead node (failover), TCP and UDP port forwarding as the seed documents show, and
+ * UDP refused clearly when the last node cannot carry it.
+ */
+import assert from "node:assert/strict";
+import {
+  freePort,
+  randomBytes,
+  sha256,
+  startGost,
+  tcpEchoServer,
+  tcpRoundTrip,
+  udpEchoServer,
+  udpRoundTrip,
+} from "../_helpers.ts";
+
+const dec = new TextDecoder();
+const opts = { sanitizeOps: false, sanitizeResources: false };
+
+Deno.test({
+  name: "chain: tcp and udp forwarding through http -> socks4 -> socks5 -> relay (with auth)",
+  ...opts,
+  fn: async () => {
+    const echo = tcpEchoServer();
+    const uecho = udpEchoServer("echo:");
+    const [h, s4, s5, r, lp, up] = [freePort(), freePort(), freePort(), freePort(), freePort(), freePort()];
+    const servers = await startGost([
+      "-L",
+      `http://u1:p1@127.0.0.1:${h}`,
+      "-L",
+      `socks4://127.0.0.1:${s4}`,
+      "-L",
+      `socks5://u3:p3@127.0.0.1:${s5}`,
+      "-L",
+      `relay://u4:p4@127.0.0.1:${r}`,
+    ], 4);
+    const client = await startGost([
+      "-L",
+      `tcp://127.0.0.1:${lp}/127.0.0.1:${echo.port}`,
+      "-L",
+      `udp://127.0.0.1:${up}/127.0.0.1:${uecho.port}`,
+      "-F",
+      `http://u1:p1@127.0.0.1:${h}`,
+      "-F",
+      `socks4://127.0.0.1:${s4}`,
+      "-F",
+      `socks5://u3:p3@127.0.0.1:${s5}`,
+      "-F",
+      `relay://u4:p4@127.0.0.1:${r}`,
+    ], 2);
+    try {
+      const data = randomBytes(1_000_000, 11);
+      assert.equal(await sha256(await tcpRoundTrip(lp, data)), await sha256(data));
+      assert.equal(dec.decode((await udpRoundTrip(up, "hello"))!), "echo:hello");
+    } finally {
+      await client.stop();
+      await servers.stop();
+      echo.close();
+      uecho.close();
+    }
+  },
+});
+
+Deno.test({
+  name: "chain: a hop with a dead node fails over to the live one, every connection succeeds",
+  ...opts,
+  fn: async () => {
+    const echo = tcpEchoServer();
+    const [dead, alive, lp] = [freePort(), freePort(), freePort()];
+    const server = await startGost(["-L", `socks5://127.0.0.1:${alive}`]);
+    const client = await startGost([
+      "-L",
+      `tcp://127.0.0.1:${lp}/127.0.0.1:${echo.port}`,
+      "-F",
+      `socks5://127.0.0.1:${dead},127.0.0.1:${alive}`,
+    ]);
+    try {
+      for (let i = 0; i < 6; i++) {
+        const back = await tcpRoundTrip(lp, new TextEncoder().encode(`ping ${i}`));
+        assert.equal(dec.decode(back), `ping ${i}`);
+      }
+    } finally {
+      await client.stop();
+      await server.stop();
+      echo.close();
+    }
+  },
+});
+
+Deno.test({
+  name: "chain: UDP through a node that cannot carry it fails with a clear message (socks4, plain socks5)",
+  ...opts,
+  fn: async () => {
+    const uecho = udpEchoServer("echo:");
+    const [s4, s5, up1, up2] = [freePort(), freePort(), freePort(), freePort()];
+    const server = await startGost(["-L", `socks4://127.0.0.1:${s4}`, "-L", `socks5://127.0.0.1:${s5}`], 2);
+    const c1 = await startGost([
+      "-L",
+      `udp://127.0.0.1:${up1}/127.0.0.1:${uecho.port}`,
+      "-F",
+      `socks4://127.0.0.1:${s4}`,
+    ]);
+    const c2 = await startGost([
+      "-L",
+      `udp://127.0.0.1:${up2}/127.0.0.1:${uecho.port}`,
+      "-F",
+      `socks5://127.0.0.1:${s5}`,
+    ]);
+    try {
+      assert.equal(await udpRoundTrip(up1, "x", 500), null);
+      await c1.waitFor("cannot carry UDP", 3000);
+      assert.equal(await udpRoundTrip(up2, "x", 500), null);
+      await c2.waitFor(/not allowed/, 3000);
+    } finally {
+      await c1.stop();
+      await c2.stop();
+      await server.stop();
+      uecho.close();
+    }
+  },
+});
+
+Deno.test({
+  name:
+    "seed (relay-protocol): relay port forwarding -L relay://:P/:53 with -L udp://:Q -L tcp://:R -F relay://:P",
+  ...opts,
+  fn: async () => {
+    const uecho = udpEchoServer("echo:");
+    const [rp, up, tp] = [freePort(), freePort(), freePort()];
+    const server = await startGost(["-L", `relay://127.0.0.1:${rp}/127.0.0.1:${uecho.port}`]);
+    const client = await startGost(
+      ["-L", `udp://127.0.0.1:${up}`, "-L", `tcp://127.0.0.1:${tp}`, "-F", `relay://127.0.0.1:${rp}`],
+      2,
+    );
+    try {
+      assert.equal(dec.decode((await udpRoundTrip(up, "dns?"))!), "echo:dns?");
+    } finally {
+      await client.stop();
+      await server.stop();
+      uecho.close();
+    }
+  },
+});
