@@ -4,9 +4,11 @@
  */
 import type { BenchCase } from "../types.ts";
 import { cases as forward } from "./forward.ts";
+import { cases as proxy } from "./proxy.ts";
 import { cases as ss } from "./ss.ts";
 
 export const allCases: BenchCase[] = [
   ...forward,
+  ...proxy,
   ...ss,
 ];
