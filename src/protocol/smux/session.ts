@@ -63,6 +63,8 @@ export interface SmuxOptions {
 const INITIAL_PEER_WINDOW = 262144;
 /** Payloads smaller than this are copied so they do not pin a whole read buffer. */
 const COPY_BELOW = 1024;
+/** Queued writes beyond which fire-and-forget control frames are dropped. */
+const MAX_UNSENT_CONTROL = 4096;
 
 type Resolved = Required<Omit<SmuxOptions, "log">> & { log?: Logger };
 
@@ -114,6 +116,9 @@ export class SmuxClosedError extends Error {
   }
 }
 
+/** The transport ended (end of stream or a read error) between frames. */
+class PeerClosed extends Error {}
+
 /** What a stream needs from its session. */
 interface SessionCore {
   readonly cfg: Resolved;
@@ -144,6 +149,8 @@ export class SmuxSession {
   #closed = false;
   #error?: Error;
   #refused = 0;
+  /** Frames handed to the connection and not yet written. */
+  #unsent = 0;
   #timers: ReturnType<typeof setInterval>[] = [];
   #resolveDone!: () => void;
   readonly #core: SessionCore;
@@ -167,6 +174,9 @@ export class SmuxSession {
       remote: conn.remote,
       send: (f) => this.#send(f),
       sendControl: (f) => {
+        // Fire-and-forget frames (FIN on close, UPD): a peer that stops reading must not
+        // make them pile up without bound.
+        if (this.#unsent >= MAX_UNSENT_CONTROL) return;
         this.#send(f).catch(() => {});
       },
       returnTokens: (n) => {
@@ -231,6 +241,7 @@ export class SmuxSession {
   /** Queues one buffer (one or more whole frames) for the connection, in order. */
   #send(buf: Uint8Array): Promise<void> {
     if (this.#closed) return Promise.reject(new SmuxClosedError(this.#error));
+    this.#unsent++;
     let p: Promise<void>;
     if (this.#io) {
       const io = this.#io;
@@ -242,7 +253,13 @@ export class SmuxSession {
     } else {
       p = this.#writer!.write(buf);
     }
-    p.catch((err) => this.#finish(err instanceof SmuxClosedError ? undefined : err));
+    p.then(
+      () => this.#unsent--,
+      (err) => {
+        this.#unsent--;
+        this.#finish(err instanceof SmuxClosedError ? undefined : err);
+      },
+    );
     return p;
   }
 
@@ -259,7 +276,7 @@ export class SmuxSession {
         if (this.#closed) return;
         const hb = reader.take(HEADER_SIZE) ?? await reader.read(HEADER_SIZE, "smux frame header");
         if (!hb) {
-          this.#finish(new Error("connection closed by peer"));
+          this.#finish(new PeerClosed("connection closed by peer"));
           return;
         }
         if (this.#closed) return;
@@ -299,7 +316,7 @@ export class SmuxSession {
     } catch (err) {
       if (this.#closed) return;
       const e = err instanceof UnexpectedEOF
-        ? new Error(`connection closed by peer in the middle of a frame`)
+        ? new SmuxProtocolError(`connection closed by peer in the middle of a frame`)
         : err instanceof Error
         ? err
         : new Error(errorMessage(err));
@@ -378,7 +395,11 @@ export class SmuxSession {
     this.#backlog = [];
     for (const w of this.#acceptWaiters) w(null);
     this.#acceptWaiters = [];
-    if (err) this.#cfg.log?.error(`smux session ended: ${err.message}`, { remote: this.#conn.remote });
+    if (err) {
+      // A peer that goes away is ordinary; a broken protocol or a dead link is worth a look.
+      const level = err instanceof SmuxProtocolError ? "error" : err instanceof PeerClosed ? "debug" : "warn";
+      this.#cfg.log?.log(level, `smux session ended: ${err.message}`, { remote: this.#conn.remote });
+    }
     this.#resolveDone();
   }
 }

@@ -313,6 +313,33 @@ Deno.test("smux session: a peer flooding SYNs holds at most the backlog", async 
   await end();
 });
 
+Deno.test("smux session: refusals to a peer that does not read are bounded", async () => {
+  const [a, raw] = duplexPair({ capacity: 8192 });
+  const s = new SmuxSession(a, { client: false, keepAliveDisabled: true, acceptBacklog: 4 });
+  const syns = new Uint8Array(8 * 20000);
+  for (let i = 0; i < 20000; i++) syns.set(encodeFrame(1, Cmd.SYN, 2 * i + 1), 8 * i);
+  await raw.direct!.write(syns);
+  await new Promise((r) => setTimeout(r, 100));
+  assert.equal(s.closed, false);
+  assert.equal(s.streamCount, 4);
+  // Now read what was queued: far fewer FINs than refused SYNs.
+  const peer = new RawPeer(raw);
+  let fins = 0;
+  for (;;) {
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const f = await Promise.race([
+      peer.frame(),
+      new Promise<null>((r) => (timer = setTimeout(() => r(null), 200))),
+    ]);
+    clearTimeout(timer);
+    if (!f) break;
+    if (f.cmd === Cmd.FIN) fins++;
+  }
+  assert.ok(fins > 1000 && fins < 6000, `${fins} FINs queued for 19996 refusals`);
+  s.close();
+  raw.close();
+});
+
 Deno.test("smux session: SYN with this side's id parity is refused with FIN", async () => {
   const { s, peer, end } = rawSession(); // server: peer ids are odd
   await peer.send(Cmd.SYN, 2);
@@ -442,4 +469,62 @@ Deno.test("smux session: option values are checked", () => {
   for (const [o, re] of bad) assert.throws(() => new SmuxSession(a, { client: true, ...o }), re);
   a.close();
   b.close();
+});
+
+import { relay } from "../../core/relay.ts";
+import { socketDuplex } from "../../core/socket.ts";
+
+Deno.test("smux session: relay() between accepted streams and TCP sockets, many at once", async () => {
+  // A TCP echo server as the target.
+  const echo = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const echoing = (async () => {
+    for await (const c of echo) {
+      (async () => {
+        const buf = new Uint8Array(65536);
+        try {
+          for (;;) {
+            const n = await c.read(buf);
+            if (n === null) break;
+            let o = 0;
+            while (o < n) o += await c.write(buf.subarray(o, n));
+          }
+          await c.closeWrite();
+        } catch { /* peer gone */ }
+        c.close();
+      })();
+    }
+  })();
+  const [a, b] = duplexPair();
+  const client = new SmuxSession(a, { client: true, keepAliveDisabled: true });
+  const server = new SmuxSession(b, { client: false, keepAliveDisabled: true });
+  const relays: Promise<unknown>[] = [];
+  const serving = (async () => {
+    for (;;) {
+      const st = await server.accept();
+      if (!st) return;
+      const port = (echo.addr as Deno.NetAddr).port;
+      relays.push(
+        Deno.connect({ hostname: "127.0.0.1", port }).then((c) => relay(st, socketDuplex(c))),
+      );
+    }
+  })();
+  const one = async (i: number) => {
+    const st = await client.openStream();
+    const data = new Uint8Array(200_000 + i).map((_, k) => (k ^ i) & 0xff);
+    const reading = readAll(st);
+    const w = st.writable.getWriter();
+    await w.write(data);
+    await w.close();
+    assert.deepEqual(await reading, data);
+    st.close();
+  };
+  await Promise.all(Array.from({ length: 20 }, (_, i) => one(i)));
+  const stats = await Promise.all(relays) as { inputBytes: number }[];
+  assert.equal(stats.length, 20);
+  assert.equal(stats.reduce((n, s) => n + s.inputBytes, 0), 20 * 200_000 + 190);
+  client.close();
+  await server.done;
+  await serving;
+  echo.close();
+  await echoing;
 });
