@@ -11,6 +11,7 @@ import type { ConnRecord, Handler, Listener } from "../core/types.ts";
 /** A running (or ready to run) service. */
 export class Service {
   readonly #live = new Set<Duplex>();
+  readonly #serving = new Set<Promise<void>>();
   readonly #abort = new AbortController();
   #loop?: Promise<void>;
   #closed = false;
@@ -45,7 +46,9 @@ export class Service {
         continue;
       }
       if (!conn) break;
-      this.#serve(conn);
+      const p = this.#serve(conn);
+      this.#serving.add(p);
+      p.finally(() => this.#serving.delete(p));
     }
   }
 
@@ -71,8 +74,11 @@ export class Service {
     }
   }
 
-  /** Stops accepting and closes every live connection. */
-  async close(): Promise<void> {
+  /**
+   * Stops accepting and closes every live connection; resolves once their handlers have
+   * finished (and logged), or after `graceMs` at the latest.
+   */
+  async close(graceMs = 2000): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
     this.#abort.abort();
@@ -80,6 +86,12 @@ export class Service {
     for (const c of this.#live) c.close();
     this.handler.close?.();
     await this.#loop;
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    await Promise.race([
+      Promise.allSettled([...this.#serving]),
+      new Promise((r) => timer = setTimeout(r, graceMs)),
+    ]);
+    clearTimeout(timer);
   }
 }
 
