@@ -51,11 +51,17 @@ export class KcpDialer implements Dialer {
   readonly #shared = new Map<string, Promise<Shared>>();
   /** Streams this dialer opened itself (their handshake is already done). */
   readonly #ours = new WeakSet<Duplex>();
+  readonly #live = new Set<KcpSession>();
 
   constructor(cfg: KcpConfig, opts: KcpOptions, log?: Logger) {
     this.#cfg = cfg;
     this.#opts = opts;
     this.#log = log;
+  }
+
+  /** The live sessions (for stats and tests). */
+  sessions(): KcpSession[] {
+    return [...this.#live];
   }
 
   get #sessionConfig(): SessionConfig {
@@ -97,7 +103,9 @@ export class KcpDialer implements Dialer {
     };
     const kcp = new KcpSession(randomConv(), this.#sessionConfig, send, formatAddr(sock.addr), addr);
     const smux = smuxOver(kcp, this.#cfg, true, this.#log);
+    this.#live.add(kcp);
     kcp.onClose(() => {
+      this.#live.delete(kcp);
       smux.close();
       try {
         sock.close();

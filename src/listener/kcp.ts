@@ -83,6 +83,11 @@ export class KcpListener implements Listener {
     return this.#sessions.size;
   }
 
+  /** The live sessions (for stats and tests). */
+  sessions(): KcpSession[] {
+    return [...this.#sessions.values()].map((e) => e.kcp);
+  }
+
   /** Streams waiting for `accept()`. */
   get pendingCount(): number {
     return this.#pending.length;

@@ -4,59 +4,12 @@
  * FEC off, nocomp and smux v2 with 1 MiB each.
  */
 import assert from "node:assert/strict";
-import { relay } from "../../src/core/relay.ts";
 import { rootLogger } from "../../src/core/log.ts";
-import { dialTCP } from "../../src/dialer/tcp.ts";
-import { KcpDialer } from "../../src/dialer/kcp.ts";
-import { KcpListener } from "../../src/listener/kcp.ts";
-import { kcpOptions, resolveKcpConfig } from "../../src/protocol/kcp/config.ts";
 import { socketDuplex } from "../../src/core/socket.ts";
-import type { Duplex } from "../../src/core/duplex.ts";
+import { echoThrough, kcpDialer, kcpForwardServer } from "./_kcp_helpers.ts";
 import { freePort, freeUdpPort, peerTest, randomBytes, sha256, tcpEchoServer } from "../_helpers.ts";
 
 const log = rootLogger.with({ test: "kcptun" });
-
-/** Our kcp listener forwarding every stream to 127.0.0.1:target (what `kcp://:K/:T` runs). */
-export async function kcpForwardServer(md: Record<string, string>, target: number) {
-  const opts = kcpOptions.parse(md, "test");
-  const l = new KcpListener("127.0.0.1:0", resolveKcpConfig(md, opts, "test"), opts);
-  await l.listen();
-  (async () => {
-    for (;;) {
-      const s = await l.accept();
-      if (!s) return;
-      dialTCP(`127.0.0.1:${target}`).then((t) => relay(s, t), () => s.close());
-    }
-  })();
-  return l;
-}
-
-/** Our kcp dialer for `md`. */
-export function kcpDialer(md: Record<string, string>): KcpDialer {
-  const opts = kcpOptions.parse(md, "test");
-  return new KcpDialer(resolveKcpConfig(md, opts, "test"), opts);
-}
-
-/** Writes `data` to `d` and reads back as many bytes (an echo path); returns them. */
-export async function echoThrough(d: Duplex, data: Uint8Array): Promise<Uint8Array> {
-  const writer = d.writable.getWriter();
-  const writing = (async () => {
-    for (let o = 0; o < data.length; o += 65536) await writer.write(data.slice(o, o + 65536));
-  })();
-  const out = new Uint8Array(data.length);
-  let got = 0;
-  const reader = d.readable.getReader();
-  while (got < data.length) {
-    const { value, done } = await reader.read();
-    if (done) break;
-    out.set(value.subarray(0, data.length - got), got);
-    got += value.length;
-  }
-  await writing;
-  d.close();
-  assert.equal(got, data.length, "echo ended early");
-  return out;
-}
 
 async function waitTcp(port: number): Promise<void> {
   for (let i = 0; i < 100; i++) {
