@@ -11,7 +11,7 @@ import type { DirectIO, Duplex } from "./duplex.ts";
 import { UnexpectedEOF } from "./buffered_reader.ts";
 
 const MIN_SLAB = 16 * 1024;
-const MAX_SLAB = 256 * 1024;
+const MAX_SLAB = 128 * 1024;
 /** A read into less free space than this starts a new slab instead. */
 const MIN_SPACE = 2 * 1024;
 const EMPTY = new Uint8Array(0);

@@ -61,8 +61,13 @@ export interface SmuxOptions {
 
 /** smux's initial guess of the peer's window for a new stream (version 2). */
 const INITIAL_PEER_WINDOW = 262144;
-/** Payloads smaller than this are copied so they do not pin a whole read buffer. */
+/**
+ * Received payloads are handed on as views of the read buffer, except small ones or ones
+ * much smaller than their buffer: those are copied, so that unread data never pins more
+ * than MAX_PIN_RATIO times its own size (the receive budget counts payload bytes).
+ */
 const COPY_BELOW = 1024;
+const MAX_PIN_RATIO = 4;
 /** Queued writes beyond which fire-and-forget control frames are dropped. */
 const MAX_UNSENT_CONTROL = 4096;
 
@@ -299,7 +304,9 @@ export class SmuxSession {
             if (this.#closed) return;
             const stream = this.#streams.get(h.streamId);
             if (stream) {
-              if (payload.length < COPY_BELOW) payload = payload.slice();
+              if (payload.length < COPY_BELOW || payload.length * MAX_PIN_RATIO < payload.buffer.byteLength) {
+                payload = payload.slice();
+              }
               if (stream.push(payload)) this.#bucket -= payload.length;
             }
             break;

@@ -91,3 +91,55 @@ Deno.test("snappy framing: a stream without the identifier is refused with a cle
   raw.close();
   framed.close();
 });
+
+async function decodeAll(bytes: Uint8Array): Promise<Uint8Array[]> {
+  const [a, raw] = duplexPair();
+  const framed = snappyFramed(a);
+  const w = raw.direct!.write(bytes).then(() => raw.direct!.closeWrite());
+  const out: Uint8Array[] = [];
+  try {
+    for await (const c of framed.readable) out.push(c);
+  } finally {
+    await w.catch(() => {});
+    raw.close();
+    framed.close();
+  }
+  return out;
+}
+
+const ID = "ff060000734e61507059";
+const DATA_8 = "010c00004439ac2f0100000003000000"; // uncompressed chunk from the capture
+
+Deno.test("snappy framing: padding, skippable chunks and repeated identifiers are passed over", async () => {
+  const out = await decodeAll(unhex(ID + "fe030000000000" + DATA_8 + "80020000abcd" + ID + DATA_8));
+  assert.deepEqual(out.map(hex), ["0100000003000000", "0100000003000000"]);
+});
+
+for (
+  const [name, h, re] of [
+    ["a checksum mismatch", ID + "010c00004439ac2f0100000003000001", /checksum mismatch in a 8-byte chunk/],
+    ["a reserved unskippable chunk", ID + "02010000ff", /reserved unskippable chunk type 0x02/],
+    ["an oversized chunk", ID + "01000002", /chunk type 0x01 of 131072 bytes exceeds 76494/],
+    ["a truncated chunk", ID + "010c00004439ac2f0100", /stream ended inside a chunk/],
+    ["a bad identifier body", "ff060000734e61507058", /bad stream identifier chunk/],
+    ["a data chunk without checksum", ID + "01020000abcd", /has no checksum/],
+    ["a corrupt compressed chunk", ID + "000600000000000005ff", /compressed chunk: snappy: corrupt input/],
+  ] as const
+) {
+  Deno.test(`snappy framing: ${name} errors the stream with a clear message`, async () => {
+    await assert.rejects(() => decodeAll(unhex(h)), (e: Error) => {
+      assert.ok(e instanceof SnappyFrameError, `${e}`);
+      assert.match(e.message, re);
+      return true;
+    });
+  });
+}
+
+Deno.test("snappy framing: an uncompressed chunk over 64 KiB of data is refused", async () => {
+  const body = new Uint8Array(4 + 65537);
+  const h = new Uint8Array([0x01, body.length & 0xff, (body.length >> 8) & 0xff, body.length >> 16]);
+  await assert.rejects(
+    () => decodeAll(new Uint8Array([...unhex(ID), ...h, ...body])),
+    /uncompressed chunk of 65537 bytes exceeds 65536/,
+  );
+});
