@@ -6,11 +6,13 @@ import type { BenchCase } from "../types.ts";
 import { cases as forward } from "./forward.ts";
 import { cases as kcp } from "./kcp.ts";
 import { cases as proxy } from "./proxy.ts";
+import { cases as remote } from "./remote.ts";
 import { cases as ss } from "./ss.ts";
 
 export const allCases: BenchCase[] = [
   ...forward,
   ...kcp,
   ...proxy,
+  ...remote,
   ...ss,
 ];
