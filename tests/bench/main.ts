@@ -172,7 +172,7 @@ function haproxyConfig(ports: Ports): string {
   const path = Deno.makeTempFileSync({ suffix: ".cfg" });
   Deno.writeTextFileSync(
     path,
-    `global\n  maxconn 20000\ndefaults\n  mode tcp\n  timeout connect 5s\n  timeout client 60s\n  timeout server 60s\n` +
+    `global\n  maxconn 5000\ndefaults\n  mode tcp\n  timeout connect 5s\n  timeout client 60s\n  timeout server 60s\n` +
       `listen fwd\n  bind 127.0.0.1:${ports.ENTRY}\n  server t 127.0.0.1:${ports.TARGET}\n`,
   );
   return path;
@@ -180,13 +180,13 @@ function haproxyConfig(ports: Ports): string {
 
 async function measureImpl(
   c: BenchCase,
+  measures: Measure[],
   impl: string,
   commandsFor: (ports: Ports, extra: Record<string, string>) => string[][],
   iperfPort: number,
   echoPort: number,
 ): Promise<Row> {
   const row: Row = { case: c.name, impl };
-  const measures = c.measure ?? DEFAULT_MEASURES;
   const wantsIperf = measures.some((m) => m === "throughput1" || m === "throughput4" || m === "reverse");
   try {
     if (wantsIperf) {

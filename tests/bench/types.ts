@@ -19,7 +19,13 @@ export interface BenchCase {
    */
   gost: string[][];
   /** Other implementations of the same path (socat, haproxy, ss-local/ss-server, kcptun…). */
-  peers?: { name: string; commands: string[][]; needs: string[] }[];
+  peers?: {
+    name: string;
+    commands: string[][];
+    needs: string[];
+    /** Overrides the case's measures (e.g. no idle memory for a peer that forks per connection). */
+    measure?: Measure[];
+  }[];
   /** Which measurements apply (default: throughput1, throughput4, connRate, idleMemory). */
   measure?: Measure[];
 }

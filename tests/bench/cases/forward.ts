@@ -12,7 +12,14 @@ export const cases: BenchCase[] = [
       {
         name: "socat",
         needs: ["socat"],
-        commands: [["socat", "-b262144", "TCP-LISTEN:$ENTRY,bind=127.0.0.1,reuseaddr,fork", "TCP:127.0.0.1:$TARGET"]],
+        commands: [[
+          "socat",
+          "-b262144",
+          "TCP-LISTEN:$ENTRY,bind=127.0.0.1,reuseaddr,fork",
+          "TCP:127.0.0.1:$TARGET",
+        ]],
+        // socat forks a process per connection: its parent's memory says nothing per connection.
+        measure: ["throughput1", "throughput4", "reverse", "connRate"],
       },
       { name: "haproxy", needs: ["haproxy"], commands: [["haproxy", "-f", "$HAPROXY_CFG"]] },
     ],
