@@ -94,7 +94,10 @@ export class ChunkReader {
         return false;
       }
       this.#end += n;
-      if (n === target.length && this.#slabSize < MAX_SLAB) this.#slabSize *= 4;
+      // Bulk transfers get big reads; a quiet spell lets the next buffer be small again.
+      if (n === target.length && target.length >= this.#slabSize / 2) {
+        this.#slabSize = Math.min(MAX_SLAB, this.#slabSize * 4);
+      } else if (n < MIN_SPACE) this.#slabSize = Math.max(MIN_SLAB, this.#slabSize / 4);
       return true;
     }
     let chunk = this.#pending;
