@@ -261,6 +261,7 @@ async function main() {
       rows.push(
         await measureImpl(
           c,
+          c.measure ?? DEFAULT_MEASURES,
           "gost-deno",
           (p, x) =>
             c.gost.map((argv) => [
@@ -280,6 +281,7 @@ async function main() {
         rows.push(
           await measureImpl(
             c,
+            c.measure ?? DEFAULT_MEASURES,
             "gost",
             (p, x) => c.gost.map((argv) => [GOST_BIN, ...substitute(argv, p, x)]),
             iperfPort,
@@ -296,6 +298,7 @@ async function main() {
         rows.push(
           await measureImpl(
             c,
+            peer.measure ?? c.measure ?? DEFAULT_MEASURES,
             peer.name,
             (p, x) => peer.commands.map((argv) => substitute(argv, p, x)),
             iperfPort,
