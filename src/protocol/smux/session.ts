@@ -132,7 +132,7 @@ interface SessionCore {
   send(frame: Uint8Array): Promise<void>;
   sendControl(frame: Uint8Array): void;
   returnTokens(n: number): void;
-  forget(id: number): void;
+  forget(stream: SmuxStream): void;
 }
 
 /** Multiplexes streams over one duplex, wire-compatible with xtaci/smux v1.5.x. */
@@ -188,7 +188,10 @@ export class SmuxSession {
         this.#bucket += n;
         if (this.#bucket > 0) this.#wakeBucket();
       },
-      forget: (id) => this.#streams.delete(id),
+      forget: (stream) => {
+        // The peer may already have reopened the same id: remove only this stream.
+        if (this.#streams.get(stream.id) === stream) this.#streams.delete(stream.id);
+      },
     };
     if (!this.#cfg.keepAliveDisabled) this.#startKeepalive();
     this.#recvLoop();
@@ -482,7 +485,7 @@ class SmuxStream implements Duplex {
       this.#localFin = true;
       this.#s.sendControl(encodeFrame(this.#s.cfg.version, Cmd.FIN, this.id));
     }
-    this.#s.forget(this.id);
+    this.#s.forget(this);
     this.#recycle();
     this.#wake();
   }
@@ -501,7 +504,7 @@ class SmuxStream implements Duplex {
   remoteFin(): void {
     if (this.#remoteFin) return;
     this.#remoteFin = true;
-    if (this.#localFin) this.#s.forget(this.id);
+    if (this.#localFin) this.#s.forget(this);
     this.#wake();
   }
 
@@ -640,7 +643,7 @@ class SmuxStream implements Duplex {
   async #closeWrite(): Promise<void> {
     if (this.#localFin || this.#closed || this.#ended) return;
     this.#localFin = true;
-    if (this.#remoteFin) this.#s.forget(this.id);
+    if (this.#remoteFin) this.#s.forget(this);
     this.#wake();
     await this.#s.send(encodeFrame(this.#s.cfg.version, Cmd.FIN, this.id));
   }

@@ -405,6 +405,24 @@ Deno.test("smux session: FIN after data: the reader gets the data, then end of s
   await end();
 });
 
+Deno.test("smux session: a finished stream's id reopened by the peer is a new stream", async () => {
+  const { s, peer, end } = rawSession();
+  await peer.send(Cmd.SYN, 1);
+  const old = (await s.accept())!;
+  await peer.send(Cmd.FIN, 1);
+  await old.direct!.closeWrite();
+  assert.equal((await peer.next())!.cmd, Cmd.FIN);
+  assert.equal(s.streamCount, 0);
+  await peer.send(Cmd.SYN, 1);
+  const again = (await s.accept())!;
+  old.close(); // must not drop the new stream 1
+  await peer.send(Cmd.PSH, 1, text("new"));
+  const buf = new Uint8Array(8);
+  assert.equal(await again.direct!.read(buf), 3);
+  assert.equal(s.streamCount, 1);
+  await end();
+});
+
 Deno.test("smux session v2: the writer keeps at most the peer's window in flight", async () => {
   const { s, peer, end } = rawSession({ version: 2, client: true });
   const st = await s.openStream();
