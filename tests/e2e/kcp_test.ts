@@ -284,3 +284,46 @@ Deno.test({
     }
   },
 });
+
+const GOST_BIN = Deno.env.get("GOST_BIN");
+if (!GOST_BIN) console.warn("SKIP kcp against real gost: set GOST_BIN to a gost 3.x binary");
+
+/** Starts the real gost binary and waits until it listens. */
+async function realGost(args: string[]): Promise<Deno.ChildProcess> {
+  const p = new Deno.Command(GOST_BIN!, { args, stdout: "null", stderr: "null" }).spawn();
+  await new Promise((r) => setTimeout(r, 1000));
+  return p;
+}
+
+Deno.test({
+  name: "kcp with real gost (defaults both sides): its forward+kcp client to our kcp://, ours to its",
+  ignore: !GOST_BIN,
+  ...opts,
+  fn: async () => {
+    const echo = tcpEchoServer();
+    const data = randomBytes(1 << 20, 21);
+    // real client -> our server
+    let k = freePort(), p = freePort();
+    let ours = await startGost(["-L", `kcp://127.0.0.1:${k}/127.0.0.1:${echo.port}`], 1);
+    let theirs = await realGost(["-L", `tcp://127.0.0.1:${p}`, "-F", `forward+kcp://127.0.0.1:${k}`]);
+    try {
+      assert.equal(await sha256(await tcpRoundTrip(p, data)), await sha256(data));
+    } finally {
+      theirs.kill();
+      await theirs.status;
+      await ours.stop();
+    }
+    // our client -> real server
+    k = freePort(), p = freePort();
+    theirs = await realGost(["-L", `kcp://127.0.0.1:${k}/127.0.0.1:${echo.port}`]);
+    ours = await startGost(["-L", `tcp://127.0.0.1:${p}`, "-F", `forward+kcp://127.0.0.1:${k}`], 1);
+    try {
+      assert.equal(await sha256(await tcpRoundTrip(p, data)), await sha256(data));
+    } finally {
+      await ours.stop();
+      theirs.kill();
+      await theirs.status;
+      echo.close();
+    }
+  },
+});
