@@ -167,3 +167,19 @@ Deno.test("build: malformed arguments name the bad part", () => {
     );
   }
 });
+
+Deno.test("build: IPv6 listen addresses, targets and nodes", () => {
+  const cfg = build(["tcp://[::1]:8000-8001/[::1]:9000"], ["relay://[::1]:8420"]);
+  deepStrictEqual(cfg.services!.map((s) => [s.addr, s.forwarder?.nodes?.[0].addr]), [
+    ["[::1]:8000", "[::1]:9000"],
+    ["[::1]:8001", "[::1]:9000"],
+  ]);
+  const node = cfg.chains![0].hops[0].nodes[0];
+  equal(node.addr, "[::1]:8420");
+  equal(node.dialer.tls?.serverName, "::1");
+});
+
+Deno.test("build: empty -L arguments are skipped and service names count across -L", () => {
+  const cfg = build([" ", "tcp://:1-2/:3", "http://:4"]);
+  deepStrictEqual(cfg.services!.map((s) => s.name), ["service-0", "service-1", "service-2"]);
+});
