@@ -365,10 +365,15 @@ class SsStreamIO implements DirectIO {
       }
       this.#head = this.#queue.shift();
     }
-    const head = this.#head!;
-    const n = Math.min(buf.length, head.length);
-    buf.set(n === head.length ? head : head.subarray(0, n));
-    this.#head = n < head.length ? head.subarray(n) : (this.#queue.shift() ?? undefined);
+    // Hand over as many decrypted frames as fit: fewer, larger writes downstream.
+    let n = 0;
+    while (this.#head && n < buf.length) {
+      const head = this.#head;
+      const k = Math.min(buf.length - n, head.length);
+      buf.set(k === head.length ? head : head.subarray(0, k), n);
+      n += k;
+      this.#head = k < head.length ? head.subarray(k) : this.#queue.shift();
+    }
     return n;
   }
 
