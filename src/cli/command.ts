@@ -9,9 +9,12 @@ import {
   defaultConfigPaths,
   loadConfigSource,
   type LoadedConfig,
+  locate,
   mergeConfigs,
   type SourceMap,
 } from "../config/load.ts";
+import { shapeProblems } from "../config/shape.ts";
+import { ConfigError, ConfigErrors } from "../core/errors.ts";
 import { buildConfigFromArgs } from "./build.ts";
 import { parseFlags, USAGE, UsageError } from "./flags.ts";
 
@@ -96,6 +99,14 @@ export async function parseCommandLine(argv: string[]): Promise<CommandLine> {
     parts.push({ config: cmd.config, sources });
   }
   const merged = mergeConfigs(parts);
+  const problems = shapeProblems(merged.config);
+  if (problems.length) {
+    throw new ConfigErrors(problems.map(([path, why]) => {
+      const err = new ConfigError(path, why);
+      err.line = locate(merged.sources, path)?.line;
+      return err;
+    }));
+  }
   let envLevel: string | undefined;
   try {
     envLevel = Deno.env.get("GOST_LOGGER_LEVEL");

@@ -230,3 +230,28 @@ export function normalize(
   for (const k of Object.keys(field.fields)) if (k in known && known[k] !== undefined) out[k] = known[k];
   return Object.assign(out, unknown);
 }
+
+function describe(v: unknown): string {
+  return Array.isArray(v) ? "a list" : isRecord(v) ? "a mapping" : JSON.stringify(v);
+}
+
+/**
+ * Checks that every known section is a mapping and every known list is a list (scalars are
+ * left to the components that read them). Returns `[path, message]` pairs.
+ */
+export function shapeProblems(value: unknown, field: Field = CONFIG_SHAPE, path = ""): [string, string][] {
+  if (value === undefined || value === null || field === "scalar") return [];
+  if (field === "map") {
+    return isRecord(value)
+      ? []
+      : [[path, `expected a mapping of option names to values, got ${describe(value)}`]];
+  }
+  if ("list" in field) {
+    if (!Array.isArray(value)) return [[path, `expected a list, got ${describe(value)}`]];
+    return value.flatMap((v, i) => shapeProblems(v, field.list, `${path}[${i}]`));
+  }
+  if (!isRecord(value)) return [[path || "(top level)", `expected a mapping, got ${describe(value)}`]];
+  return Object.entries(field.fields).flatMap(([k, f]) =>
+    shapeProblems(value[k], f, path ? `${path}.${k}` : k)
+  );
+}

@@ -273,3 +273,9 @@ Deno.test("config: unknown options are warnings with their line; the service sti
     },
   );
 });
+
+Deno.test("config: a section of the wrong type names its line", async () => {
+  const err = await invalid("services:\n  - name: a\n    addr: :1\n    listener: tcp\nlog: debug\n");
+  match(err, /line 4: services\[0\]\.listener: expected a mapping, got "tcp"/);
+  match(err, /line 5: log: expected a mapping, got "debug"/);
+});
