@@ -173,3 +173,48 @@ for (const method of CIPHERS) {
     },
   );
 }
+
+// Real gost 3.x (GOST_BIN) in both directions, an AEAD and a 2022 method.
+const GOST_BIN = Deno.env.get("GOST_BIN");
+const REAL_GOST_METHODS: [string, string][] = [
+  ["aes-256-gcm", PASSWORD],
+  ["2022-blake3-aes-128-gcm", "AAECAwQFBgcICQoLDA0ODw=="],
+];
+if (!GOST_BIN) console.warn("SKIP shadowsocks interop with real gost: GOST_BIN is not set");
+for (const [method, secret] of REAL_GOST_METHODS) {
+  Deno.test({
+    name:
+      `interop ${method}: gost-deno ss client → real gost ss server, and real gost client → gost-deno server`,
+    ignore: !GOST_BIN,
+    async fn() {
+      const echo = tcpEchoServer();
+      const data = payload.subarray(0, 2 << 20);
+      const sum = await sha256(data);
+      const user = `${method}:${encodeURIComponent(secret)}`;
+      // ours → theirs
+      const p1 = freePort(), e1 = freePort();
+      const real = await startLibev(GOST_BIN!, ["-L", `ss://${user}@127.0.0.1:${p1}`], p1);
+      const ours = await startGost([
+        ...["-L", `tcp://127.0.0.1:${e1}/127.0.0.1:${echo.port}`],
+        ...["-F", `ss://${user}@127.0.0.1:${p1}`],
+      ]);
+      // theirs → ours
+      const p2 = freePort(), e2 = freePort();
+      const ourServer = await startGost(["-L", `ss://${user}@127.0.0.1:${p2}`]);
+      const realClient = await startLibev(GOST_BIN!, [
+        ...["-L", `tcp://127.0.0.1:${e2}/127.0.0.1:${echo.port}`],
+        ...["-F", `ss://${user}@127.0.0.1:${p2}`],
+      ], e2);
+      try {
+        assert.equal(await sha256(await echoThrough(e1, data)), sum);
+        assert.equal(await sha256(await echoThrough(e2, data)), sum);
+      } finally {
+        await realClient.stop();
+        await ourServer.stop();
+        await ours.stop();
+        await real.stop();
+        echo.close();
+      }
+    },
+  });
+}
