@@ -26,8 +26,9 @@ export interface TlsClientOptions extends TlsMaterial {
 export function tlsConnect(conn: Duplex, opts: TlsClientOptions): Promise<Duplex> {
   const name = opts.serverName.replace(/^\[|\]$/g, "");
   const ip = isIPv4(name) || isIPv6(name);
+  const transport = toNodeStream(conn);
   const socket = tls.connect({
-    socket: toNodeStream(conn) as unknown as import("node:net").Socket,
+    socket: transport as unknown as import("node:net").Socket,
     servername: ip || name === "" ? undefined : name,
     rejectUnauthorized: opts.secure,
     ca: opts.ca,
@@ -40,17 +41,20 @@ export function tlsConnect(conn: Duplex, opts: TlsClientOptions): Promise<Duplex
       : () => undefined,
   });
   return new Promise((resolve, reject) => {
+    const onError = (err: Error) => fail(err);
+    const onClose = () => fail(new Error("connection closed during the TLS handshake"));
     const fail = (err: Error) => {
       socket.destroy();
       conn.close();
       reject(err);
     };
-    socket.once("error", fail);
-    socket.once("close", () => fail(new Error("connection closed during the TLS handshake")));
+    socket.once("error", onError);
+    socket.once("close", onClose);
     socket.once("secureConnect", () => {
-      socket.removeAllListeners("error");
-      socket.removeAllListeners("close");
-      const io = nodeStreamIO(socket);
+      // Only our own listeners: the TLS socket keeps internal ones on these events.
+      socket.off("error", onError);
+      socket.off("close", onClose);
+      const io = nodeStreamIO(socket, transport);
       resolve(new IODuplex(io, () => socket.destroy(), conn.local, conn.remote));
     });
   });

@@ -59,10 +59,16 @@ export function toNodeStream(d: Duplex): NodeDuplex {
 /**
  * Direct I/O over a Node duplex (a `tls.TLSSocket`). Reads take what the stream has
  * buffered; writes resolve once the stream has taken the bytes (so the caller may reuse them).
+ *
+ * `transport` is the stream the TLS socket runs over. Deno's `node:tls` does not always end
+ * its readable side when the peer's close_notify and FIN arrive after this side half-closed
+ * (seen with transfers over ~64 KiB), so the end of the transport also ends reading once
+ * everything decrypted has been taken.
  */
-export function nodeStreamIO(s: NodeDuplex): DirectIO {
+export function nodeStreamIO(s: NodeDuplex, transport?: NodeDuplex): DirectIO {
   let pending: Uint8Array | null = null;
   let ended = false;
+  let transportEnded = false;
   let failure: Error | null = null;
   let wake: (() => void) | null = null;
   const notify = () => {
@@ -83,6 +89,10 @@ export function nodeStreamIO(s: NodeDuplex): DirectIO {
     failure ??= err;
     notify();
   });
+  transport?.once("end", () => {
+    transportEnded = true;
+    notify();
+  });
   return {
     async read(buf) {
       for (;;) {
@@ -95,6 +105,13 @@ export function nodeStreamIO(s: NodeDuplex): DirectIO {
         }
         if (failure) throw failure;
         if (ended || s.destroyed) return null;
+        if (transportEnded) {
+          // Let the TLS layer finish with the last records it was given, then take them.
+          await new Promise((r) => setTimeout(r, 0));
+          pending = s.read() as Uint8Array | null;
+          if (!pending) return null;
+          continue;
+        }
         await new Promise<void>((r) => wake = r);
       }
     },

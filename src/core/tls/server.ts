@@ -77,15 +77,16 @@ export class TlsAcceptor {
         raw.close();
         reject(err);
       };
-      stream.once("close", () => fail(new Error("connection closed during the TLS handshake")));
+      const onClose = () => fail(new Error("connection closed during the TLS handshake"));
+      stream.once("close", onClose);
       server.once("tlsClientError", (err: Error) => fail(err));
       server.once("secureConnection", (socket: tls.TLSSocket) => {
-        stream.removeAllListeners("close");
+        stream.off("close", onClose);
         if (!socket.authorized) {
           socket.destroy();
           return fail(new Error(`client certificate rejected: ${socket.authorizationError ?? "none sent"}`));
         }
-        resolve(new IODuplex(nodeStreamIO(socket), () => socket.destroy(), raw.local, raw.remote));
+        resolve(new IODuplex(nodeStreamIO(socket, stream), () => socket.destroy(), raw.local, raw.remote));
       });
       server.emit("connection", stream);
     });
