@@ -1,6 +1,6 @@
 /**
  * The gost command: parse flags or a config file, validate everything, start the services,
- * and stop cleanly on SIGINT/SIGTERM.
+ * reload the config on SIGHUP without dropping users, and stop cleanly on SIGINT/SIGTERM.
  *
  * Exit codes: 0 clean stop (or -O/-V), 1 invalid config, 2 bad usage, 3 a listen address
  * could not be bound.
@@ -9,10 +9,11 @@
 import { parseCommandLine, USAGE } from "./cli/command.ts";
 import { formatConfigErrors, withLine } from "./config/load.ts";
 import { configToText } from "./config/output.ts";
-import { ConfigError, ConfigErrors, errorMessage } from "./core/errors.ts";
-import { configureLog, type Level, LEVELS, rootLogger } from "./core/log.ts";
+import { ConfigErrors, errorMessage } from "./core/errors.ts";
+import { applyLogSettings, type LogSettings, parseLogConfig, rootLogger } from "./core/log.ts";
 import { ListenError } from "./core/types.ts";
-import { buildRuntime } from "./service/build.ts";
+import { buildRuntime, type Runtime } from "./service/build.ts";
+import { Supervisor } from "./service/reload.ts";
 import { VERSION } from "./version.ts";
 
 /** Exit codes, documented in the README. */
@@ -22,6 +23,13 @@ const encoder = new TextEncoder();
 
 function printErr(text: string) {
   Deno.stderr.writeSync(encoder.encode(text.endsWith("\n") ? text : text + "\n"));
+}
+
+/** `gost -V`: the version, the target it runs on, and whether it is a compiled binary. */
+export function versionLine(): string {
+  const build = Deno.build as typeof Deno.build & { standalone?: boolean };
+  const how = build.standalone ? "compiled binary" : "from source";
+  return `gost ${VERSION} (deno ${Deno.version.deno} ${Deno.build.target}, ${how})`;
 }
 
 /** Runs the program; resolves with the exit code once it has stopped. */
@@ -38,7 +46,7 @@ export async function main(argv: string[]): Promise<number> {
     return EXIT.CONFIG;
   }
   if (cmd.kind === "version") {
-    console.log(`gost ${VERSION} (deno ${Deno.version.deno} ${Deno.build.os}/${Deno.build.arch})`);
+    console.log(versionLine());
     return EXIT.OK;
   }
   if (cmd.kind === "usage") {
@@ -53,47 +61,115 @@ export async function main(argv: string[]): Promise<number> {
     return EXIT.OK;
   }
 
-  const level = (cmd.debug >= 2 ? "trace" : cmd.debug === 1 ? "debug" : config.log?.level) as
-    | Level
-    | undefined;
-  if (level && !LEVELS.includes(level)) {
-    const err = new ConfigError(
-      "log.level",
-      `unknown level ${JSON.stringify(level)} (allowed: ${LEVELS.join(", ")})`,
-    );
-    printErr(`gost: invalid config:\n${formatConfigErrors([err], cmd.sources)}`);
+  const prepared = prepare(cmd);
+  if ("error" in prepared) {
+    printErr(`gost: invalid config:\n${prepared.error}`);
     return EXIT.CONFIG;
   }
-  configureLog({ level: level ?? "info" });
+  try {
+    applyLogSettings(prepared.log);
+  } catch (err) {
+    printErr(`gost: invalid config:\n${errorMessage(err)}`);
+    return EXIT.CONFIG;
+  }
+  for (const w of prepared.warnings) rootLogger.warn(w);
 
-  const { runtime, errors } = buildRuntime(config, rootLogger);
-  if (!runtime) {
-    printErr(`gost: invalid config:\n${formatConfigErrors(errors, cmd.sources)}`);
-    return EXIT.CONFIG;
+  const supervisor = new Supervisor(rootLogger);
+  try {
+    await supervisor.start(config, prepared.runtime);
+  } catch (err) {
+    printErr(`gost: ${errorMessage(err)}`);
+    return err instanceof ListenError ? EXIT.LISTEN : EXIT.CONFIG;
   }
-  for (const w of runtime.warnings) rootLogger.warn(withLine(w, cmd.sources));
 
   const stopped = Promise.withResolvers<void>();
-  const started = [];
-  for (const svc of runtime.services) {
-    try {
-      await svc.start();
-      started.push(svc);
-    } catch (err) {
-      for (const s of started) await s.close();
-      printErr(`gost: ${errorMessage(err)}`);
-      return err instanceof ListenError ? EXIT.LISTEN : EXIT.CONFIG;
-    }
-  }
   const stop = () => stopped.resolve();
   const signals: Deno.Signal[] = Deno.build.os === "windows" ? ["SIGINT"] : ["SIGINT", "SIGTERM"];
   for (const s of signals) Deno.addSignalListener(s, stop);
+  const reload = serialReload(() => reloadFrom(argv, supervisor));
+  if (Deno.build.os !== "windows") Deno.addSignalListener("SIGHUP", reload);
   await stopped.promise;
   rootLogger.info("stopping");
   for (const s of signals) Deno.removeSignalListener(s, stop);
-  await Promise.all(runtime.services.map((s) => s.close()));
-  for (const c of runtime.chains.values()) c.close();
+  if (Deno.build.os !== "windows") Deno.removeSignalListener("SIGHUP", reload);
+  await supervisor.stop();
   return EXIT.OK;
+}
+
+type Run = Extract<Awaited<ReturnType<typeof parseCommandLine>>, { kind: "run" }>;
+
+/**
+ * Validates a parsed command line completely — the log section, then every service and
+ * chain — without binding anything. `error` holds every problem, one per line with its
+ * config line.
+ */
+function prepare(cmd: Run): { runtime: Runtime; log: LogSettings; warnings: string[] } | { error: string } {
+  const logCfg = parseLogConfig(cmd.config.log);
+  // -D/-DD win over the config, as in gost.
+  if (logCfg.settings && cmd.debug) logCfg.settings.level = cmd.debug >= 2 ? "trace" : "debug";
+  const { runtime, errors } = buildRuntime(cmd.config, rootLogger);
+  const all = [...logCfg.errors, ...errors];
+  if (all.length || !runtime || !logCfg.settings) return { error: formatConfigErrors(all, cmd.sources) };
+  const warnings = [...logCfg.warnings, ...runtime.warnings].map((w) => withLine(w, cmd.sources));
+  return { runtime, log: logCfg.settings, warnings };
+}
+
+/** Runs `fn` for each signal, one at a time; signals arriving meanwhile make one more run. */
+function serialReload(fn: () => Promise<void>): () => void {
+  let running: Promise<void> | undefined;
+  let again = false;
+  const run = () => {
+    if (running) {
+      again = true;
+      return;
+    }
+    running = fn().catch((err) => rootLogger.error(`reload: ${errorMessage(err)}`)).finally(() => {
+      running = undefined;
+      if (again) {
+        again = false;
+        run();
+      }
+    });
+  };
+  return run;
+}
+
+/** SIGHUP: re-reads the config sources; a config that fails validation leaves everything running. */
+async function reloadFrom(argv: string[], supervisor: Supervisor): Promise<void> {
+  rootLogger.info("reload: re-reading the config (SIGHUP)");
+  if (argv.some((a, i) => a === "-" && /^--?C$/.test(argv[i - 1] ?? "")) || argv.includes("-C=-")) {
+    rootLogger.warn(
+      "reload: the config came from standard input, which cannot be read again; nothing changed",
+    );
+    return;
+  }
+  let cmd;
+  try {
+    cmd = await parseCommandLine(argv);
+  } catch (err) {
+    rootLogger.error(`reload: config rejected, the running one stays: ${errorMessage(err)}`);
+    return;
+  }
+  if (cmd.kind !== "run") return;
+  const prepared = prepare(cmd);
+  if ("error" in prepared) {
+    rootLogger.error(`reload: config rejected, the running one stays:\n${prepared.error}`);
+    return;
+  }
+  for (const w of prepared.warnings) rootLogger.warn(w);
+  try {
+    // Re-opening a log file here lets logrotate move it away and send SIGHUP.
+    applyLogSettings(prepared.log);
+  } catch (err) {
+    for (const c of prepared.runtime.chains.values()) c.close();
+    rootLogger.error(`reload: config rejected, the running one stays: ${errorMessage(err)}`);
+    return;
+  }
+  try {
+    await supervisor.reload(cmd.config, prepared.runtime);
+  } catch (err) {
+    rootLogger.error(`reload: ${errorMessage(err)}`);
+  }
 }
 
 if (import.meta.main) {

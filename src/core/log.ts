@@ -1,7 +1,9 @@
 /**
- * Structured logging with gost's field names: one JSON (or text) line per event.
+ * Structured logging with gost's field names: one JSON (or text) line per event, and gost's
+ * `log` config section (level, format json|text, output stderr|stdout|none|<file>).
  * @module
  */
+import { ConfigError } from "./errors.ts";
 
 /** Levels in increasing verbosity. */
 export const LEVELS = ["fatal", "error", "warn", "info", "debug", "trace"] as const;
@@ -78,4 +80,149 @@ export function configureLog(opts: { level?: Level; format?: "json" | "text"; si
   if (opts.level) rootLogger.state.level = opts.level;
   if (opts.format) rootLogger.state.format = opts.format;
   if (opts.sink) rootLogger.state.sink = opts.sink;
+}
+
+/** Writes lines synchronously to stdout. */
+export const stdoutSink: Sink = (line) => {
+  Deno.stdout.writeSync(encoder.encode(line + "\n"));
+};
+
+/** The `log` section, validated: what {@link applyLogSettings} installs. */
+export interface LogSettings {
+  level: Level;
+  format: "json" | "text";
+  /** `stderr` (default), `stdout`, `none`, or a file path (appended to). */
+  output: string;
+}
+
+/** gost's defaults: info, json, stderr. */
+export const DEFAULT_LOG: LogSettings = { level: "info", format: "json", output: "stderr" };
+
+/** The one place gost may write files: log files go here unless more write permission was granted. */
+export const LOG_DIR = "/var/log/gost";
+
+/**
+ * Validates a `log` section (`{level, format, output}`, as gost spells them). Errors name
+ * `log.<key>`; a file output is checked for write permission here, so a config that cannot
+ * log where it asks is refused before anything starts (not at the first log line).
+ */
+export function parseLogConfig(
+  cfg: unknown,
+): { settings?: LogSettings; errors: ConfigError[]; warnings: string[] } {
+  const errors: ConfigError[] = [];
+  const warnings: string[] = [];
+  if (cfg === undefined || cfg === null) return { settings: { ...DEFAULT_LOG }, errors, warnings };
+  if (typeof cfg !== "object" || Array.isArray(cfg)) {
+    return { errors: [new ConfigError("log", "expected a mapping with level, format, output")], warnings };
+  }
+  const c = cfg as Record<string, unknown>;
+  const settings: LogSettings = { ...DEFAULT_LOG };
+  const str = (key: string): string | undefined => {
+    const v = c[key];
+    if (v === undefined || v === null || v === "") return undefined;
+    if (typeof v !== "string") {
+      errors.push(new ConfigError(`log.${key}`, `expected a string, got ${JSON.stringify(v)}`));
+      return undefined;
+    }
+    return v;
+  };
+  const level = str("level")?.toLowerCase();
+  if (level !== undefined) {
+    if ((LEVELS as readonly string[]).includes(level)) settings.level = level as Level;
+    else {
+      errors.push(
+        new ConfigError(
+          "log.level",
+          `unknown level ${JSON.stringify(c.level)} (allowed: ${LEVELS.join(", ")})`,
+        ),
+      );
+    }
+  }
+  const format = str("format")?.toLowerCase();
+  if (format !== undefined) {
+    if (format === "json" || format === "text") settings.format = format;
+    else {
+      errors.push(
+        new ConfigError("log.format", `unknown format ${JSON.stringify(c.format)} (allowed: json, text)`),
+      );
+    }
+  }
+  const output = str("output");
+  if (output !== undefined) {
+    settings.output = ["stderr", "stdout", "none"].includes(output.toLowerCase())
+      ? output.toLowerCase()
+      : output;
+    if (!["stderr", "stdout", "none"].includes(settings.output)) {
+      const problem = cannotWrite(settings.output);
+      if (problem) errors.push(new ConfigError("log.output", problem));
+    }
+  }
+  if (c.rotation !== undefined && c.rotation !== null) {
+    warnings.push("log.rotation: not supported, ignored (rotate with logrotate; SIGHUP reopens the file)");
+  }
+  for (const k of Object.keys(c)) {
+    if (!["level", "format", "output", "rotation"].includes(k)) {
+      warnings.push(`log.${k}: unknown option, ignored`);
+    }
+  }
+  return errors.length ? { errors, warnings } : { settings, errors, warnings };
+}
+
+/** Why `path` cannot be a log file, or undefined when it can. */
+function cannotWrite(path: string): string | undefined {
+  let state: Deno.PermissionState;
+  try {
+    state = Deno.permissions.querySync({ name: "write", path }).state;
+  } catch {
+    state = "denied";
+  }
+  if (state !== "granted") {
+    return `cannot write the log file ${JSON.stringify(path)}: gost may write files only under ${LOG_DIR}/ ` +
+      `(its one write permission); use a file there, or output: stderr and let systemd or the shell ` +
+      `redirect it, or run from source with --allow-write=${path}`;
+  }
+  try {
+    if (Deno.statSync(path).isDirectory) return `${JSON.stringify(path)} is a directory, not a file`;
+  } catch {
+    // does not exist yet: it will be created
+  }
+  return undefined;
+}
+
+let openFile: Deno.FsFile | undefined;
+
+/**
+ * Installs validated settings on the root logger. A file output is (re)opened for appending,
+ * so calling this again after logrotate moved the file starts a new one. Throws when the
+ * file cannot be opened (the previous sink stays).
+ */
+export function applyLogSettings(s: LogSettings): void {
+  let sink: Sink;
+  let file: Deno.FsFile | undefined;
+  if (s.output === "stderr") sink = stderrSink;
+  else if (s.output === "stdout") sink = stdoutSink;
+  else if (s.output === "none") sink = () => {};
+  else {
+    try {
+      file = Deno.openSync(s.output, { append: true, create: true });
+    } catch (err) {
+      throw new ConfigError(
+        "log.output",
+        `cannot open ${JSON.stringify(s.output)}: ${(err as Error).message}`,
+      );
+    }
+    const f = file;
+    sink = (line) => {
+      const bytes = encoder.encode(line + "\n");
+      for (let off = 0; off < bytes.length;) off += f.writeSync(bytes.subarray(off));
+    };
+  }
+  configureLog({ level: s.level, format: s.format, sink });
+  const previous = openFile;
+  openFile = file;
+  try {
+    previous?.close();
+  } catch {
+    // already closed
+  }
 }

@@ -15,6 +15,7 @@ export class Service {
   readonly #abort = new AbortController();
   #loop?: Promise<void>;
   #closed = false;
+  #accepting = false;
 
   constructor(
     readonly name: string,
@@ -32,6 +33,7 @@ export class Service {
   async start(): Promise<void> {
     await this.listener.listen();
     this.log.info(`listening on ${this.listener.addr}`);
+    this.#accepting = true;
     this.#loop = this.#acceptLoop();
   }
 
@@ -41,7 +43,7 @@ export class Service {
       try {
         conn = await this.listener.accept();
       } catch (err) {
-        if (this.#closed) break;
+        if (this.#closed || !this.#accepting) break;
         this.log.error(`accept: ${errorMessage(err)}`);
         continue;
       }
@@ -75,12 +77,30 @@ export class Service {
   }
 
   /**
+   * Stops accepting new connections and releases the listen address, leaving live connections
+   * to finish (a reload hands the port to the service's replacement this way). Listeners that
+   * carry every client over one socket (udp, kcp, rudp) end their sessions with it.
+   */
+  async stopAccepting(): Promise<void> {
+    if (!this.#accepting) return;
+    this.#accepting = false;
+    this.listener.close();
+    await this.#loop;
+  }
+
+  /** Resolves once every live connection has finished on its own. */
+  async drained(): Promise<void> {
+    while (this.#serving.size) await Promise.allSettled([...this.#serving]);
+  }
+
+  /**
    * Stops accepting and closes every live connection; resolves once their handlers have
    * finished (and logged), or after `graceMs` at the latest.
    */
   async close(graceMs = 2000): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
+    this.#accepting = false;
     this.#abort.abort();
     this.listener.close();
     for (const c of this.#live) c.close();
