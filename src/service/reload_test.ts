@@ -1,0 +1,111 @@
+import assert from "node:assert/strict";
+import { freePort, tcpEchoServer } from "../../tests/_helpers.ts";
+import type { Config } from "../config/types.ts";
+import { configureLog, rootLogger } from "../core/log.ts";
+import { buildRuntime } from "./build.ts";
+import { serviceFingerprints, Supervisor } from "./reload.ts";
+
+configureLog({ sink: () => {} });
+
+function fwd(name: string, port: number, target: number, chain?: string) {
+  return {
+    name,
+    addr: `127.0.0.1:${port}`,
+    handler: { type: "tcp", ...(chain ? { chain } : {}) },
+    listener: { type: "tcp" },
+    forwarder: { nodes: [{ name: "t", addr: `127.0.0.1:${target}` }] },
+  };
+}
+
+function chain(name: string, addr: string) {
+  return {
+    name,
+    hops: [{
+      name: "h",
+      nodes: [{ name: "n", addr, connector: { type: "relay" }, dialer: { type: "tcp" } }],
+    }],
+  };
+}
+
+Deno.test("fingerprints: equal configs match whatever the key order; a change touches only its service", () => {
+  const a: Config = { services: [fwd("x", 1, 2), fwd("y", 3, 4)] };
+  const b = JSON.parse(JSON.stringify(a));
+  b.services[0] = Object.fromEntries(Object.entries(b.services[0]).reverse());
+  assert.deepEqual(serviceFingerprints(a), serviceFingerprints(b));
+  b.services[1].forwarder.nodes[0].addr = "127.0.0.1:5";
+  const fa = serviceFingerprints(a), fb = serviceFingerprints(b);
+  assert.equal(fa.get("x"), fb.get("x"));
+  assert.notEqual(fa.get("y"), fb.get("y"));
+});
+
+Deno.test("fingerprints: a service changes with the chain it uses, not with other chains", () => {
+  const a: Config = {
+    services: [fwd("uses-c", 1, 2, "c"), fwd("plain", 3, 4), fwd("uses-d", 5, 6, "d")],
+    chains: [chain("c", "127.0.0.1:7"), chain("d", "127.0.0.1:8")],
+  };
+  const b = structuredClone(a);
+  b.chains![0].hops[0].nodes[0].addr = "127.0.0.1:9";
+  const fa = serviceFingerprints(a), fb = serviceFingerprints(b);
+  assert.notEqual(fa.get("uses-c"), fb.get("uses-c"));
+  assert.equal(fa.get("plain"), fb.get("plain"));
+  assert.equal(fa.get("uses-d"), fb.get("uses-d"));
+});
+
+Deno.test("fingerprints: unnamed services are named by position; a renewed certificate file is a change", async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    const cert = `${dir}/cert.pem`;
+    await Deno.writeTextFile(cert, "one");
+    const svc = { addr: ":1", handler: { type: "http" }, listener: { type: "tls" }, tls: { certFile: cert } };
+    const config = { services: [svc] } as unknown as Config;
+    const before = serviceFingerprints(config);
+    assert.deepEqual([...before.keys()], ["service-0"]);
+    await Deno.writeTextFile(cert, "renewed certificate");
+    assert.notEqual(serviceFingerprints(config).get("service-0"), before.get("service-0"));
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+async function readSome(conn: Deno.Conn): Promise<number | null> {
+  const buf = new Uint8Array(16);
+  return await conn.read(buf);
+}
+
+Deno.test("supervisor: a replaced service retires once its last live connection ends; stop ends everything", async () => {
+  const echo = tcpEchoServer();
+  const port = freePort();
+  const sup = new Supervisor(rootLogger);
+  const first: Config = { services: [fwd("s", port, echo.port)] };
+  const r1 = buildRuntime(first).runtime!;
+  await sup.start(first, r1);
+  const live = await Deno.connect({ hostname: "127.0.0.1", port });
+  await live.write(new Uint8Array([1]));
+  assert.equal(await readSome(live), 1);
+
+  const second: Config = { services: [{ ...fwd("s", port, echo.port), metadata: { note: "v2" } }] };
+  const summary = await sup.reload(second, buildRuntime(second).runtime!);
+  assert.deepEqual(summary, { kept: [], replaced: ["s"], added: [], removed: [] });
+  assert.equal(sup.retiringCount, 1);
+  assert.notEqual(sup.service("s"), r1.services[0]);
+  await live.write(new Uint8Array([2]));
+  assert.equal(await readSome(live), 1, "the live connection still flows through the old service");
+  live.close();
+  const end = Date.now() + 3000;
+  while (sup.retiringCount) {
+    if (Date.now() > end) throw new Error("the old service never retired");
+    await new Promise((r) => setTimeout(r, 20));
+  }
+
+  // A second replacement with a live connection: stop() must end it rather than wait for it.
+  const again = await Deno.connect({ hostname: "127.0.0.1", port });
+  await again.write(new Uint8Array([3]));
+  assert.equal(await readSome(again), 1);
+  await sup.reload(first, buildRuntime(first).runtime!);
+  assert.equal(sup.retiringCount, 1);
+  await sup.stop();
+  assert.equal(sup.retiringCount, 0);
+  assert.equal(await readSome(again).catch(() => null), null);
+  again.close();
+  echo.close();
+});
