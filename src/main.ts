@@ -56,15 +56,17 @@ export async function main(argv: string[]): Promise<number> {
   }
   const { config } = cmd;
   for (const w of cmd.warnings) printErr(`gost: warning: ${w}`);
-  if (cmd.output) {
-    console.log(configToText(config, cmd.output).trimEnd());
-    return EXIT.OK;
-  }
-
   const prepared = prepare(cmd);
   if ("error" in prepared) {
     printErr(`gost: invalid config:\n${prepared.error}`);
     return EXIT.CONFIG;
+  }
+  if (cmd.output) {
+    // Validated like a start (nothing bound), so `-O` doubles as a config check for scripts.
+    for (const c of prepared.runtime.chains.values()) c.close();
+    for (const w of prepared.warnings) printErr(`gost: warning: ${w}`);
+    console.log(configToText(config, cmd.output).trimEnd());
+    return EXIT.OK;
   }
   try {
     applyLogSettings(prepared.log);
@@ -74,24 +76,32 @@ export async function main(argv: string[]): Promise<number> {
   }
   for (const w of prepared.warnings) rootLogger.warn(w);
 
+  // Signal handlers go in before anything listens: a script that sees "listening on" and
+  // signals at once must get a clean stop or a reload, not the default action.
   const supervisor = new Supervisor(rootLogger);
-  try {
-    await supervisor.start(config, prepared.runtime);
-  } catch (err) {
-    printErr(`gost: ${errorMessage(err)}`);
-    return err instanceof ListenError ? EXIT.LISTEN : EXIT.CONFIG;
-  }
-
   const stopped = Promise.withResolvers<void>();
   const stop = () => stopped.resolve();
   const signals: Deno.Signal[] = Deno.build.os === "windows" ? ["SIGINT"] : ["SIGINT", "SIGTERM"];
+  const hup = Deno.build.os === "windows" ? undefined : "SIGHUP";
+  let started = false;
+  const reload = serialReload(() => started ? reloadFrom(argv, supervisor) : Promise.resolve());
   for (const s of signals) Deno.addSignalListener(s, stop);
-  const reload = serialReload(() => reloadFrom(argv, supervisor));
-  if (Deno.build.os !== "windows") Deno.addSignalListener("SIGHUP", reload);
+  if (hup) Deno.addSignalListener(hup, reload);
+  const unlisten = () => {
+    for (const s of signals) Deno.removeSignalListener(s, stop);
+    if (hup) Deno.removeSignalListener(hup, reload);
+  };
+  try {
+    await supervisor.start(config, prepared.runtime);
+    started = true;
+  } catch (err) {
+    unlisten();
+    printErr(`gost: ${errorMessage(err)}`);
+    return err instanceof ListenError ? EXIT.LISTEN : EXIT.CONFIG;
+  }
   await stopped.promise;
   rootLogger.info("stopping");
-  for (const s of signals) Deno.removeSignalListener(s, stop);
-  if (Deno.build.os !== "windows") Deno.removeSignalListener("SIGHUP", reload);
+  unlisten();
   await supervisor.stop();
   return EXIT.OK;
 }

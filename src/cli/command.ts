@@ -113,7 +113,7 @@ export async function parseCommandLine(argv: string[]): Promise<CommandLine> {
   } catch {
     // no permission to read the environment
   }
-  if (envLevel) merged.config.log = { level: envLevel };
+  if (envLevel) (merged.config.log ??= {}).level = envLevel;
   if (flags.debug) (merged.config.log ??= {}).level = flags.debug >= 2 ? "trace" : "debug";
   return {
     kind: "run",

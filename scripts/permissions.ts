@@ -1,0 +1,26 @@
+/**
+ * The permissions gost runs with — the narrowest set that serves every feature — shared by
+ * `deno task gost`, the compiled binaries (`deno task compile`), the tests and the benchmark.
+ * `scripts/compile_test.ts` checks that deno.json's `gost` task uses exactly these.
+ * @module
+ */
+import { LOG_DIR } from "../src/core/log.ts";
+
+export { LOG_DIR };
+
+/** Environment names gost reads: its log level override, and HOME for `~/.gost/gost.yaml`. */
+export const ENV_NAMES = ["GOST_LOGGER_LEVEL", "HOME"];
+
+/**
+ * - `--allow-net`: it is a proxy (listen, connect, resolve names);
+ * - `--allow-read`: config, certificate, key and kcp config files wherever the config names them;
+ * - `--allow-env=…`: only {@link ENV_NAMES};
+ * - `--allow-write=/var/log/gost`: log files, nowhere else.
+ * No running programs, no FFI, no system information, no other environment variables.
+ */
+export const GOST_PERMISSIONS = [
+  "--allow-net",
+  "--allow-read",
+  `--allow-env=${ENV_NAMES.join(",")}`,
+  `--allow-write=${LOG_DIR}`,
+];
