@@ -5,12 +5,12 @@
  * The block ciphers run in CFB-128 mode with kcp-go's fixed IV (the random nonce at the
  * front makes every packet's keystream different); salsa20 keys its stream with the first
  * 8 bytes; `xor` XORs a PBKDF2-expanded table; `none` leaves the bytes as they are but keeps
- * the header. Web Crypto has no CFB and Deno's `node:crypto` has no `aes-*-cfb`, and CFB
- * encryption chains block to block, so AES is computed here with T-tables (see
- * `crypt_bench.ts`): one synchronous call per datagram, no promise, no copy.
+ * the header. Web Crypto has no CFB and Deno's `node:crypto` has no `aes-*-cfb`, so CFB is
+ * built from its ECB and CBC modes (see {@link AesCfb}): one synchronous native call per
+ * datagram, no promise, no copy of the datagram.
  * @module
  */
-import { pbkdf2Sync } from "node:crypto";
+import { type Cipheriv, createCipheriv, pbkdf2Sync } from "node:crypto";
 import { crc32 } from "../../core/crc32.ts";
 
 /** Bytes of random nonce in front of every packet. */
@@ -76,13 +76,104 @@ export function createBlockCrypt(name: CryptName, pass: Uint8Array): BlockCrypt 
   }
 }
 
-// ---------------------------------------------------------------- AES (encryption direction only)
+// ---------------------------------------------------------------- AES-CFB
+
+/** `dst[at + i] ^= src[i]` for `i < len`, a word at a time when both sides are aligned. */
+function xorInto(dst: Uint8Array, at: number, src: Uint8Array, len: number): void {
+  let i = 0;
+  const d = dst.byteOffset + at;
+  if ((d & 3) === 0 && (src.byteOffset & 3) === 0 && len >= 16) {
+    const words = len >>> 2;
+    const dw = new Int32Array(dst.buffer, d, words);
+    const sw = new Int32Array(src.buffer, src.byteOffset, words);
+    for (let j = 0; j < words; j++) dw[j] ^= sw[j];
+    i = words << 2;
+  }
+  for (; i < len; i++) dst[at + i] ^= src[i];
+}
+
+/** Creates a `node:crypto` AES cipher without padding, or null when Deno does not offer the mode. */
+function nativeAes(bits: number, mode: "ecb" | "cbc", key: Uint8Array): Cipheriv | null {
+  try {
+    const c = createCipheriv(`aes-${bits}-${mode}`, key, mode === "ecb" ? null : new Uint8Array(16));
+    c.setAutoPadding(false);
+    return c;
+  } catch {
+    return null; // Deno 2.9 has no aes-192-cbc
+  }
+}
+
+/**
+ * AES in kcp-go's CFB-128 mode with the fixed IV, in place, with one native `node:crypto` call
+ * per datagram (`crypt_bench.ts` measures it against the T-table AES below: the native call
+ * wins both ways, by about 3x when decrypting).
+ *
+ * CFB's keystream is `K_0 = E(IV)`, `K_i = E(C_{i-1})`, and `C_i = P_i ^ K_i`:
+ * - decryption knows every `C_{i-1}` up front, so one ECB pass over the ciphertext (shifted by a
+ *   block) yields `K_1..K_{n-1}`;
+ * - encryption is serial, but a CBC pass is exactly that chain: CBC computes
+ *   `O_i = E(X_i ^ O_{i-1})`, so feeding it the plaintext `P_{i-1}` with the chaining value
+ *   `K_{i-1}` yields `E(P_{i-1} ^ K_{i-1}) = E(C_{i-1}) = K_i`. The CBC cipher is created once and
+ *   keeps chaining across calls; the first block fed is adjusted by the chaining value the
+ *   previous call left (its last output), which stands in for a fresh IV at no cost.
+ * `K_0` is the same for every packet and is computed once. Neither pass copies the datagram.
+ * Where Deno lacks the CBC mode (AES-192), encryption runs the T-table AES in TypeScript.
+ */
+export class AesCfb implements BlockCrypt {
+  readonly #ecb: Cipheriv;
+  readonly #cbc: Cipheriv | null;
+  /** `E(IV)`: the first keystream block of every packet. */
+  readonly #k0: Uint8Array;
+  /** The CBC cipher's chaining value: the last block it returned. */
+  readonly #chain = new Uint8Array(16);
+  /** Round keys for the T-table fallback. */
+  readonly #w: Int32Array | null;
+
+  constructor(key: Uint8Array) {
+    if (key.length !== 16 && key.length !== 24 && key.length !== 32) {
+      throw new Error(`AES key must be 16, 24 or 32 bytes, got ${key.length}`);
+    }
+    const bits = key.length * 8;
+    const ecb = nativeAes(bits, "ecb", key);
+    if (!ecb) throw new Error(`node:crypto has no aes-${bits}-ecb`);
+    this.#ecb = ecb;
+    this.#cbc = nativeAes(bits, "cbc", key);
+    this.#w = this.#cbc ? null : expandKey(key);
+    this.#k0 = new Uint8Array(ecb.update(KCP_IV));
+  }
+
+  encrypt(b: Uint8Array): void {
+    const len = b.length;
+    if (len === 0) return;
+    const k0 = this.#k0, chain = this.#chain;
+    if (len <= 16) return xorInto(b, 0, k0, len);
+    if (!this.#cbc) return tableCfbEncrypt(this.#w!, b);
+    // b[0..16) becomes P_0 ^ K_0 ^ chain: what the CBC pass must see to start from K_0.
+    for (let i = 0; i < 16; i++) b[i] ^= k0[i] ^ chain[i];
+    const ks: Uint8Array = this.#cbc.update(b.subarray(0, (len - 1) & ~15));
+    for (let i = 0; i < 16; i++) b[i] ^= chain[i]; // now C_0 = P_0 ^ K_0
+    chain.set(ks.subarray(ks.length - 16));
+    xorInto(b, 16, ks, len - 16);
+  }
+
+  decrypt(b: Uint8Array): void {
+    const len = b.length;
+    if (len > 16) {
+      const ks: Uint8Array = this.#ecb.update(b.subarray(0, (len - 1) & ~15));
+      xorInto(b, 16, ks, len - 16);
+    }
+    xorInto(b, 0, this.#k0, Math.min(16, len));
+  }
+}
+
+// AES with T-tables, the encryption direction only (the CFB fallback for AES-192).
 
 const SBOX = new Uint8Array(256);
-const T0 = new Uint32Array(256);
-const T1 = new Uint32Array(256);
-const T2 = new Uint32Array(256);
-const T3 = new Uint32Array(256);
+// Int32 tables: V8 keeps their elements as small integers (Uint32 values above 2^31 are boxed).
+const T0 = new Int32Array(256);
+const T1 = new Int32Array(256);
+const T2 = new Int32Array(256);
+const T3 = new Int32Array(256);
 {
   // GF(2^8) exp/log with generator 3, then S(x) = affine(x^-1).
   const exp = new Uint8Array(256);
@@ -102,19 +193,19 @@ const T3 = new Uint32Array(256);
     const s = SBOX[x];
     const s2 = ((s << 1) ^ (s & 0x80 ? 0x11b : 0)) & 0xff;
     const s3 = s2 ^ s;
-    const t = ((s2 << 24) | (s << 16) | (s << 8) | s3) >>> 0;
+    const t = (s2 << 24) | (s << 16) | (s << 8) | s3;
     T0[x] = t;
-    T1[x] = ((t >>> 8) | (t << 24)) >>> 0;
-    T2[x] = ((t >>> 16) | (t << 16)) >>> 0;
-    T3[x] = ((t >>> 24) | (t << 8)) >>> 0;
+    T1[x] = (t >>> 8) | (t << 24);
+    T2[x] = (t >>> 16) | (t << 16);
+    T3[x] = (t >>> 24) | (t << 8);
   }
 }
 
-function expandKey(key: Uint8Array): Uint32Array {
+function expandKey(key: Uint8Array): Int32Array {
   const nk = key.length / 4;
   if (![4, 6, 8].includes(nk)) throw new Error(`AES key must be 16, 24 or 32 bytes, got ${key.length}`);
   const rounds = nk + 6;
-  const w = new Uint32Array(4 * (rounds + 1));
+  const w = new Int32Array(4 * (rounds + 1));
   for (let i = 0; i < nk; i++) {
     w[i] = ((key[4 * i] << 24) | (key[4 * i + 1] << 16) | (key[4 * i + 2] << 8) | key[4 * i + 3]) >>> 0;
   }
@@ -135,77 +226,46 @@ function expandKey(key: Uint8Array): Uint32Array {
   return w;
 }
 
-/** AES in kcp-go's CFB-128 mode with the fixed IV, computed in place. */
-export class AesCfb implements BlockCrypt {
-  readonly #w: Uint32Array;
-  readonly #rounds: number;
-  /** The cipher state between blocks (the feedback register, then the keystream). */
-  readonly #s = new Uint32Array(4);
-  readonly #iv: Uint32Array;
+const IV_WORDS = new Int32Array(4).map((_, i) =>
+  (KCP_IV[4 * i] << 24) | (KCP_IV[4 * i + 1] << 16) | (KCP_IV[4 * i + 2] << 8) | KCP_IV[4 * i + 3]
+);
 
-  constructor(key: Uint8Array) {
-    this.#w = expandKey(key);
-    this.#rounds = key.length / 4 + 6;
-    const v = KCP_IV;
-    this.#iv = new Uint32Array(4);
-    for (let i = 0; i < 4; i++) {
-      this.#iv[i] = ((v[4 * i] << 24) | (v[4 * i + 1] << 16) | (v[4 * i + 2] << 8) | v[4 * i + 3]) >>> 0;
-    }
-  }
-
-  /** Encrypts the block held in the state, in place. */
-  #cipher(): void {
-    const w = this.#w, st = this.#s;
-    let s0 = st[0] ^ w[0], s1 = st[1] ^ w[1], s2 = st[2] ^ w[2], s3 = st[3] ^ w[3];
-    let k = 4;
-    for (let r = 1; r < this.#rounds; r++, k += 4) {
+/** CFB-128 encryption in place with round keys `w` (10, 12 or 14 rounds). */
+function tableCfbEncrypt(w: Int32Array, b: Uint8Array): void {
+  const last = w.length - 4;
+  const len = b.length;
+  let r0 = IV_WORDS[0], r1 = IV_WORDS[1], r2 = IV_WORDS[2], r3 = IV_WORDS[3];
+  for (let o = 0; o < len; o += 16) {
+    let s0 = r0 ^ w[0], s1 = r1 ^ w[1], s2 = r2 ^ w[2], s3 = r3 ^ w[3];
+    for (let k = 4; k < last; k += 4) {
       const t0 = T0[s0 >>> 24] ^ T1[(s1 >>> 16) & 255] ^ T2[(s2 >>> 8) & 255] ^ T3[s3 & 255] ^ w[k];
       const t1 = T0[s1 >>> 24] ^ T1[(s2 >>> 16) & 255] ^ T2[(s3 >>> 8) & 255] ^ T3[s0 & 255] ^ w[k + 1];
       const t2 = T0[s2 >>> 24] ^ T1[(s3 >>> 16) & 255] ^ T2[(s0 >>> 8) & 255] ^ T3[s1 & 255] ^ w[k + 2];
       const t3 = T0[s3 >>> 24] ^ T1[(s0 >>> 16) & 255] ^ T2[(s1 >>> 8) & 255] ^ T3[s2 & 255] ^ w[k + 3];
       s0 = t0, s1 = t1, s2 = t2, s3 = t3;
     }
-    st[0] = ((SBOX[s0 >>> 24] << 24) | (SBOX[(s1 >>> 16) & 255] << 16) | (SBOX[(s2 >>> 8) & 255] << 8) |
-      SBOX[s3 & 255]) ^ w[k];
-    st[1] = ((SBOX[s1 >>> 24] << 24) | (SBOX[(s2 >>> 16) & 255] << 16) | (SBOX[(s3 >>> 8) & 255] << 8) |
-      SBOX[s0 & 255]) ^ w[k + 1];
-    st[2] = ((SBOX[s2 >>> 24] << 24) | (SBOX[(s3 >>> 16) & 255] << 16) | (SBOX[(s0 >>> 8) & 255] << 8) |
-      SBOX[s1 & 255]) ^ w[k + 2];
-    st[3] = ((SBOX[s3 >>> 24] << 24) | (SBOX[(s0 >>> 16) & 255] << 16) | (SBOX[(s1 >>> 8) & 255] << 8) |
-      SBOX[s2 & 255]) ^ w[k + 3];
-  }
-
-  encrypt(buf: Uint8Array): void {
-    this.#run(buf, true);
-  }
-
-  decrypt(buf: Uint8Array): void {
-    this.#run(buf, false);
-  }
-
-  #run(b: Uint8Array, encrypting: boolean): void {
-    const st = this.#s;
-    st.set(this.#iv);
-    const full = b.length & ~15;
-    let o = 0;
-    for (; o < full; o += 16) {
-      this.#cipher();
-      for (let j = 0; j < 4; j++) {
-        const p = o + 4 * j;
-        const c = (b[p] << 24) | (b[p + 1] << 16) | (b[p + 2] << 8) | b[p + 3];
-        const x = c ^ st[j];
-        b[p] = x >>> 24;
-        b[p + 1] = x >>> 16;
-        b[p + 2] = x >>> 8;
-        b[p + 3] = x;
-        // The next block's input is this block's ciphertext.
-        st[j] = encrypting ? x : c;
-      }
+    const k0 = ((SBOX[s0 >>> 24] << 24) | (SBOX[(s1 >>> 16) & 255] << 16) | (SBOX[(s2 >>> 8) & 255] << 8) |
+      SBOX[s3 & 255]) ^ w[last];
+    const k1 = ((SBOX[s1 >>> 24] << 24) | (SBOX[(s2 >>> 16) & 255] << 16) | (SBOX[(s3 >>> 8) & 255] << 8) |
+      SBOX[s0 & 255]) ^ w[last + 1];
+    const k2 = ((SBOX[s2 >>> 24] << 24) | (SBOX[(s3 >>> 16) & 255] << 16) | (SBOX[(s0 >>> 8) & 255] << 8) |
+      SBOX[s1 & 255]) ^ w[last + 2];
+    const k3 = ((SBOX[s3 >>> 24] << 24) | (SBOX[(s0 >>> 16) & 255] << 16) | (SBOX[(s1 >>> 8) & 255] << 8) |
+      SBOX[s2 & 255]) ^ w[last + 3];
+    if (o + 16 > len) {
+      const ks = [k0, k1, k2, k3];
+      for (let i = 0; o + i < len; i++) b[o + i] ^= ks[i >> 2] >>> (24 - 8 * (i & 3));
+      return;
     }
-    if (o < b.length) {
-      this.#cipher();
-      for (let i = 0; o < b.length; o++, i++) b[o] ^= st[i >> 2] >>> (24 - 8 * (i & 3));
-    }
+    // The next block's input is this block's ciphertext.
+    r0 = ((b[o] << 24) | (b[o + 1] << 16) | (b[o + 2] << 8) | b[o + 3]) ^ k0;
+    r1 = ((b[o + 4] << 24) | (b[o + 5] << 16) | (b[o + 6] << 8) | b[o + 7]) ^ k1;
+    r2 = ((b[o + 8] << 24) | (b[o + 9] << 16) | (b[o + 10] << 8) | b[o + 11]) ^ k2;
+    r3 = ((b[o + 12] << 24) | (b[o + 13] << 16) | (b[o + 14] << 8) | b[o + 15]) ^ k3;
+    b[o] = r0 >>> 24, b[o + 1] = r0 >>> 16, b[o + 2] = r0 >>> 8, b[o + 3] = r0;
+    b[o + 4] = r1 >>> 24, b[o + 5] = r1 >>> 16, b[o + 6] = r1 >>> 8, b[o + 7] = r1;
+    b[o + 8] = r2 >>> 24, b[o + 9] = r2 >>> 16, b[o + 10] = r2 >>> 8, b[o + 11] = r2;
+    b[o + 12] = r3 >>> 24, b[o + 13] = r3 >>> 16, b[o + 14] = r3 >>> 8, b[o + 15] = r3;
   }
 }
 

@@ -1,0 +1,239 @@
+/**
+ * KCP cost per megabyte (issue 5): iperf3 through a KCP forward (`-L tcp:// -F forward+kcp://` and
+ * `-L kcp://`, two processes), measuring throughput, the CPU both processes spend per megabyte
+ * moved, and their peak resident memory — for gost-deno and, beside it, Debian's kcptun pair
+ * (with the same crypt, FEC, compression and windows as gost-deno's defaults).
+ *
+ * `deno run -A tests/bench/kcp_cpu.ts [--seconds=10] [--reverse] [--profile=DIR] [--only=gost-deno]
+ * [-- extra kcp options, e.g. kcp.sndwnd=128&kcp.rcvwnd=128]`.
+ * `--v8-flags=...` is passed to both gost-deno processes (e.g. `--trace-gc`).
+ * With `--profile=DIR` the gost-deno processes run with `--cpu-prof` and write their profiles there
+ * (summarise one with `deno run -A tests/bench/kcp_cpu.ts --summary=FILE`).
+ * @module
+ */
+import { freePort, MAIN, which } from "../_helpers.ts";
+
+interface Result {
+  impl: string;
+  mbitPerS: number;
+  cpuMsPerMB: number;
+  cpuPercent: number;
+  peakRssMB: number;
+}
+
+const args = Object.fromEntries(
+  Deno.args.filter((a) => a.startsWith("--")).map((a) => {
+    const [k, v] = a.slice(2).split("=");
+    return [k, v ?? "true"];
+  }),
+);
+const SECONDS = Number(args.seconds ?? 10);
+const EXTRA = Deno.args.filter((a) => !a.startsWith("--")).join("&");
+
+function procStat(pid: number): { ticks: number; rssKB: number } {
+  try {
+    const f = Deno.readTextFileSync(`/proc/${pid}/stat`).split(") ")[1].split(" ");
+    const status = Deno.readTextFileSync(`/proc/${pid}/status`);
+    const rss = Number(/VmRSS:\s+(\d+) kB/.exec(status)?.[1] ?? 0);
+    return { ticks: Number(f[11]) + Number(f[12]), rssKB: rss };
+  } catch {
+    return { ticks: 0, rssKB: 0 };
+  }
+}
+
+async function waitPort(port: number): Promise<void> {
+  const end = Date.now() + 20_000;
+  for (;;) {
+    try {
+      (await Deno.connect({ hostname: "127.0.0.1", port })).close();
+      return;
+    } catch {
+      if (Date.now() > end) throw new Error(`port ${port} never opened`);
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  }
+}
+
+async function run(impl: string, commands: string[][], entry: number): Promise<Result> {
+  const children = commands.map((argv) =>
+    new Deno.Command(argv[0], {
+      args: argv.slice(1),
+      stdout: args.stdout ? "inherit" : "null",
+      stderr: "inherit",
+      stdin: "null",
+    })
+      .spawn()
+  );
+  try {
+    await waitPort(entry);
+    await new Promise((r) => setTimeout(r, 500));
+    const pids = children.map((c) => c.pid);
+    const t0 = pids.reduce((s, p) => s + procStat(p).ticks, 0);
+    let peak = 0;
+    const sampler = setInterval(() => {
+      const rss = pids.reduce((s, p) => s + procStat(p).rssKB, 0);
+      if (rss > peak) peak = rss;
+    }, 200);
+    const w0 = performance.now();
+    const out = await new Deno.Command("iperf3", {
+      args: [
+        "-c",
+        "127.0.0.1",
+        "-p",
+        String(entry),
+        "-t",
+        String(SECONDS),
+        "-J",
+        ...(args.reverse ? ["-R"] : []),
+      ],
+      stdout: "piped",
+      stderr: "piped",
+    }).output();
+    const wall = (performance.now() - w0) / 1000;
+    clearInterval(sampler);
+    const ticks = pids.reduce((s, p) => s + procStat(p).ticks, 0) - t0;
+    const j = JSON.parse(new TextDecoder().decode(out.stdout));
+    if (j.error) throw new Error(`${impl}: iperf3: ${j.error}`);
+    const bytes = j.end.sum_received.bytes as number;
+    const cpuSeconds = ticks / 100;
+    return {
+      impl,
+      mbitPerS: j.end.sum_received.bits_per_second / 1e6,
+      cpuMsPerMB: cpuSeconds * 1000 / (bytes / 1e6),
+      cpuPercent: cpuSeconds / wall * 100,
+      peakRssMB: peak / 1024,
+    };
+  } finally {
+    for (const c of children) {
+      try {
+        c.kill("SIGINT");
+      } catch { /* exited */ }
+    }
+    const t = setTimeout(() =>
+      children.forEach((c) => {
+        try {
+          c.kill("SIGKILL");
+        } catch { /* exited */ }
+      }), 3000);
+    await Promise.all(children.map((c) => c.status));
+    clearTimeout(t);
+  }
+}
+
+/** Prints the functions with the most self time in a `.cpuprofile`. */
+function summarise(file: string): void {
+  const prof = JSON.parse(Deno.readTextFileSync(file));
+  const self = new Map<string, number>();
+  const byId = new Map<number, { callFrame: { functionName: string; url: string; lineNumber: number } }>();
+  for (const n of prof.nodes) byId.set(n.id, n);
+  const dt: number[] = prof.timeDeltas;
+  let total = 0;
+  prof.samples.forEach((id: number, i: number) => {
+    const n = byId.get(id)!;
+    const f = n.callFrame;
+    const key = `${f.functionName || "(anon)"} ${f.url.split("/").slice(-2).join("/")}:${f.lineNumber + 1}`;
+    self.set(key, (self.get(key) ?? 0) + (dt[i] ?? 0));
+    total += dt[i] ?? 0;
+  });
+  const rows = [...self.entries()].sort((a, b) => b[1] - a[1]).slice(0, Number(args.top ?? 30));
+  for (const [k, v] of rows) console.log(`${(v / total * 100).toFixed(1).padStart(5)}%  ${k}`);
+}
+
+async function main(): Promise<void> {
+  if (args.summary) return summarise(args.summary);
+  if (!which("iperf3")) throw new Error("needs iperf3");
+  const iperfPort = freePort();
+  const server = new Deno.Command("iperf3", { args: ["-s", "-p", String(iperfPort)], stdout: "null" })
+    .spawn();
+  await new Promise((r) => setTimeout(r, 300));
+  const results: Result[] = [];
+  try {
+    const deno = Deno.execPath();
+    const prof = args.profile ? ["--cpu-prof", `--cpu-prof-dir=${args.profile}`] : [];
+    if (args["v8-flags"]) prof.push(`--v8-flags=${args["v8-flags"]}`);
+    const q = EXTRA ? `?${EXTRA}` : "";
+    const impls: Record<string, (kcpPort: number, entry: number) => string[][] | null> = {
+      "gost-deno": (kcpPort, entry) => [
+        [
+          deno,
+          "run",
+          "-A",
+          ...prof,
+          args.main ?? MAIN,
+          "-L",
+          `kcp://127.0.0.1:${kcpPort}/127.0.0.1:${iperfPort}${q}`,
+        ],
+        [
+          deno,
+          "run",
+          "-A",
+          ...prof,
+          MAIN,
+          "-L",
+          `tcp://127.0.0.1:${entry}`,
+          "-F",
+          `forward+kcp://127.0.0.1:${kcpPort}${q}`,
+        ],
+      ],
+      // kcptun with gost-deno's defaults: AES, FEC 10/3, snappy, mode fast, windows 1024.
+      kcptun: (kcpPort, entry) =>
+        which("kcptun-server") && which("kcptun-client")
+          ? [
+            [
+              "kcptun-server",
+              "-l",
+              `127.0.0.1:${kcpPort}`,
+              "-t",
+              `127.0.0.1:${iperfPort}`,
+              "--key",
+              "",
+              "--sndwnd",
+              "1024",
+              "--rcvwnd",
+              "1024",
+              "--quiet",
+            ],
+            [
+              "kcptun-client",
+              "-l",
+              `127.0.0.1:${entry}`,
+              "-r",
+              `127.0.0.1:${kcpPort}`,
+              "--key",
+              "",
+              "--sndwnd",
+              "1024",
+              "--rcvwnd",
+              "1024",
+              "--quiet",
+            ],
+          ]
+          : null,
+    };
+    for (const [impl, make] of Object.entries(impls)) {
+      if (args.only && !args.only.split(",").includes(impl)) continue;
+      const kcpPort = freePort(), entry = freePort();
+      const cmds = make(kcpPort, entry);
+      if (!cmds) {
+        console.error(`skipped ${impl}: not installed`);
+        continue;
+      }
+      results.push(await run(impl, cmds, entry));
+    }
+  } finally {
+    server.kill("SIGTERM");
+    await server.status;
+  }
+  console.log(`${SECONDS}s iperf3${args.reverse ? " -R" : ""}${EXTRA ? `, ${EXTRA}` : ""}`);
+  console.log("| impl | Mbit/s | CPU % (both processes) | CPU ms per MB | peak RSS MB (both) |");
+  console.log("|---|---|---|---|---|");
+  for (const r of results) {
+    console.log(
+      `| ${r.impl} | ${r.mbitPerS.toFixed(1)} | ${r.cpuPercent.toFixed(0)} | ${r.cpuMsPerMB.toFixed(1)} | ${
+        r.peakRssMB.toFixed(0)
+      } |`,
+    );
+  }
+}
+
+if (import.meta.main) await main();
