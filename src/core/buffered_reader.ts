@@ -47,6 +47,11 @@ export class BufferedReader {
     return this.#end - this.#start;
   }
 
+  /** Size of the read buffer (it grows only when a field needs more room). */
+  get capacity(): number {
+    return this.#buf.length;
+  }
+
   /** Reads more from the source into the buffer; false at end of stream. */
   async fill(): Promise<boolean> {
     if (this.#eof) return false;
@@ -72,8 +77,15 @@ export class BufferedReader {
     return true;
   }
 
+  /** Makes room for `extra` more bytes: compacts in place when that suffices, else grows. */
   #grow(extra: number) {
     const live = this.#end - this.#start;
+    if (this.#start > 0 && live + extra <= this.#buf.length) {
+      this.#buf.copyWithin(0, this.#start, this.#end);
+      this.#start = 0;
+      this.#end = live;
+      return;
+    }
     const next = new Uint8Array(Math.max(this.#buf.length * 2, live + extra, FIRST_READ));
     next.set(this.#buf.subarray(this.#start, this.#end));
     this.#buf = next;

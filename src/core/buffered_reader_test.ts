@@ -64,3 +64,18 @@ Deno.test("BufferedReader keeps direct access after a handshake", async () => {
   assert.ok(d.direct, "no stream layer was added");
   assert.strictEqual(d, src, "nothing over-read: the same duplex comes back");
 });
+
+Deno.test("BufferedReader reuses its buffer over a long stream of small fields", async () => {
+  // 11-byte fields arriving in 1009-byte reads: a refill almost always finds a partial field in
+  // the buffer (the two only line up every 11,099 bytes), so the buffer must compact in place
+  // rather than double on every refill.
+  const field = "abcdefghi\r\n";
+  const all = field.repeat(50_000);
+  const chunks = Array.from(
+    { length: Math.ceil(all.length / 1009) },
+    (_, i) => all.slice(i * 1009, i * 1009 + 1009),
+  );
+  const r = new BufferedReader(directFrom(chunks));
+  for (let i = 0; i < 50_000; i++) assert.equal(dec.decode(await r.readUntil(enc.encode("\r\n"), 64)), field);
+  assert.ok(r.capacity <= 8192, `capacity ${r.capacity}`);
+});
