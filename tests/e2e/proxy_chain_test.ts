@@ -142,3 +142,37 @@ Deno.test({
     }
   },
 });
+
+Deno.test({
+  name:
+    "seed (port-forwarding): server-side forwarding -L tcp://:P -F forward://:Q with -L tcp://:Q/target; UDP over it refused",
+  ...opts,
+  fn: async () => {
+    const echo = tcpEchoServer();
+    const uecho = udpEchoServer("echo:");
+    const [q, lp, up] = [freePort(), freePort(), freePort()];
+    const server = await startGost(["-L", `tcp://127.0.0.1:${q}/127.0.0.1:${echo.port}`]);
+    const client = await startGost(
+      [
+        "-L",
+        `tcp://127.0.0.1:${lp}`,
+        "-L",
+        `udp://127.0.0.1:${up}/127.0.0.1:${uecho.port}`,
+        "-F",
+        `forward://127.0.0.1:${q}`,
+      ],
+      2,
+    );
+    try {
+      const data = randomBytes(500_000, 4);
+      assert.equal(await sha256(await tcpRoundTrip(lp, data)), await sha256(data));
+      assert.equal(await udpRoundTrip(up, "x", 500), null);
+      await client.waitFor("cannot carry UDP", 3000);
+    } finally {
+      await client.stop();
+      await server.stop();
+      echo.close();
+      uecho.close();
+    }
+  },
+});
