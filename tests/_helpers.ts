@@ -3,6 +3,7 @@
  * peers from Debian packages (skipped locally when missing, a failure under CI=true).
  * @module
  */
+import { GOST_PERMISSIONS } from "../scripts/permissions.ts";
 import { socketDuplex } from "../src/core/socket.ts";
 
 export const ROOT = new URL("../", import.meta.url).pathname;
@@ -82,9 +83,7 @@ export function spawnGost(
   const child = new Deno.Command(Deno.execPath(), {
     args: [
       "run",
-      "--allow-net",
-      "--allow-read",
-      "--allow-env=WS_NO_BUFFER_UTIL,WS_NO_UTF_8_VALIDATE",
+      ...GOST_PERMISSIONS,
       MAIN,
       ...args,
     ],

@@ -11,6 +11,8 @@
 import { allCases } from "./cases/mod.ts";
 import type { BenchCase, Measure } from "./types.ts";
 import { freePort, MAIN, tcpEchoServer, which } from "../_helpers.ts";
+import { GOST_PERMISSIONS } from "../../scripts/permissions.ts";
+import { startupBench } from "./startup.ts";
 
 const SECONDS = Number(Deno.env.get("BENCH_SECONDS") ?? 5);
 const FILTER = Deno.env.get("BENCH_FILTER") ?? "";
@@ -231,6 +233,7 @@ const fmt = (v: number | undefined, digits = 1) =>
 const ratio = (a?: number, b?: number) => (a === undefined || !b ? "" : ` (${(a / b).toFixed(2)}×)`);
 
 async function main() {
+  if (!FILTER || "startup".includes(FILTER)) await startupBench();
   for (const need of ["iperf3"]) {
     if (!which(need)) {
       console.error(`bench needs ${need} (apt-get install ${need})`);
@@ -267,9 +270,7 @@ async function main() {
             c.gost.map((argv) => [
               deno,
               "run",
-              "--allow-net",
-              "--allow-read",
-              "--allow-env=WS_NO_BUFFER_UTIL,WS_NO_UTF_8_VALIDATE",
+              ...GOST_PERMISSIONS,
               MAIN,
               ...substitute(argv, p, x),
             ]),
