@@ -251,6 +251,12 @@ export class HttpHandler implements Handler {
     };
     let headers = withoutHeaders(req.headers, ...PROXY_HEADERS);
     if (!getHeader(headers, "host")) headers = [["Host", url.host], ...headers];
+    // A client waiting for "100 Continue" would stall while we wait for its body: answer it
+    // here and let the body follow without the expectation upstream.
+    if (body.kind !== "none" && headerHas(headers, "expect", "100-continue")) {
+      headers = withoutHeaders(headers, "Expect");
+      await toClient(encodeHead("HTTP/1.1 100 Continue", []));
+    }
     await toUp(encodeHead(`${req.method} ${url.pathname}${url.search} ${req.version}`, headers));
     if (body.kind === "length") await copyBytes(reader, body.length, toUp);
     else if (body.kind === "chunked") await copyChunked(reader, toUp);

@@ -76,6 +76,19 @@ peerTest(
       // keep-alive: two URLs on one connection
       const two = await curl("-x", `http://127.0.0.1:${hp}`, url("/a"), url("/b"));
       assert.equal(two.out, "origin:/aorigin:/b");
+      // a request body with Expect: 100-continue goes through without curl's 1 s wait
+      const t0 = Date.now();
+      const post = await curl(
+        "-x",
+        `http://127.0.0.1:${hp}`,
+        "-H",
+        "Expect: 100-continue",
+        "--data-binary",
+        "x".repeat(2000),
+        url("/post"),
+      );
+      assert.equal(post.out, "origin:/post");
+      assert.ok(Date.now() - t0 < 900, `POST took ${Date.now() - t0} ms`);
       // a bigger body
       const big = await curl(
         "-x",
