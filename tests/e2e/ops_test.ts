@@ -273,3 +273,26 @@ Deno.test("log: GOST_LOGGER_LEVEL changes the level and keeps the section's form
   ok(lines.length > 0);
   for (const l of lines) match(l, /^\d{4}-\S+Z (error|warn) /, "text lines at warn and above only");
 });
+
+Deno.test("README: the table of component types matches the registries; the flags match the usage text", async () => {
+  const { handlers } = await import("../../src/handler/mod.ts");
+  const { listeners } = await import("../../src/listener/mod.ts");
+  const { connectors } = await import("../../src/connector/mod.ts");
+  const { dialers } = await import("../../src/dialer/mod.ts");
+  const { USAGE } = await import("../../src/cli/flags.ts");
+  const readme = await Deno.readTextFile(`${ROOT}README.md`);
+  const section = readme.split("## Supported flags and URL schemes")[1]?.split("\n## ")[0] ?? "";
+  ok(section, "README has the section");
+  const row = (kind: string) => {
+    const m = new RegExp(`^\\| ${kind}\\s*\\| (.*?)\\s*\\|$`, "m").exec(section);
+    ok(m, `README has a ${kind} row`);
+    return [...m[1].matchAll(/`([^`]+)`/g)].map((x) => x[1]).sort();
+  };
+  equal(row("handlers").join(" "), handlers.names().join(" "));
+  equal(row("listeners").join(" "), listeners.names().join(" "));
+  equal(row("connectors").join(" "), connectors.names().join(" "));
+  equal(row("dialers").join(" "), dialers.names().join(" "));
+  for (const m of section.matchAll(/^\| `(-[A-Za-z]+)/gm)) {
+    ok(USAGE.includes(m[1]), `${m[1]} is in the usage text`);
+  }
+});
