@@ -95,6 +95,25 @@ Deno.test("-C - runs the config read from standard input", async () => {
   }
 });
 
+Deno.test({
+  name: "-C -: SIGHUP cannot read standard input again, says so and keeps serving",
+  ignore: Deno.build.os === "windows",
+  fn: async () => {
+    const echo = tcpEchoServer();
+    const port = freePort();
+    const g = spawnGost(["-C", "-"], { stdin: FORWARD(port, echo.port) });
+    try {
+      await g.waitFor("listening on");
+      g.child.kill("SIGHUP");
+      await g.waitFor(/standard input, which cannot be read again; nothing changed/);
+      await roundTripOk(port);
+    } finally {
+      equal(await g.stop(), 0);
+      echo.close();
+    }
+  },
+});
+
 Deno.test("-O with -C checks the config without starting it: normalised output, or exit 1", async () => {
   await withDir(async (dir) => {
     const port = freePort();
