@@ -176,3 +176,42 @@ Deno.test({
     }
   },
 });
+
+Deno.test({
+  name: "auth from ?auth=base64 on a service and on a node (relay and http)",
+  ...opts,
+  fn: async () => {
+    const echo = tcpEchoServer();
+    const [rp, hp, lp1, lp2] = [freePort(), freePort(), freePort(), freePort()];
+    const b64 = btoa("user:pass");
+    const server = await startGost([
+      "-L",
+      `relay://127.0.0.1:${rp}?auth=${b64}`,
+      "-L",
+      `http://127.0.0.1:${hp}?auth=${b64}`,
+    ], 2);
+    const good = await startGost([
+      "-L",
+      `tcp://127.0.0.1:${lp1}/127.0.0.1:${echo.port}`,
+      "-F",
+      `relay://127.0.0.1:${rp}?auth=${b64}`,
+    ]);
+    const bad = await startGost([
+      "-L",
+      `tcp://127.0.0.1:${lp2}/127.0.0.1:${echo.port}`,
+      "-F",
+      `http://127.0.0.1:${hp}?auth=${btoa("user:wrong")}`,
+    ]);
+    try {
+      assert.equal(dec.decode(await tcpRoundTrip(lp1, new TextEncoder().encode("ok"))), "ok");
+      assert.equal((await tcpRoundTrip(lp2, new TextEncoder().encode("no"))).length, 0);
+      await bad.waitFor("407 Proxy Authentication Required", 3000);
+      assert.doesNotMatch(server.stderr() + bad.stderr(), /wrong/);
+    } finally {
+      await good.stop();
+      await bad.stop();
+      await server.stop();
+      echo.close();
+    }
+  },
+});
