@@ -154,7 +154,17 @@ Deno.test({
           "through http then relay over wss",
         );
         c.close();
-        await assert.rejects(() => httpConnect(bad, `${L}:${echo.port}`), /CONNECT refused/);
+        // Like gost, the relay connector does not wait for the server's answer before the http
+        // proxy says 200: wrong credentials show as a tunnel that closes without echoing.
+        const refused = await httpConnect(bad, `${L}:${echo.port}`).then(
+          async (b) => {
+            const got = await echoOver(b, "must not come back").catch(() => "");
+            b.close();
+            return got === "";
+          },
+          () => true,
+        );
+        assert.ok(refused, "wrong relay credentials must not reach the target");
       });
     } finally {
       echo.close();
@@ -318,7 +328,7 @@ Deno.test({
           log,
           /ws handshake with [^"]+ failed: websocket upgrade: Sec-WebSocket-Key header missing/,
         );
-        assert.match(log, /ws handshake with [^"]+ failed: websocket upgrade: path "\/nope" not found/);
+        assert.match(log, /ws handshake with [^ ]+ failed: websocket upgrade: path \\?"\/nope\\?" not found/);
         assert.match(log, /handshake timed out after 1000 ms/);
       });
     } finally {

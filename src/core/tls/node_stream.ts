@@ -10,6 +10,9 @@ import { directIO } from "../direct_io.ts";
 import type { DirectIO, Duplex } from "../duplex.ts";
 
 const MIN_READ = 16 * 1024;
+
+/** Emitted by {@link toNodeStream}'s stream when its source reached end of stream. */
+export const SOURCE_END = "gost:sourceend";
 const MAX_READ = 256 * 1024;
 
 /** A Node duplex stream reading from and writing to `d` (which it then owns). */
@@ -29,6 +32,7 @@ export function toNodeStream(d: Duplex): NodeDuplex {
             const buf = new Uint8Array(size);
             const n = await io.read(buf);
             if (n === null) {
+              stream.emit(SOURCE_END);
               stream.push(null);
               return;
             }
@@ -89,7 +93,7 @@ export function nodeStreamIO(s: NodeDuplex, transport?: NodeDuplex): DirectIO {
     failure ??= err;
     notify();
   });
-  transport?.once("end", () => {
+  transport?.once(SOURCE_END, () => {
     transportEnded = true;
     notify();
   });
@@ -109,7 +113,9 @@ export function nodeStreamIO(s: NodeDuplex, transport?: NodeDuplex): DirectIO {
           // Let the TLS layer finish with the last records it was given, then take them.
           await new Promise((r) => setTimeout(r, 0));
           pending = s.read() as Uint8Array | null;
-          if (!pending) return null;
+          if (pending) continue;
+          if (transport!.readableLength === 0) return null;
+          await new Promise<void>((r) => wake = r);
           continue;
         }
         await new Promise<void>((r) => wake = r);
@@ -122,9 +128,13 @@ export function nodeStreamIO(s: NodeDuplex, transport?: NodeDuplex): DirectIO {
         s.write(data, (err?: Error | null) => err ? reject(err) : resolve());
       });
     },
-    closeWrite() {
-      if (s.destroyed || s.writableEnded) return Promise.resolve();
-      return new Promise((resolve) => s.end(() => resolve()));
+    async closeWrite() {
+      if (!s.destroyed && !s.writableEnded) await new Promise<void>((resolve) => s.end(() => resolve()));
+      // The TLS socket sends close_notify but does not always end the stream beneath it: do
+      // that here so that the peer sees the half-close.
+      if (transport && !transport.destroyed && !transport.writableEnded) {
+        await new Promise<void>((resolve) => transport.end(() => resolve()));
+      }
     },
   };
 }
