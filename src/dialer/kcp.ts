@@ -16,9 +16,13 @@ import type { DialContext, Dialer } from "../core/types.ts";
 import { type KcpConfig, type KcpOptions, kcpOptions, resolveKcpConfig } from "../protocol/kcp/config.ts";
 import { randomConv, sessionConfigOf, smuxOver } from "../protocol/kcp/mux.ts";
 import { KcpSession, type SessionConfig } from "../protocol/kcp/session.ts";
+import { RECEIVE_ROOM, Slab } from "../protocol/kcp/slab.ts";
 import type { SmuxSession } from "../protocol/smux/session.ts";
 import type { DialerFactory } from "./registry.ts";
 import { bindEphemeralUDP } from "./udp.ts";
+
+/** A send error on UDP is the peer's problem to notice (by not acknowledging). */
+const ignore = () => {};
 
 interface Shared {
   kcp: KcpSession;
@@ -99,7 +103,7 @@ export class KcpDialer implements Dialer {
     const sock = bindEphemeralUDP();
     const to: Deno.NetAddr = { transport: "udp", hostname: ip, port };
     const send = (pkt: Uint8Array) => {
-      sock.send(pkt, to).catch(() => {});
+      sock.send(pkt, to).catch(ignore);
     };
     const kcp = new KcpSession(randomConv(), this.#sessionConfig, send, formatAddr(sock.addr), addr);
     const smux = smuxOver(kcp, this.#cfg, true, this.#log);
@@ -115,12 +119,15 @@ export class KcpDialer implements Dialer {
     });
     smux.done.then(() => kcp.close());
     (async () => {
-      const buf = new Uint8Array(65536);
+      // Every datagram lands in fresh space: the session keeps views of it rather than copies.
+      const slab = new Slab();
       while (!kcp.closed) {
         let data: Uint8Array, from: Deno.Addr;
         try {
-          [data, from] = await sock.receive(buf);
+          [data, from] = await sock.receive(slab.reserve(RECEIVE_ROOM));
+          slab.commit(data.length);
         } catch (err) {
+          slab.commit(0);
           if (kcp.closed) return;
           // ICMP unreachable is reported on the socket: the peer may come up later.
           this.#log?.debug(`kcp: receive from ${addr}: ${errorMessage(err)}`);

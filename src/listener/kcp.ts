@@ -18,6 +18,7 @@ import { type KcpConfig, type KcpOptions, kcpOptions, resolveKcpConfig } from ".
 import { openPacket } from "../protocol/kcp/crypt.ts";
 import { sessionConfigOf, smuxOver } from "../protocol/kcp/mux.ts";
 import { conversationOf, KcpSession, type SessionConfig } from "../protocol/kcp/session.ts";
+import { RECEIVE_ROOM, Slab } from "../protocol/kcp/slab.ts";
 import type { SmuxSession } from "../protocol/smux/session.ts";
 import type { ListenerFactory } from "./registry.ts";
 import { listenUDP } from "./udp.ts";
@@ -26,6 +27,9 @@ import { listenUDP } from "./udp.ts";
 const MAX_SESSIONS = 4096;
 /** How often idle and stalled sessions are looked for. */
 const REAP_EVERY = 1000;
+
+/** A send error on UDP is the peer's problem to notice (by not acknowledging). */
+const ignore = () => {};
 
 interface Entry {
   key: string;
@@ -95,13 +99,17 @@ export class KcpListener implements Listener {
 
   async #receiveLoop(): Promise<void> {
     const sock = this.#sock!;
-    const buf = new Uint8Array(65536);
+    // Every datagram lands in fresh space: sessions keep views of it rather than copies.
+    const slab = new Slab();
     const crypt = this.#session.crypt;
+    let lastFrom: Deno.NetAddr | null = null, lastKey = "";
     while (!this.#closed) {
       let data: Uint8Array, from: Deno.Addr;
       try {
-        [data, from] = await sock.receive(buf);
+        [data, from] = await sock.receive(slab.reserve(RECEIVE_ROOM));
+        slab.commit(data.length);
       } catch (err) {
+        slab.commit(0);
         if (this.#closed) break;
         this.#log?.debug(`kcp: receive: ${errorMessage(err)}`);
         continue;
@@ -111,7 +119,12 @@ export class KcpListener implements Listener {
         this.stats.dropped++;
         continue;
       }
-      const key = formatAddr(from);
+      const peer = from as Deno.NetAddr;
+      if (!lastFrom || peer.port !== lastFrom.port || peer.hostname !== lastFrom.hostname) {
+        lastFrom = peer;
+        lastKey = formatAddr(peer);
+      }
+      const key = lastKey;
       let e = this.#sessions.get(key);
       const id = conversationOf(body);
       if (e && id && id.conv !== e.kcp.arq.conv) {
@@ -148,7 +161,7 @@ export class KcpListener implements Listener {
     }
     const sock = this.#sock!;
     const send = (pkt: Uint8Array) => {
-      sock.send(pkt, peer).catch(() => {});
+      sock.send(pkt, peer).catch(ignore);
     };
     const kcp = new KcpSession(conv, this.#session, send, this.addr, key);
     const smux = smuxOver(kcp, this.#cfg, false, this.#log);

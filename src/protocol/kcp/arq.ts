@@ -12,6 +12,8 @@
  * @module
  */
 
+import { Slab } from "./slab.ts";
+
 export const OVERHEAD = 24;
 export const CMD_PUSH = 81;
 export const CMD_ACK = 82;
@@ -57,10 +59,12 @@ interface Segment {
   fastack: number;
   acked: boolean;
   data: Uint8Array;
+  /** Outgoing stream-mode segments: `data` plus the room it may grow into (one MSS), else null. */
+  room: Uint8Array | null;
 }
 
-function segment(data: Uint8Array, sn = 0, frg = 0, ts = 0): Segment {
-  return { frg, ts, sn, rto: 0, xmit: 0, resendts: 0, fastack: 0, acked: false, data };
+function segment(data: Uint8Array, sn = 0, frg = 0, ts = 0, room: Uint8Array | null = null): Segment {
+  return { frg, ts, sn, rto: 0, xmit: 0, resendts: 0, fastack: 0, acked: false, data, room };
 }
 
 /** A simple array-backed FIFO that drops from the front without shifting every time. */
@@ -154,8 +158,13 @@ export class Arq {
   /**
    * @param output called with each datagram: `reserved` free bytes, then KCP segments. The
    * buffer is the callee's to keep.
+   * @param slab where outgoing segments and datagrams are carved from.
    */
-  constructor(conv: number, readonly output: (pkt: Uint8Array) => void) {
+  constructor(
+    conv: number,
+    readonly output: (pkt: Uint8Array) => void,
+    readonly slab: Slab = new Slab(),
+  ) {
     this.conv = conv >>> 0;
     this.#buffer = new Uint8Array(this.mtu);
   }
@@ -241,28 +250,43 @@ export class Arq {
     if (count > 0) buf.splice(0, count);
   }
 
-  /** Queues bytes to send (copied). In stream mode they top up the last queued segment. */
+  /**
+   * Queues bytes to send (copied). In stream mode they top up the last queued segment, which
+   * was given a whole MSS of room for that.
+   */
   send(data: Uint8Array): void {
     let off = 0;
     if (data.length === 0) return;
+    const mss = this.mss;
     if (this.stream) {
       const last = this.sndQueue.last();
-      if (last && last.data.length < this.mss) {
-        const extend = Math.min(this.mss - last.data.length, data.length);
-        const merged = new Uint8Array(last.data.length + extend);
-        merged.set(last.data);
-        merged.set(data.subarray(0, extend), last.data.length);
-        last.data = merged;
+      if (last && last.data.length < mss) {
+        const len = last.data.length;
+        const extend = Math.min(mss - len, data.length);
+        let room = last.room;
+        if (!room || room.length < len + extend) {
+          room = this.slab.take(mss);
+          room.set(last.data);
+          last.room = room;
+        }
+        room.set(data.subarray(0, extend), len);
+        last.data = room.subarray(0, len + extend);
         off = extend;
       }
       if (off === data.length) return;
     }
     const left = data.length - off;
-    const count = Math.max(1, Math.ceil(left / this.mss));
+    const count = Math.max(1, Math.ceil(left / mss));
     if (!this.stream && count > 255) throw new Error("message too large for KCP message mode");
     for (let i = 0; i < count; i++) {
-      const size = Math.min(this.mss, data.length - off);
-      const seg = segment(data.slice(off, off + size), 0, this.stream ? 0 : count - i - 1);
+      const size = Math.min(mss, data.length - off);
+      const piece = data.subarray(off, off + size);
+      let seg: Segment;
+      if (this.stream) {
+        const room = this.slab.take(mss);
+        room.set(piece);
+        seg = segment(room.subarray(0, size), 0, 0, 0, room);
+      } else seg = segment(this.slab.copy(piece), 0, count - i - 1);
       this.sndQueue.push(seg);
       off += size;
     }
@@ -328,7 +352,6 @@ export class Arq {
       if (diff(sn, buf[i].sn) > 0) break;
     }
     if (!repeat) {
-      seg.data = seg.data.slice(); // the datagram buffer is reused by the caller
       if (i === buf.length - 1) buf.push(seg);
       else buf.splice(i + 1, 0, seg);
     }
@@ -339,7 +362,8 @@ export class Arq {
   /**
    * Processes one datagram's KCP segments. `regular` is false for packets rebuilt by FEC
    * (they do not update RTT or the remote window). Returns 0, or a negative number when
-   * the packet is malformed or belongs to another conversation.
+   * the packet is malformed or belongs to another conversation. Received segments keep views
+   * of `data`: the caller hands the bytes over and must not reuse them.
    */
   input(data: Uint8Array, regular = true, ackNoDelay = false): number {
     const oldUna = this.sndUna;
@@ -421,7 +445,7 @@ export class Arq {
     const una = this.rcvNxt;
     let pos = this.reserved;
     const emit = () => {
-      if (pos > this.reserved) this.output(buf.slice(0, pos));
+      if (pos > this.reserved) this.output(this.slab.copy(buf.subarray(0, pos)));
       pos = this.reserved;
     };
     const header = (cmd: number, frg: number, ts: number, sn: number, len: number) => {

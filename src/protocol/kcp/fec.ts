@@ -10,6 +10,8 @@
  * @module
  */
 
+import { Slab } from "./slab.ts";
+
 /** seqid + type. */
 export const FEC_HEADER_SIZE = 6;
 /** seqid + type + size (data packets). */
@@ -18,6 +20,8 @@ export const TYPE_DATA = 0xf1;
 export const TYPE_PARITY = 0xf2;
 /** The largest datagram kcp-go handles; parity accumulators are this long. */
 const MTU_LIMIT = 1500;
+/** What most calls return (nothing); shared so that no call allocates for it. */
+const NONE: Uint8Array[] = [];
 
 // ---------------------------------------------------------------- GF(2^8), polynomial 0x11d
 
@@ -126,8 +130,16 @@ export class FecEncoder {
   /** Longest `size|KCP` part in the current group. */
   #maxLen = 0;
 
-  /** @param headerOffset bytes in front of the FEC header (20 with a crypt, else 0). */
-  constructor(dataShards: number, parityShards: number, readonly headerOffset: number) {
+  /**
+   * @param headerOffset bytes in front of the FEC header (20 with a crypt, else 0).
+   * @param slab where parity packets are carved from.
+   */
+  constructor(
+    dataShards: number,
+    parityShards: number,
+    readonly headerOffset: number,
+    readonly slab: Slab = new Slab(),
+  ) {
     this.#dataShards = dataShards;
     this.#parityShards = parityShards;
     const total = dataShards + parityShards;
@@ -140,7 +152,8 @@ export class FecEncoder {
   /**
    * Fills in the FEC header and size of `pkt` (`headerOffset` bytes, then 8 bytes of FEC
    * header space, then KCP bytes). Returns the group's parity packets (each with
-   * `headerOffset` bytes of space in front) when this packet completes a group, else [].
+   * `headerOffset` bytes of space in front) when this packet completes a group, else an empty
+   * array (shared: do not modify it).
    */
   encode(pkt: Uint8Array): Uint8Array[] {
     const h = this.headerOffset;
@@ -152,13 +165,13 @@ export class FecEncoder {
     const j = this.#count++;
     for (let i = 0; i < this.#parityShards; i++) mulAdd(this.#parity[i], shard, this.#rows[i][j]);
     if (shard.length > this.#maxLen) this.#maxLen = shard.length;
-    if (this.#count < this.#dataShards) return [];
+    if (this.#count < this.#dataShards) return NONE;
 
     const out: Uint8Array[] = [];
     for (let i = 0; i < this.#parityShards; i++) {
-      const p = new Uint8Array(h + FEC_HEADER_SIZE + this.#maxLen);
+      const p = this.slab.take(h + FEC_HEADER_SIZE + this.#maxLen);
       writeU32(p, h, this.#next);
-      p[h + 4] = TYPE_PARITY;
+      p[h + 4] = TYPE_PARITY, p[h + 5] = 0;
       p.set(this.#parity[i].subarray(0, this.#maxLen), h + FEC_HEADER_SIZE);
       this.#parity[i].fill(0, 0, this.#maxLen);
       this.#next = (this.#next + 1) % this.#paws;
@@ -209,16 +222,17 @@ export class FecDecoder {
   }
 
   /**
-   * Takes one FEC packet (`seqid|type|...`, as received: the bytes are copied if kept) and
-   * returns the data shards (`size|KCP`) it allowed to rebuild.
+   * Takes one FEC packet (`seqid|type|...`; the decoder keeps a view of it until its group is
+   * complete, so the caller must not reuse the bytes) and returns the data shards (`size|KCP`)
+   * it allowed to rebuild (usually none: an empty array that must not be modified).
    */
   decode(pkt: Uint8Array): Uint8Array[] {
-    if (pkt.length < FEC_HEADER_SIZE_PLUS2) return [];
+    if (pkt.length < FEC_HEADER_SIZE_PLUS2) return NONE;
     const seqid = (pkt[0] | (pkt[1] << 8) | (pkt[2] << 16) | (pkt[3] << 24)) >>> 0;
     const isData = pkt[4] === TYPE_DATA;
     const index = seqid % this.#total;
     // A packet whose type does not fit its slot comes from a peer with other shard counts.
-    if ((index < this.#dataShards) !== isData) return [];
+    if ((index < this.#dataShards) !== isData) return NONE;
     const begin = seqid - index;
     let g = this.#groups.get(begin);
     if (!g) {
@@ -226,24 +240,24 @@ export class FecDecoder {
       g = { shards: new Array(this.#total).fill(null), count: 0, dataCount: 0, maxLen: 0, done: false };
       this.#groups.set(begin, g);
     }
-    if (g.done || g.shards[index]) return [];
-    const data = pkt.slice(FEC_HEADER_SIZE);
+    if (g.done || g.shards[index]) return NONE;
+    const data = pkt.subarray(FEC_HEADER_SIZE);
     g.shards[index] = data;
     g.count++;
     if (isData) g.dataCount++;
     if (data.length > g.maxLen) g.maxLen = data.length;
     if (g.dataCount === this.#dataShards) return this.#finish(g);
-    if (g.count < this.#dataShards) return [];
+    if (g.count < this.#dataShards) return NONE;
     const out = this.#rebuild(g);
     this.recovered += out.length;
     this.#finish(g);
     return out;
   }
 
-  #finish(g: Group): [] {
+  #finish(g: Group): Uint8Array[] {
     g.done = true;
     g.shards.fill(null);
-    return [];
+    return NONE;
   }
 
   #rebuild(g: Group): Uint8Array[] {

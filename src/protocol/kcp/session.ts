@@ -13,6 +13,7 @@ import type { Duplex } from "../../core/duplex.ts";
 import { Arq, currentMs, OVERHEAD } from "./arq.ts";
 import { type BlockCrypt, CRYPT_HEADER_SIZE, openPacket, sealPacket } from "./crypt.ts";
 import { FEC_HEADER_SIZE_PLUS2, FecDecoder, FecEncoder, TYPE_DATA, TYPE_PARITY } from "./fec.ts";
+import { Slab } from "./slab.ts";
 
 /** What a session needs to know about the wire and its tuning. */
 export interface SessionConfig {
@@ -98,9 +99,11 @@ export class KcpSession implements Duplex {
     this.#ackNoDelay = cfg.ackNoDelay;
     const fec = cfg.dataShards > 0 && cfg.parityShards > 0;
     const cryptHeader = cfg.crypt ? CRYPT_HEADER_SIZE : 0;
-    this.#fecEnc = fec ? new FecEncoder(cfg.dataShards, cfg.parityShards, cryptHeader) : null;
+    // Outgoing segments, datagrams and parity share one slab.
+    const slab = new Slab();
+    this.#fecEnc = fec ? new FecEncoder(cfg.dataShards, cfg.parityShards, cryptHeader, slab) : null;
     this.#fecDec = fec ? new FecDecoder(cfg.dataShards, cfg.parityShards) : null;
-    const arq = this.arq = new Arq(conv, (pkt) => this.#output(pkt));
+    const arq = this.arq = new Arq(conv, (pkt) => this.#output(pkt), slab);
     arq.reserveBytes(cryptHeader + (fec ? FEC_HEADER_SIZE_PLUS2 : 0));
     arq.setMtu(cfg.mtu);
     arq.setNoDelay(cfg.nodelay, cfg.interval, cfg.resend, cfg.nc);
@@ -195,8 +198,10 @@ export class KcpSession implements Duplex {
   }
 
   /**
-   * Takes one received datagram (decrypted in place; the caller may reuse the buffer
-   * afterwards). Returns false when it was dropped (bad CRC, too short, wrong conversation).
+   * Takes one received datagram, decrypted in place. The session keeps views of it (FEC groups,
+   * received segments) instead of copies: the caller hands the bytes over and must not reuse
+   * them (see {@link Slab} for receiving into fresh space cheaply). Returns false when it was
+   * dropped (bad CRC, too short, wrong conversation).
    */
   input(datagram: Uint8Array): boolean {
     if (this.#closed) return false;
@@ -211,7 +216,7 @@ export class KcpSession implements Duplex {
     return this.inputBody(body);
   }
 
-  /** Takes a datagram body whose crypt header was already checked and removed. */
+  /** Takes a datagram body whose crypt header was already checked and removed (kept, as in `input`). */
   inputBody(body: Uint8Array): boolean {
     if (this.#closed) return false;
     if (body.length < OVERHEAD) {
