@@ -4,8 +4,10 @@
  * moved, and their peak resident memory — for gost-deno and, beside it, Debian's kcptun pair
  * (with the same crypt, FEC, compression and windows as gost-deno's defaults).
  *
- * `deno run -A tests/bench/kcp_cpu.ts [--seconds=10] [--reverse] [--profile=DIR] [--only=gost-deno]
- * [-- extra kcp options, e.g. kcp.sndwnd=128&kcp.rcvwnd=128]`.
+ * `deno run -A tests/bench/kcp_cpu.ts [--seconds=10] [--reverse] [--repeat=N] [--base=DIR]
+ * [--profile=DIR] [--only=gost-deno,kcptun] [extra kcp options, e.g. kcp.sndwnd=128&kcp.rcvwnd=128]`.
+ * `--base=DIR` adds rows for an earlier checkout (`git archive COMMIT | tar -x -C DIR`);
+ * `--repeat=N` interleaves N rounds (the machine is shared: compare within one run).
  * `--v8-flags=...` is passed to both gost-deno processes (e.g. `--trace-gc`).
  * With `--profile=DIR` the gost-deno processes run with `--cpu-prof` and write their profiles there
  * (summarise one with `deno run -A tests/bench/kcp_cpu.ts --summary=FILE`).
@@ -152,29 +154,24 @@ async function main(): Promise<void> {
     const prof = args.profile ? ["--cpu-prof", `--cpu-prof-dir=${args.profile}`] : [];
     if (args["v8-flags"]) prof.push(`--v8-flags=${args["v8-flags"]}`);
     const q = EXTRA ? `?${EXTRA}` : "";
-    const impls: Record<string, (kcpPort: number, entry: number) => string[][] | null> = {
-      "gost-deno": (kcpPort, entry) => [
-        [
-          deno,
-          "run",
-          "-A",
-          ...prof,
-          args.main ?? MAIN,
-          "-L",
-          `kcp://127.0.0.1:${kcpPort}/127.0.0.1:${iperfPort}${q}`,
-        ],
-        [
-          deno,
-          "run",
-          "-A",
-          ...prof,
-          MAIN,
-          "-L",
-          `tcp://127.0.0.1:${entry}`,
-          "-F",
-          `forward+kcp://127.0.0.1:${kcpPort}${q}`,
-        ],
+    const gostDeno = (main: string) => (kcpPort: number, entry: number) => [
+      [deno, "run", "-A", ...prof, main, "-L", `kcp://127.0.0.1:${kcpPort}/127.0.0.1:${iperfPort}${q}`],
+      [
+        deno,
+        "run",
+        "-A",
+        ...prof,
+        main,
+        "-L",
+        `tcp://127.0.0.1:${entry}`,
+        "-F",
+        `forward+kcp://127.0.0.1:${kcpPort}${q}`,
       ],
+    ];
+    const impls: Record<string, (kcpPort: number, entry: number) => string[][] | null> = {
+      "gost-deno": gostDeno(args.main ?? MAIN),
+      // An earlier checkout (`git archive <commit> | tar -x -C DIR`) for before/after rows.
+      ...(args.base ? { "gost-deno (base)": gostDeno(`${args.base}/src/main.ts`) } : {}),
       // kcptun with gost-deno's defaults: AES, FEC 10/3, snappy, mode fast, windows 1024.
       kcptun: (kcpPort, entry) =>
         which("kcptun-server") && which("kcptun-client")
@@ -210,15 +207,17 @@ async function main(): Promise<void> {
           ]
           : null,
     };
-    for (const [impl, make] of Object.entries(impls)) {
-      if (args.only && !args.only.split(",").includes(impl)) continue;
-      const kcpPort = freePort(), entry = freePort();
-      const cmds = make(kcpPort, entry);
-      if (!cmds) {
-        console.error(`skipped ${impl}: not installed`);
-        continue;
+    for (let round = 0; round < Number(args.repeat ?? 1); round++) {
+      for (const [impl, make] of Object.entries(impls)) {
+        if (args.only && !args.only.split(",").includes(impl)) continue;
+        const kcpPort = freePort(), entry = freePort();
+        const cmds = make(kcpPort, entry);
+        if (!cmds) {
+          console.error(`skipped ${impl}: not installed`);
+          continue;
+        }
+        results.push(await run(impl, cmds, entry));
       }
-      results.push(await run(impl, cmds, entry));
     }
   } finally {
     server.kill("SIGTERM");
