@@ -156,3 +156,73 @@ Deno.test({
     }
   },
 });
+
+Deno.test({
+  name: "chain under load: 200 concurrent connections through http -> socks5 -> relay, every byte intact",
+  ...opts,
+  fn: async () => {
+    const echo = tcpEchoServer();
+    const [h, s, r, lp] = [freePort(), freePort(), freePort(), freePort()];
+    const run = await startConfig({
+      services: [
+        svc(`127.0.0.1:${h}`, "http"),
+        svc(`127.0.0.1:${s}`, "socks5"),
+        svc(`127.0.0.1:${r}`, "relay"),
+        svc(`127.0.0.1:${lp}`, "tcp", { chain: "c", targets: [`127.0.0.1:${echo.port}`] }),
+      ],
+      chains: [
+        chain("c", [[`http://127.0.0.1:${h}`], [`socks5://127.0.0.1:${s}`], [`relay://127.0.0.1:${r}`]]),
+      ],
+    });
+    try {
+      const results = await Promise.all(Array.from({ length: 200 }, async (_, i) => {
+        const data = randomBytes(20_000 + i * 97, i + 1);
+        return (await sha256(await tcpRoundTrip(lp, data))) === (await sha256(data));
+      }));
+      assert.equal(results.filter((ok) => !ok).length, 0);
+    } finally {
+      await run.close();
+      echo.close();
+    }
+  },
+});
+
+Deno.test({
+  name: "UDP under load: 20 clients x 50 datagrams each through relay and socks5 (keepAlive), all answered",
+  ...opts,
+  fn: async () => {
+    const uecho = udpEchoServer("echo:");
+    const [r, s, u1, u2] = [freePort(), freePort(), freePort(), freePort()];
+    const keep = { keepAlive: true, ttl: "2s" };
+    const run = await startConfig({
+      services: [
+        svc(`127.0.0.1:${r}`, "relay"),
+        svc(`127.0.0.1:${s}`, "socks5", { metadata: { udp: true } }),
+        svc(`127.0.0.1:${u1}`, "udp", { chain: "r", targets: [`127.0.0.1:${uecho.port}`], metadata: keep }),
+        svc(`127.0.0.1:${u2}`, "udp", { chain: "s", targets: [`127.0.0.1:${uecho.port}`], metadata: keep }),
+      ],
+      chains: [chain("r", [[`relay://127.0.0.1:${r}`]]), chain("s", [[`socks5://127.0.0.1:${s}`]])],
+    });
+    try {
+      for (const port of [u1, u2]) {
+        const answered = await Promise.all(Array.from({ length: 20 }, async (_, c) => {
+          const sock = Deno.listenDatagram({ hostname: "127.0.0.1", port: 0, transport: "udp" });
+          let ok = 0;
+          try {
+            for (let i = 0; i < 50; i++) {
+              const got = await udpRoundTrip(port, `c${c}-${i}`, 2000, sock);
+              if (got && dec.decode(got) === `echo:c${c}-${i}`) ok++;
+            }
+          } finally {
+            sock.close();
+          }
+          return ok;
+        }));
+        assert.deepEqual(answered, new Array(20).fill(50));
+      }
+    } finally {
+      await run.close();
+      uecho.close();
+    }
+  },
+});
