@@ -114,6 +114,16 @@ export async function startupBench(runs = Number(Deno.env.get("STARTUP_RUNS") ??
   const impls: [string, (port: number) => string[]][] = [
     ["gost-deno (deno run)", (p) => [Deno.execPath(), "run", ...GOST_PERMISSIONS, MAIN, ...args(p)]],
   ];
+  // The runtime's floor: a Deno program that only listens, for scale.
+  const floor = await Deno.makeTempFile({ suffix: ".ts" });
+  await Deno.writeTextFile(
+    floor,
+    `const l = Deno.listen({ hostname: "127.0.0.1", port: Number(Deno.args[0]) });\nfor await (const c of l) c.close();\n`,
+  );
+  impls.push([
+    "deno floor (bare listener)",
+    (p) => [Deno.execPath(), "run", "--allow-net", floor, String(p)],
+  ]);
   const compiled = binaryName(Deno.build.target);
   try {
     Deno.statSync(compiled);
@@ -125,7 +135,11 @@ export async function startupBench(runs = Number(Deno.env.get("STARTUP_RUNS") ??
   if (gostBin) impls.push(["gost", (p) => [gostBin, ...args(p)]]);
 
   const rows: StartupRow[] = [];
-  for (const [name, argvFor] of impls) rows.push(await measure(name, argvFor, runs));
+  try {
+    for (const [name, argvFor] of impls) rows.push(await measure(name, argvFor, runs));
+  } finally {
+    await Deno.remove(floor);
+  }
   const gost = rows.find((r) => r.impl === "gost");
   const vs = (a?: number, b?: number) => (a !== undefined && b ? ` (${(a / b).toFixed(2)}× gost)` : "");
   console.log(
