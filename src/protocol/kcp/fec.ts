@@ -106,11 +106,19 @@ export function encodingMatrix(dataShards: number, parityShards: number): Uint8A
   });
 }
 
-/** `dst[i] ^= c·src[i]` over `src`'s length. */
-function mulAdd(dst: Uint8Array, src: Uint8Array, c: number): void {
+/** The 256 products c·x, as a view of {@link MUL}. */
+function mulTable(c: number): Uint8Array {
+  return MUL.subarray(c << 8, (c << 8) + 256);
+}
+
+/**
+ * `dst[i] ^= c·src[i]` over `src`'s length, with `table = mulTable(c)` (indexing a 256-entry
+ * view is about twice as fast as `MUL[c << 8 | x]`).
+ */
+function mulAdd(dst: Uint8Array, src: Uint8Array, c: number, table = mulTable(c)): void {
   if (c === 0) return;
-  const base = c << 8;
-  for (let i = 0; i < src.length; i++) dst[i] ^= MUL[base | src[i]];
+  const n = src.length;
+  for (let i = 0; i < n; i++) dst[i] ^= table[src[i]];
 }
 
 // ---------------------------------------------------------------- encoder
@@ -124,6 +132,8 @@ export class FecEncoder {
   readonly #parityShards: number;
   readonly #paws: number;
   readonly #rows: Uint8Array[];
+  /** `#tables[i][j]`: the products by `#rows[i][j]`. */
+  readonly #tables: Uint8Array[][];
   readonly #parity: Uint8Array[];
   #next = 0;
   #count = 0;
@@ -146,6 +156,7 @@ export class FecEncoder {
     // seqid wraps at a multiple of the group size so groups stay aligned.
     this.#paws = Math.floor(0xffffffff / total) * total;
     this.#rows = encodingMatrix(dataShards, parityShards).slice(dataShards);
+    this.#tables = this.#rows.map((row) => Array.from(row, mulTable));
     this.#parity = Array.from({ length: parityShards }, () => new Uint8Array(MTU_LIMIT));
   }
 
@@ -163,7 +174,9 @@ export class FecEncoder {
     shard[0] = shard.length, shard[1] = shard.length >>> 8;
     this.#next++;
     const j = this.#count++;
-    for (let i = 0; i < this.#parityShards; i++) mulAdd(this.#parity[i], shard, this.#rows[i][j]);
+    for (let i = 0; i < this.#parityShards; i++) {
+      mulAdd(this.#parity[i], shard, this.#rows[i][j], this.#tables[i][j]);
+    }
     if (shard.length > this.#maxLen) this.#maxLen = shard.length;
     if (this.#count < this.#dataShards) return NONE;
 
