@@ -8,6 +8,7 @@ import { cases as kcp } from "./kcp.ts";
 import { cases as proxy } from "./proxy.ts";
 import { cases as remote } from "./remote.ts";
 import { cases as ss } from "./ss.ts";
+import { cases as tlsWs } from "./tls_ws.ts";
 
 export const allCases: BenchCase[] = [
   ...forward,
@@ -15,4 +16,5 @@ export const allCases: BenchCase[] = [
   ...proxy,
   ...remote,
   ...ss,
+  ...tlsWs,
 ];
