@@ -56,7 +56,7 @@ export async function main(argv: string[]): Promise<number> {
   }
   const { config } = cmd;
   for (const w of cmd.warnings) printErr(`gost: warning: ${w}`);
-  const prepared = prepare(cmd);
+  const prepared = await prepare(cmd);
   if ("error" in prepared) {
     printErr(`gost: invalid config:\n${prepared.error}`);
     return EXIT.CONFIG;
@@ -113,11 +113,13 @@ type Run = Extract<Awaited<ReturnType<typeof parseCommandLine>>, { kind: "run" }
  * chain — without binding anything. `error` holds every problem, one per line with its
  * config line.
  */
-function prepare(cmd: Run): { runtime: Runtime; log: LogSettings; warnings: string[] } | { error: string } {
+async function prepare(
+  cmd: Run,
+): Promise<{ runtime: Runtime; log: LogSettings; warnings: string[] } | { error: string }> {
   const logCfg = parseLogConfig(cmd.config.log);
   // -D/-DD win over the config, as in gost.
   if (logCfg.settings && cmd.debug) logCfg.settings.level = cmd.debug >= 2 ? "trace" : "debug";
-  const { runtime, errors } = buildRuntime(cmd.config, rootLogger);
+  const { runtime, errors } = await buildRuntime(cmd.config, rootLogger);
   const all = [...logCfg.errors, ...errors];
   if (all.length || !runtime || !logCfg.settings) return { error: formatConfigErrors(all, cmd.sources) };
   const warnings = [...logCfg.warnings, ...runtime.warnings].map((w) => withLine(w, cmd.sources));
@@ -161,7 +163,7 @@ async function reloadFrom(argv: string[], supervisor: Supervisor): Promise<void>
     return;
   }
   if (cmd.kind !== "run") return;
-  const prepared = prepare(cmd);
+  const prepared = await prepare(cmd);
   if ("error" in prepared) {
     rootLogger.error(`reload: config rejected, the running one stays:\n${prepared.error}`);
     return;

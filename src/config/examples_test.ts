@@ -24,7 +24,7 @@ for (const name of files) {
   Deno.test(`examples: config/${name} loads and builds`, async () => {
     const path = new URL(name, DIR).pathname;
     const { config, sources } = await loadConfigSource(path);
-    const { runtime, errors } = buildRuntime(config, rootLogger.with({ test: name }));
+    const { runtime, errors } = await buildRuntime(config, rootLogger.with({ test: name }));
     if (runtime) {
       for (const chain of runtime.chains.values()) chain.close();
       await Promise.all(runtime.services.map((s) => s.close()));

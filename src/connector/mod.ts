@@ -1,26 +1,18 @@
 /**
- * Registers every connector type. One line per protocol; the file of each is `connector/<name>.ts`.
+ * Registers every connector type. One line per protocol, loaded when a config first names it; the file of each is `connector/<name>.ts`.
  * @module
  */
-import { forwardConnector } from "./forward.ts";
 import { connectors } from "./registry.ts";
-import { sshdConnector } from "./sshd.ts";
-import { relayConnector } from "./relay.ts";
-import { socks5Connector } from "./socks5.ts";
-import { ssConnector } from "./ss.ts";
-import { ssuConnector } from "./ssu.ts";
-import { httpConnector } from "./http.ts";
-import { socks4aConnector, socks4Connector } from "./socks4.ts";
 
-connectors.register("forward", forwardConnector);
-connectors.register("relay", relayConnector);
-connectors.register("sshd", sshdConnector);
-connectors.register("socks5", socks5Connector);
-connectors.register("socks", socks5Connector);
-connectors.register("ss", ssConnector);
-connectors.register("ssu", ssuConnector);
-connectors.register("http", httpConnector);
-connectors.register("socks4", socks4Connector);
-connectors.register("socks4a", socks4aConnector);
+connectors.register("forward", () => import("./forward.ts").then((m) => m.forwardConnector));
+connectors.register("relay", () => import("./relay.ts").then((m) => m.relayConnector));
+connectors.register("sshd", () => import("./sshd.ts").then((m) => m.sshdConnector));
+connectors.register("socks5", () => import("./socks5.ts").then((m) => m.socks5Connector));
+connectors.register("socks", () => import("./socks5.ts").then((m) => m.socks5Connector));
+connectors.register("ss", () => import("./ss.ts").then((m) => m.ssConnector));
+connectors.register("ssu", () => import("./ssu.ts").then((m) => m.ssuConnector));
+connectors.register("http", () => import("./http.ts").then((m) => m.httpConnector));
+connectors.register("socks4", () => import("./socks4.ts").then((m) => m.socks4Connector));
+connectors.register("socks4a", () => import("./socks4.ts").then((m) => m.socks4aConnector));
 
 export { connectors };

@@ -1,34 +1,23 @@
 /**
- * Registers every handler type. One line per protocol; the file of each is `handler/<name>.ts`.
+ * Registers every handler type. One line per protocol, loaded when a config first names it; the file of each is `handler/<name>.ts`.
  * @module
  */
-import { forwardHandler, tcpHandler, udpHandler } from "./forward.ts";
 import { handlers } from "./registry.ts";
-import { rtcpHandler } from "./rtcp.ts";
-import { rudpHandler } from "./rudp.ts";
-import { sshdHandler } from "./sshd.ts";
-import { relayHandler } from "./relay.ts";
-import { socks5Handler } from "./socks5.ts";
-import { ssHandler } from "./ss.ts";
-import { ssuHandler } from "./ssu.ts";
-import { httpHandler } from "./http.ts";
-import { socks4Handler } from "./socks4.ts";
-import { autoHandler } from "./auto.ts";
 
-handlers.register("tcp", tcpHandler);
-handlers.register("udp", udpHandler);
-handlers.register("forward", forwardHandler);
-handlers.register("relay", relayHandler);
-handlers.register("rtcp", rtcpHandler);
-handlers.register("rudp", rudpHandler);
-handlers.register("sshd", sshdHandler);
-handlers.register("socks5", socks5Handler);
-handlers.register("socks", socks5Handler);
-handlers.register("ss", ssHandler);
-handlers.register("ssu", ssuHandler);
-handlers.register("http", httpHandler);
-handlers.register("socks4", socks4Handler);
-handlers.register("socks4a", socks4Handler);
-handlers.register("auto", autoHandler);
+handlers.register("tcp", () => import("./forward.ts").then((m) => m.tcpHandler));
+handlers.register("udp", () => import("./forward.ts").then((m) => m.udpHandler));
+handlers.register("forward", () => import("./forward.ts").then((m) => m.forwardHandler));
+handlers.register("relay", () => import("./relay.ts").then((m) => m.relayHandler));
+handlers.register("rtcp", () => import("./rtcp.ts").then((m) => m.rtcpHandler));
+handlers.register("rudp", () => import("./rudp.ts").then((m) => m.rudpHandler));
+handlers.register("sshd", () => import("./sshd.ts").then((m) => m.sshdHandler));
+handlers.register("socks5", () => import("./socks5.ts").then((m) => m.socks5Handler));
+handlers.register("socks", () => import("./socks5.ts").then((m) => m.socks5Handler));
+handlers.register("ss", () => import("./ss.ts").then((m) => m.ssHandler));
+handlers.register("ssu", () => import("./ssu.ts").then((m) => m.ssuHandler));
+handlers.register("http", () => import("./http.ts").then((m) => m.httpHandler));
+handlers.register("socks4", () => import("./socks4.ts").then((m) => m.socks4Handler));
+handlers.register("socks4a", () => import("./socks4.ts").then((m) => m.socks4Handler));
+handlers.register("auto", () => import("./auto.ts").then((m) => m.autoHandler));
 
 export { handlers };

@@ -1,17 +1,10 @@
 /**
- * Registers every listener type. One line per protocol; the file of each is `listener/<name>.ts`.
+ * Registers every listener type. One line per protocol, loaded when a config first names it; the file of each is `listener/<name>.ts`.
  * @module
  */
-import { kcpListener } from "./kcp.ts";
 import { listeners } from "./registry.ts";
-import { rtcpListener } from "./rtcp.ts";
-import { rudpListener } from "./rudp.ts";
-import { createSshdListener, sshdListenerOptions } from "./sshd.ts";
 import { TcpListener, tcpListenerOptions } from "./tcp.ts";
-import { tlsListener } from "./tls.ts";
 import { UdpListener, udpListenerOptions } from "./udp.ts";
-import { wsListener } from "./ws.ts";
-import { wssListener } from "./wss.ts";
 
 listeners.register("tcp", {
   options: tcpListenerOptions,
@@ -21,12 +14,15 @@ listeners.register("udp", {
   options: udpListenerOptions,
   create: (init, opts) => new UdpListener(init.addr, opts),
 });
-listeners.register("kcp", kcpListener);
-listeners.register("rtcp", rtcpListener);
-listeners.register("rudp", rudpListener);
-listeners.register("sshd", { options: sshdListenerOptions, create: createSshdListener });
-listeners.register("tls", tlsListener);
-listeners.register("ws", wsListener);
-listeners.register("wss", wssListener);
+listeners.register("kcp", () => import("./kcp.ts").then((m) => m.kcpListener));
+listeners.register("rtcp", () => import("./rtcp.ts").then((m) => m.rtcpListener));
+listeners.register("rudp", () => import("./rudp.ts").then((m) => m.rudpListener));
+listeners.register(
+  "sshd",
+  () => import("./sshd.ts").then((m) => ({ options: m.sshdListenerOptions, create: m.createSshdListener })),
+);
+listeners.register("tls", () => import("./tls.ts").then((m) => m.tlsListener));
+listeners.register("ws", () => import("./ws.ts").then((m) => m.wsListener));
+listeners.register("wss", () => import("./wss.ts").then((m) => m.wssListener));
 
 export { listeners };

@@ -137,8 +137,50 @@ function typeOf(v: unknown, def: string, path: string, errors: ConfigError[]): s
   return v.type;
 }
 
-/** Builds chains and services; returns every error found (nothing is bound yet). */
-export function buildRuntime(config: Config, log: Logger = rootLogger): BuildResult {
+/**
+ * Builds chains and services; returns every error found (nothing is bound yet). Only the
+ * component types the config names are loaded.
+ */
+export async function buildRuntime(config: Config, log: Logger = rootLogger): Promise<BuildResult> {
+  await loadComponents(config);
+  return buildLoaded(config, log);
+}
+
+/** Loads the factories of every component type `config` names (unknown names are reported later). */
+export async function loadComponents(config: Config): Promise<void> {
+  const typeOr = (v: unknown, def: string) =>
+    isRecord(v) && typeof v.type === "string" && v.type !== "" ? v.type : def;
+  const want = {
+    handlers: new Set<string>(),
+    listeners: new Set<string>(),
+    connectors: new Set<string>(),
+    dialers: new Set<string>(),
+  };
+  if (isRecord(config)) {
+    for (const s of Array.isArray(config.services) ? config.services : []) {
+      if (!isRecord(s)) continue;
+      want.handlers.add(typeOr(s.handler, "auto"));
+      want.listeners.add(typeOr(s.listener, "tcp"));
+    }
+    for (const c of Array.isArray(config.chains) ? config.chains : []) {
+      for (const h of isRecord(c) && Array.isArray(c.hops) ? c.hops : []) {
+        for (const n of isRecord(h) && Array.isArray(h.nodes) ? h.nodes : []) {
+          if (!isRecord(n)) continue;
+          want.connectors.add(typeOr(n.connector, "http"));
+          want.dialers.add(typeOr(n.dialer, "tcp"));
+        }
+      }
+    }
+  }
+  await Promise.all([
+    handlers.load(want.handlers),
+    listeners.load(want.listeners),
+    connectors.load(want.connectors),
+    dialers.load(want.dialers),
+  ]);
+}
+
+function buildLoaded(config: Config, log: Logger): BuildResult {
   const errors: ConfigError[] = [];
   const warnings: string[] = [];
   if (!isRecord(config)) {

@@ -314,7 +314,7 @@ export class Supervisor {
    * connections.
    */
   async #restore(entries: Entry[]): Promise<void> {
-    const { runtime } = buildRuntime(this.#config, this.log);
+    const { runtime } = await buildRuntime(this.#config, this.log);
     if (!runtime) return;
     const wanted = new Set(entries.map((e) => e.service.name));
     const generation = new Generation(runtime.chains);

@@ -77,14 +77,14 @@ Deno.test("supervisor: a replaced service retires once its last live connection 
   const port = freePort();
   const sup = new Supervisor(rootLogger);
   const first: Config = { services: [fwd("s", port, echo.port)] };
-  const r1 = buildRuntime(first).runtime!;
+  const r1 = (await buildRuntime(first)).runtime!;
   await sup.start(first, r1);
   const live = await Deno.connect({ hostname: "127.0.0.1", port });
   await live.write(new Uint8Array([1]));
   assert.equal(await readSome(live), 1);
 
   const second: Config = { services: [{ ...fwd("s", port, echo.port), metadata: { note: "v2" } }] };
-  const summary = await sup.reload(second, buildRuntime(second).runtime!);
+  const summary = await sup.reload(second, (await buildRuntime(second)).runtime!);
   assert.deepEqual(summary, { kept: [], replaced: ["s"], added: [], removed: [] });
   assert.equal(sup.retiringCount, 1);
   assert.notEqual(sup.service("s"), r1.services[0]);
@@ -101,7 +101,7 @@ Deno.test("supervisor: a replaced service retires once its last live connection 
   const again = await Deno.connect({ hostname: "127.0.0.1", port });
   await again.write(new Uint8Array([3]));
   assert.equal(await readSome(again), 1);
-  await sup.reload(first, buildRuntime(first).runtime!);
+  await sup.reload(first, (await buildRuntime(first)).runtime!);
   assert.equal(sup.retiringCount, 1);
   await sup.stop();
   assert.equal(sup.retiringCount, 0);

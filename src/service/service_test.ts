@@ -25,7 +25,7 @@ Deno.test("service: live connections return to zero after TCP and UDP traffic", 
   const echo = tcpEchoServer();
   const uecho = udpEchoServer("re:");
   const [tp, up] = [freePort(), freeUdpPort()];
-  const { runtime, errors } = buildRuntime({
+  const { runtime, errors } = await buildRuntime({
     services: [
       {
         name: "t",
@@ -65,7 +65,7 @@ Deno.test("service: live connections return to zero after TCP and UDP traffic", 
 Deno.test("service: close() ends live connections and their handlers", async () => {
   const echo = tcpEchoServer();
   const tp = freePort();
-  const { runtime } = buildRuntime({
+  const { runtime } = await buildRuntime({
     services: [{
       name: "t",
       addr: `127.0.0.1:${tp}`,

@@ -18,7 +18,7 @@ export interface RunningConfig {
 export async function startConfig(config: Config, level: "info" | "debug" = "info"): Promise<RunningConfig> {
   const logs: string[] = [];
   const log = new Logger({ level, format: "json", sink: (l) => logs.push(l) });
-  const { runtime, errors } = buildRuntime(config, log);
+  const { runtime, errors } = await buildRuntime(config, log);
   if (!runtime) throw new Error(errors.map((e) => e.message).join("\n"));
   for (const s of runtime.services) await s.start();
   return {

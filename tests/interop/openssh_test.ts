@@ -22,7 +22,7 @@ const decoder = new TextDecoder();
 async function run(config: Config) {
   const logs: string[] = [];
   const log = new Logger({ level: "debug", format: "json", sink: (l) => logs.push(l) });
-  const { runtime, errors } = buildRuntime(config, log);
+  const { runtime, errors } = await buildRuntime(config, log);
   if (!runtime) throw new Error(errors.map((e) => e.message).join("\n"));
   for (const s of runtime.services) await s.start();
   return {
