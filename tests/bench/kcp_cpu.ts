@@ -25,8 +25,8 @@ interface Result {
 
 const args = Object.fromEntries(
   Deno.args.filter((a) => a.startsWith("--")).map((a) => {
-    const [k, v] = a.slice(2).split("=");
-    return [k, v ?? "true"];
+    const eq = a.indexOf("=");
+    return eq < 0 ? [a.slice(2), "true"] : [a.slice(2, eq), a.slice(eq + 1)];
   }),
 );
 const SECONDS = Number(args.seconds ?? 10);

@@ -84,7 +84,9 @@ if (import.meta.main) {
       `${mib} MiB, ${crypt}: ${r.cpuMsPerMB.toFixed(2)} CPU ms/MB, ${
         (Number(mib) * 1.048576 / r.wallMs * 8000)
           .toFixed(0)
-      } Mbit/s, rss ${(mem.rss / 1e6).toFixed(0)} MB`,
+      } Mbit/s, rss ${(mem.rss / 1e6).toFixed(0)} MB (heap ${(mem.heapTotal / 1e6).toFixed(0)}, external ${
+        (mem.external / 1e6).toFixed(0)
+      })`,
     );
   }
 }
