@@ -428,9 +428,11 @@ export class Arq {
     }
     if (windowSlides) this.flush(false);
     else if (ackNoDelay && this.acklist.length > 0) this.flush(true);
-    // Early acks keep a fast sender's window moving; while a hole is open they wait for the
-    // tick, so that FEC can fill it before the sender counts duplicate acks.
-    else if (this.acklist.length >= 2 * ACK_BATCH && this.rcvBuf.length === 0) this.flush(true);
+    // Early acks keep a fast sender's window moving, holes or not: a batch of 48 acks spans
+    // several FEC groups, so a sparse loss has had its chance to be rebuilt, and holding acks
+    // until the tick when a burst overflowed the peer's socket buffer idled the link for a
+    // whole interval (measured over loopback: 135 -> 185 Mbit/s, and less CPU per megabyte).
+    else if (this.acklist.length >= 2 * ACK_BATCH) this.flush(true);
     return 0;
   }
 
