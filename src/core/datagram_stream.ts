@@ -6,7 +6,7 @@
  */
 import { BufferedReader } from "./buffered_reader.ts";
 import { type Duplex, IODuplex, streamDuplex } from "./duplex.ts";
-import { directIO } from "./stream_io.ts";
+import { directIO } from "./direct_io.ts";
 
 /** A datagram framing inside a stream. */
 export interface FrameCodec {

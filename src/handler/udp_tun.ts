@@ -10,7 +10,7 @@ import { BufferedReader } from "../core/buffered_reader.ts";
 import { type Duplex, IODuplex } from "../core/duplex.ts";
 import { errorMessage } from "../core/errors.ts";
 import { encodeSocksAddr } from "../core/socks_addr.ts";
-import { directIO } from "../core/stream_io.ts";
+import { directIO } from "../core/direct_io.ts";
 import type { HandlerContext, Router } from "../core/types.ts";
 import { encodeStreamFrame, readStreamFrame } from "../protocol/socks5/udp.ts";
 

@@ -7,7 +7,7 @@
  */
 import { BufferedReader, prependIO } from "../../core/buffered_reader.ts";
 import { type DirectIO, type Duplex, IODuplex } from "../../core/duplex.ts";
-import { directIO } from "../../core/stream_io.ts";
+import { directIO } from "../../core/direct_io.ts";
 
 function concat(a: Uint8Array, b: Uint8Array): Uint8Array {
   const out = new Uint8Array(a.length + b.length);
