@@ -6,6 +6,8 @@
  */
 import type { BufferedReader } from "../core/buffered_reader.ts";
 import { BufferedReader as Reader } from "../core/buffered_reader.ts";
+import { AcceptQueue } from "../core/accept_queue.ts";
+import { closeIdle, DatagramPeer, type DatagramPeerOwner } from "../core/datagram_peer.ts";
 import type { DirectIO, Duplex } from "../core/duplex.ts";
 import { errorMessage } from "../core/errors.ts";
 import { encodeSocksAddr } from "../core/socks_addr.ts";
@@ -66,58 +68,19 @@ export class MuxBindListener implements Listener {
   }
 }
 
-/** One remote UDP peer of a {@link UdpBindListener}. */
-class UdpPeer implements Duplex {
-  readonly datagram = true;
-  readonly readable: ReadableStream<Uint8Array>;
-  readonly writable: WritableStream<Uint8Array>;
-  #controller!: ReadableStreamDefaultController<Uint8Array>;
-  #closed = false;
-  idle = false;
-
-  constructor(readonly remote: string, readonly local: string, owner: UdpBindListener, queue: number) {
-    const addr = encodeSocksAddr(remote);
-    this.readable = new ReadableStream<Uint8Array>({
-      start: (c) => {
-        this.#controller = c;
-      },
-      cancel: () => this.close(),
-    }, { highWaterMark: queue });
-    this.writable = new WritableStream<Uint8Array>({
-      write: (chunk) => {
-        this.idle = false;
-        return owner.send(encodeStreamFrame(addr, chunk));
-      },
-      close: () => this.close(),
-      abort: () => this.close(),
-    });
-    this.owner = owner;
-  }
-  readonly owner: UdpBindListener;
-
-  push(data: Uint8Array): void {
-    if (this.#closed || (this.#controller.desiredSize ?? 0) <= 0) return;
-    this.idle = false;
-    this.#controller.enqueue(data);
-  }
-
-  close(): void {
-    if (this.#closed) return;
-    this.#closed = true;
-    this.owner.forget(this);
-    try {
-      this.#controller.close();
-    } catch {
-      // already closed
-    }
+/** One remote UDP peer of a {@link UdpBindListener}: its SOCKS address encoded once. */
+class UdpBindPeer extends DatagramPeer {
+  readonly socksAddr: Uint8Array;
+  constructor(remote: string, local: string, owner: UdpBindListener, queueSize: number) {
+    super(remote, local, owner, queueSize);
+    this.socksAddr = encodeSocksAddr(remote);
   }
 }
 
 /** Inbound UDP peers of a UDP BIND, carried in SOCKS5-style stream frames over `conn`. */
-export class UdpBindListener implements Listener {
-  readonly #peers = new Map<string, UdpPeer>();
-  #pending: UdpPeer[] = [];
-  #waiters: ((d: Duplex | null) => void)[] = [];
+export class UdpBindListener implements Listener, DatagramPeerOwner {
+  readonly #peers = new Map<string, UdpBindPeer>();
+  readonly #accepted: AcceptQueue<UdpBindPeer>;
   #write: (b: Uint8Array) => Promise<void>;
   #queue: Promise<void> = Promise.resolve();
   #closed = false;
@@ -131,6 +94,7 @@ export class UdpBindListener implements Listener {
       readBufferSize: opts.readBufferSize ?? 4096,
       readQueueSize: opts.readQueueSize ?? 128,
     };
+    this.#accepted = new AcceptQueue(this.#opts.backlog);
     if (conn.direct) {
       const io = conn.direct;
       this.#write = (b) => io.write(b);
@@ -138,12 +102,7 @@ export class UdpBindListener implements Listener {
       const w = conn.writable.getWriter();
       this.#write = (b) => w.write(b);
     }
-    this.#reaper = setInterval(() => {
-      for (const p of [...this.#peers.values()]) {
-        if (p.idle) p.close();
-        else p.idle = true;
-      }
-    }, this.#opts.ttl);
+    this.#reaper = setInterval(() => closeIdle(this.#peers.values()), this.#opts.ttl);
     this.#readLoop(reader);
   }
 
@@ -158,18 +117,16 @@ export class UdpBindListener implements Listener {
         if (!f) break;
         let p = this.#peers.get(f.addr);
         if (!p) {
-          if (this.#pending.length >= this.#opts.backlog) continue;
-          p = new UdpPeer(f.addr, this.addr, this, this.#opts.readQueueSize);
+          if (this.#accepted.full) continue;
+          p = new UdpBindPeer(f.addr, this.addr, this, this.#opts.readQueueSize);
           this.#peers.set(f.addr, p);
-          const w = this.#waiters.shift();
-          if (w) w(p);
-          else this.#pending.push(p);
+          this.#accepted.offer(p);
         }
-        p.push(
-          f.payload.length > this.#opts.readBufferSize
-            ? f.payload.subarray(0, this.#opts.readBufferSize)
-            : f.payload,
-        );
+        const payload = f.payload.length > this.#opts.readBufferSize
+          ? f.payload.subarray(0, this.#opts.readBufferSize)
+          : f.payload;
+        // Traffic either way keeps a bound peer alive.
+        if (p.push(payload)) p.idle = false;
       }
     } catch {
       // the bind stream broke: the listener ends
@@ -177,23 +134,21 @@ export class UdpBindListener implements Listener {
     this.close();
   }
 
-  /** @internal */
-  send(frame: Uint8Array): Promise<void> {
+  /** @internal Sends one datagram to `peer`, framed with its address; sends are kept in order. */
+  send(chunk: Uint8Array, peer: UdpBindPeer): Promise<void> {
     if (this.#closed) return Promise.resolve();
+    const frame = encodeStreamFrame(peer.socksAddr, chunk);
     this.#queue = this.#queue.then(() => this.#write(frame)).catch(() => this.close());
     return this.#queue;
   }
 
   /** @internal */
-  forget(p: UdpPeer): void {
+  forget(p: DatagramPeer): void {
     if (this.#peers.get(p.remote) === p) this.#peers.delete(p.remote);
   }
 
   accept(): Promise<Duplex | null> {
-    if (this.#closed) return Promise.resolve(null);
-    const p = this.#pending.shift();
-    if (p) return Promise.resolve(p);
-    return new Promise((r) => this.#waiters.push(r));
+    return this.#accepted.next();
   }
 
   close(): void {
@@ -201,7 +156,7 @@ export class UdpBindListener implements Listener {
     this.#closed = true;
     clearInterval(this.#reaper);
     for (const p of [...this.#peers.values()]) p.close();
-    for (const w of this.#waiters.splice(0)) w(null);
+    this.#accepted.close();
     this.conn.close();
   }
 }

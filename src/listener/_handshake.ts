@@ -7,6 +7,7 @@
  * @module
  */
 import { formatAddr } from "../core/addr.ts";
+import { AcceptQueue } from "../core/accept_queue.ts";
 import type { Duplex } from "../core/duplex.ts";
 import { errorMessage } from "../core/errors.ts";
 import type { Logger } from "../core/log.ts";
@@ -42,8 +43,8 @@ export class HandshakeListener implements Listener {
   #l?: Deno.Listener;
   #closed = false;
   #pending = 0;
-  readonly #ready: Duplex[] = [];
-  readonly #waiters: ((d: Duplex | null) => void)[] = [];
+  /** Handshaken connections; the accept loop itself keeps within the backlog. */
+  readonly #ready = new AcceptQueue<Duplex>(Infinity);
   #room?: () => void;
 
   constructor(
@@ -70,7 +71,7 @@ export class HandshakeListener implements Listener {
 
   async #loop(): Promise<void> {
     for (;;) {
-      while (!this.#closed && this.#pending + this.#ready.length >= this.#backlog) {
+      while (!this.#closed && this.#pending + this.#ready.size >= this.#backlog) {
         await new Promise<void>((r) => this.#room = r);
       }
       if (this.#closed) return;
@@ -130,10 +131,7 @@ export class HandshakeListener implements Listener {
         `${this.#steps.what} handshake`,
         closeConn,
       );
-      if (this.#closed) return d.close();
-      const waiter = this.#waiters.shift();
-      if (waiter) waiter(d);
-      else this.#ready.push(d);
+      if (!this.#ready.offer(d)) d.close();
     } catch (err) {
       closeConn();
       if (!this.#closed) {
@@ -147,13 +145,9 @@ export class HandshakeListener implements Listener {
   }
 
   accept(): Promise<Duplex | null> {
-    const d = this.#ready.shift();
-    if (d) {
-      this.#wakeLoop();
-      return Promise.resolve(d);
-    }
-    if (this.#closed) return Promise.resolve(null);
-    return new Promise((r) => this.#waiters.push(r));
+    const next = this.#ready.next();
+    this.#wakeLoop(); // a taken connection may have made room under the backlog
+    return next;
   }
 
   close(): void {
@@ -164,8 +158,7 @@ export class HandshakeListener implements Listener {
     } catch {
       // already closed
     }
-    for (const w of this.#waiters.splice(0)) w(null);
-    for (const d of this.#ready.splice(0)) d.close();
+    this.#ready.close();
     this.#wakeLoop();
   }
 }

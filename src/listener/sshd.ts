@@ -6,6 +6,7 @@
  * {@link SshForwardRequest} per `tcpip-forward` request (`ssh -R`).
  * @module
  */
+import { AcceptQueue } from "../core/accept_queue.ts";
 import type { Duplex } from "../core/duplex.ts";
 import { errorMessage } from "../core/errors.ts";
 import type { Logger } from "../core/log.ts";
@@ -46,14 +47,14 @@ function hostKeyOf(init: ListenerInit, o: SshdListenerOptions, log: Logger): Par
 export class SshdListener implements Listener {
   readonly #tcp: TcpListener;
   readonly #cfg: SshServerConfig;
-  #queue: Duplex[] = [];
-  #waiters: ((d: Duplex | null) => void)[] = [];
+  readonly #accepted: AcceptQueue<Duplex>;
   #clients = new Set<Duplex>();
   #closed = false;
 
   constructor(addr: string, cfg: SshServerConfig, readonly backlog: number, reusePort = false) {
     this.#tcp = new TcpListener(addr, { reusePort });
     this.#cfg = cfg;
+    this.#accepted = new AcceptQueue(backlog);
   }
 
   get addr(): string {
@@ -77,30 +78,18 @@ export class SshdListener implements Listener {
   }
 
   #deliver(item: SshChannelConn | SshForwardRequest): boolean {
-    if (this.#closed) return false;
-    const w = this.#waiters.shift();
-    if (w) {
-      w(item);
-      return true;
-    }
-    if (this.#queue.length >= this.backlog) return false;
-    this.#queue.push(item);
-    return true;
+    return this.#accepted.offer(item);
   }
 
   accept(): Promise<Duplex | null> {
-    const d = this.#queue.shift();
-    if (d) return Promise.resolve(d);
-    if (this.#closed) return Promise.resolve(null);
-    return new Promise((resolve) => this.#waiters.push(resolve));
+    return this.#accepted.next();
   }
 
   close(): void {
     if (this.#closed) return;
     this.#closed = true;
     this.#tcp.close();
-    for (const d of this.#queue.splice(0)) d.close();
-    for (const w of this.#waiters.splice(0)) w(null);
+    this.#accepted.close();
     for (const c of this.#clients) c.close();
   }
 }

@@ -7,6 +7,8 @@
  * @module
  */
 import { formatAddr, listenHost, splitHostPort } from "../core/addr.ts";
+import { AcceptQueue } from "../core/accept_queue.ts";
+import { closeIdle, DatagramPeer, type DatagramPeerOwner } from "../core/datagram_peer.ts";
 import type { Duplex } from "../core/duplex.ts";
 import { defineOptions, opt, type Options } from "../core/options.ts";
 import { type Listener, ListenError } from "../core/types.ts";
@@ -38,82 +40,31 @@ export function listenUDP(addr: string): Deno.DatagramConn {
   }
 }
 
-/** One client's channel on a {@link UdpListener}. */
-class UdpSession implements Duplex {
-  readonly datagram = true;
-  readonly readable: ReadableStream<Uint8Array>;
-  readonly writable: WritableStream<Uint8Array>;
-  #controller!: ReadableStreamDefaultController<Uint8Array>;
-  #closed = false;
-  /** True when nothing was sent to the client since the last idle check. */
-  idle = false;
-
-  constructor(
-    readonly remote: string,
-    readonly local: string,
-    private readonly peer: Deno.NetAddr,
-    private readonly owner: UdpListener,
-  ) {
-    this.readable = new ReadableStream<Uint8Array>({
-      start: (c) => {
-        this.#controller = c;
-      },
-      cancel: () => this.close(),
-    }, { highWaterMark: owner.opts.readQueueSize });
-    this.writable = new WritableStream<Uint8Array>({
-      write: async (chunk) => {
-        if (this.#closed) return;
-        this.idle = false;
-        await owner.send(chunk, this.peer);
-        if (!owner.opts.keepAlive) this.close();
-      },
-      close: () => this.close(),
-      abort: () => this.close(),
-    });
-  }
-
-  /** Queues a datagram from the client; drops it when the queue is full. */
-  push(data: Uint8Array): void {
-    if (this.#closed) return;
-    // The queue holds readQueueSize datagrams; past that a slow consumer loses new ones.
-    if ((this.#controller.desiredSize ?? 0) <= 0) return;
-    this.#controller.enqueue(data);
-  }
-
-  get closed(): boolean {
-    return this.#closed;
-  }
-
-  close(): void {
-    if (this.#closed) return;
-    this.#closed = true;
-    this.owner.forget(this.remote, this);
-    try {
-      this.#controller.close();
-    } catch {
-      // already closed or errored
-    }
+/** One client's channel on a {@link UdpListener}: a datagram peer that knows its socket address. */
+class UdpClient extends DatagramPeer {
+  constructor(remote: string, local: string, readonly peer: Deno.NetAddr, owner: UdpListener) {
+    super(remote, local, owner, owner.opts.readQueueSize);
   }
 }
 
 /** A UDP listener presenting each client address as its own datagram duplex. */
-export class UdpListener implements Listener {
+export class UdpListener implements Listener, DatagramPeerOwner {
   readonly opts: UdpListenerOptions;
   #sock?: Deno.DatagramConn;
-  #sessions = new Map<string, UdpSession>();
-  #pending: UdpSession[] = [];
-  #waiters: ((d: Duplex | null) => void)[] = [];
+  #sessions = new Map<string, UdpClient>();
+  readonly #accepted: AcceptQueue<UdpClient>;
   #reaper?: ReturnType<typeof setInterval>;
   #closed = false;
 
   constructor(readonly configuredAddr: string, opts: Partial<UdpListenerOptions> = {}) {
     this.opts = { ...udpListenerOptions.parse({}, ""), ...opts };
+    this.#accepted = new AcceptQueue(this.opts.backlog);
   }
 
   listen(): Promise<void> {
     this.#sock = listenUDP(this.configuredAddr);
     this.#receiveLoop();
-    this.#reaper = setInterval(() => this.#reap(), this.opts.ttl);
+    this.#reaper = setInterval(() => closeIdle(this.#sessions.values()), this.opts.ttl);
     return Promise.resolve();
   }
 
@@ -140,44 +91,29 @@ export class UdpListener implements Listener {
       const key = formatAddr(from);
       let s = this.#sessions.get(key);
       if (!s) {
-        if (this.#pending.length >= this.opts.backlog) continue; // nobody accepting: shed load
-        s = new UdpSession(key, this.addr, from as Deno.NetAddr, this);
+        if (this.#accepted.full) continue; // nobody accepting: shed load
+        s = new UdpClient(key, this.addr, from as Deno.NetAddr, this);
         this.#sessions.set(key, s);
-        this.#deliver(s);
+        this.#accepted.offer(s);
       }
       s.push(data.slice());
     }
   }
 
-  #deliver(s: UdpSession): void {
-    const w = this.#waiters.shift();
-    if (w) w(s);
-    else this.#pending.push(s);
-  }
-
-  #reap(): void {
-    for (const s of [...this.#sessions.values()]) {
-      if (s.idle) s.close();
-      else s.idle = true;
-    }
-  }
-
-  /** @internal Sends a datagram to a client. */
-  async send(data: Uint8Array, to: Deno.NetAddr): Promise<void> {
+  /** @internal Sends a datagram to a client; without keepAlive its channel ends with this answer. */
+  async send(data: Uint8Array, client: UdpClient): Promise<void> {
     if (this.#closed) return;
-    await this.#sock!.send(data, to);
+    await this.#sock!.send(data, client.peer);
+    if (!this.opts.keepAlive) client.close();
   }
 
   /** @internal Drops a closed session. */
-  forget(key: string, s: UdpSession): void {
-    if (this.#sessions.get(key) === s) this.#sessions.delete(key);
+  forget(s: DatagramPeer): void {
+    if (this.#sessions.get(s.remote) === s) this.#sessions.delete(s.remote);
   }
 
   accept(): Promise<Duplex | null> {
-    if (this.#closed) return Promise.resolve(null);
-    const s = this.#pending.shift();
-    if (s) return Promise.resolve(s);
-    return new Promise((resolve) => this.#waiters.push(resolve));
+    return this.#accepted.next();
   }
 
   close(): void {
@@ -185,7 +121,7 @@ export class UdpListener implements Listener {
     this.#closed = true;
     clearInterval(this.#reaper);
     for (const s of [...this.#sessions.values()]) s.close();
-    for (const w of this.#waiters.splice(0)) w(null);
+    this.#accepted.close();
     try {
       this.#sock?.close();
     } catch {

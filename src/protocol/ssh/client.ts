@@ -5,6 +5,7 @@
  * @module
  */
 import { joinHostPort, splitHostPort } from "../../core/addr.ts";
+import { AcceptQueue } from "../../core/accept_queue.ts";
 import type { Duplex } from "../../core/duplex.ts";
 import type { Listener } from "../../core/types.ts";
 import { ALGORITHMS, type Channel, Client } from "./ssh2.ts";
@@ -204,9 +205,7 @@ export class SshClientSession {
 
 /** Inbound connections of one remote forward, as a {@link Listener}. */
 class RemoteForwardListener implements Listener {
-  #queue: Duplex[] = [];
-  #waiters: ((d: Duplex | null) => void)[] = [];
-  #ended = false;
+  readonly #accepted = new AcceptQueue<Duplex>(FORWARD_BACKLOG);
 
   constructor(
     readonly session: SshClientSession,
@@ -221,31 +220,21 @@ class RemoteForwardListener implements Listener {
 
   /** Takes an inbound channel unless the queue is full or the forward is closed. */
   offer(info: { srcIP: string; srcPort: number }, accept: () => Channel): boolean {
-    if (this.#ended || (this.#waiters.length === 0 && this.#queue.length >= FORWARD_BACKLOG)) return false;
-    const d = channelDuplex(accept(), this.addr, joinHostPort(info.srcIP, info.srcPort));
-    const w = this.#waiters.shift();
-    if (w) w(d);
-    else this.#queue.push(d);
-    return true;
+    if (this.#accepted.full) return false;
+    return this.#accepted.offer(channelDuplex(accept(), this.addr, joinHostPort(info.srcIP, info.srcPort)));
   }
 
   accept(): Promise<Duplex | null> {
-    const d = this.#queue.shift();
-    if (d) return Promise.resolve(d);
-    if (this.#ended) return Promise.resolve(null);
-    return new Promise((resolve) => this.#waiters.push(resolve));
+    return this.#accepted.next();
   }
 
   /** @internal The connection ended: wake every waiting accept with null. */
   end(): void {
-    if (this.#ended) return;
-    this.#ended = true;
-    for (const d of this.#queue.splice(0)) d.close();
-    for (const w of this.#waiters.splice(0)) w(null);
+    this.#accepted.close();
   }
 
   close(): void {
-    if (this.#ended) return;
+    if (this.#accepted.closed) return;
     this.end();
     this.session.unforward(this);
   }
