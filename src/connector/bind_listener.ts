@@ -13,7 +13,8 @@ import { errorMessage } from "../core/errors.ts";
 import { encodeSocksAddr } from "../core/socks_addr.ts";
 import { deadline } from "../core/timeout.ts";
 import type { BindOptions, DialContext, Listener } from "../core/types.ts";
-import type { SmuxSession } from "../protocol/smux/session.ts";
+import { type BindOpts, smuxOptionsOf } from "../handler/relay_bind.ts";
+import { SmuxSession } from "../protocol/smux/session.ts";
 import { encodeStreamFrame, readStreamFrame } from "../protocol/socks5/udp.ts";
 
 /** A duplex with its remote address replaced (the inbound peer, not the mux stream). */
@@ -31,6 +32,31 @@ class PeerDuplex implements Duplex {
   close(): void {
     this.inner.close();
   }
+}
+
+/**
+ * The address a BIND asks the node for: `:port` is that port on every IPv4 interface, an
+ * empty address any port.
+ */
+export function bindRequestAddr(addr: string): string {
+  return addr.startsWith(":") ? `0.0.0.0${addr}` : addr || "0.0.0.0:0";
+}
+
+/**
+ * A TCP BIND's listener once the node has bound: `conn` turns into an smux session in which
+ * the node opens one stream per inbound connection (this side is the smux server), each
+ * starting with a header that `readHeader` decodes into the peer's address.
+ */
+export function muxBindListener(
+  conn: Duplex,
+  opts: BindOpts,
+  bound: string,
+  readHeader: (r: BufferedReader) => Promise<string>,
+  ctx: DialContext,
+  timeout: number,
+): MuxBindListener {
+  const session = new SmuxSession(conn, { ...smuxOptionsOf(opts, false), log: ctx.log });
+  return new MuxBindListener(session, bound, readHeader, ctx, timeout);
 }
 
 /** Inbound connections as streams of a mux session, each starting with a header naming the peer. */

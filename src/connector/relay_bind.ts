@@ -9,10 +9,8 @@ import { BufferedReader } from "../core/buffered_reader.ts";
 import { type Duplex, writeTo } from "../core/duplex.ts";
 import { deadline } from "../core/timeout.ts";
 import type { BindOptions, DialContext, Listener, Network } from "../core/types.ts";
-import { smuxOptionsOf } from "../handler/relay_bind.ts";
 import { CMD_BIND, encodeRequest, type Feature, findFeature } from "../protocol/relay/relay.ts";
-import { SmuxSession } from "../protocol/smux/session.ts";
-import { MuxBindListener, UdpBindListener } from "./bind_listener.ts";
+import { bindRequestAddr, muxBindListener, UdpBindListener } from "./bind_listener.ts";
 import { readRelayResponse, type RelayConnector } from "./relay.ts";
 
 /** Runs the BIND handshake on `conn` and serves the bound address as a listener. */
@@ -28,7 +26,7 @@ export async function relayBind(
   const features: Feature[] = [
     ...c.authFeatures(),
     { type: "network", network },
-    { type: "addr", addr: addr.startsWith(":") ? `0.0.0.0${addr}` : addr || "0.0.0.0:0" },
+    { type: "addr", addr: bindRequestAddr(addr) },
   ];
   await writeTo(conn, encodeRequest({ cmd: CMD_BIND, udp: network === "udp", features }));
   const r = new BufferedReader(conn);
@@ -41,9 +39,9 @@ export async function relayBind(
   const bound = findFeature(got, "addr")?.addr ?? addr;
   ctx.log.info(`relay: node ${node} bound ${network} ${bound}`);
   if (network === "udp") return new UdpBindListener(conn, r, bound, opts);
-  const session = new SmuxSession(r.release(), { ...smuxOptionsOf(c.opts, false), log: ctx.log });
-  return new MuxBindListener(
-    session,
+  return muxBindListener(
+    r.release(),
+    c.opts,
     bound,
     async (sr) => {
       const f = await readRelayResponse(sr, node);

@@ -6,10 +6,8 @@
  */
 import type { Duplex } from "../core/duplex.ts";
 import type { BindOptions, DialContext, Listener, Network } from "../core/types.ts";
-import { smuxOptionsOf } from "../handler/relay_bind.ts";
 import { Cmd, readRequest } from "../protocol/socks5/socks5.ts";
-import { SmuxSession } from "../protocol/smux/session.ts";
-import { MuxBindListener, UdpBindListener } from "./bind_listener.ts";
+import { bindRequestAddr, muxBindListener, UdpBindListener } from "./bind_listener.ts";
 import type { Socks5Connector } from "./socks5.ts";
 
 /** Runs the BIND handshake on `conn` and serves the bound address as a listener. */
@@ -22,7 +20,7 @@ export async function socks5Bind(
   opts?: BindOptions,
 ): Promise<Listener> {
   const node = c.init.nodeAddr;
-  const want = addr.startsWith(":") ? `0.0.0.0${addr}` : addr || "0.0.0.0:0";
+  const want = bindRequestAddr(addr);
   if (network === "udp") {
     if (want.endsWith(":0")) {
       throw new Error(`socks5 node ${node}: UDP BIND needs a port (got ${addr || "none"})`);
@@ -33,9 +31,9 @@ export async function socks5Bind(
   }
   const { bound, reader } = await c.request(conn, Cmd.MuxBind, want);
   ctx.log.info(`socks5: node ${node} bound tcp ${bound}`);
-  const session = new SmuxSession(reader.release(), { ...smuxOptionsOf(c.opts, false), log: ctx.log });
-  return new MuxBindListener(
-    session,
+  return muxBindListener(
+    reader.release(),
+    c.opts,
     bound,
     async (r) => {
       const rep = await readRequest(r, "socks5 bind reply");
