@@ -6,12 +6,11 @@
  * @module
  */
 import { type Duplex, streamDuplex } from "../core/duplex.ts";
-import { ConfigError } from "../core/errors.ts";
 import { defineOptions, opt, type Options } from "../core/options.ts";
 import { encodeSocksAddr } from "../core/socks_addr.ts";
 import type { Connector, DialContext, Network } from "../core/types.ts";
 import type { MethodInfo } from "../protocol/ss/cipher.ts";
-import { ssKeys } from "../protocol/ss/config.ts";
+import { ssuKeys } from "../protocol/ss/config.ts";
 import { openPacket, sealPacket } from "../protocol/ss/udp.ts";
 import type { ConnectorFactory, ConnectorInit } from "./registry.ts";
 
@@ -28,13 +27,7 @@ export class SsuConnector implements Connector {
   readonly psk: Uint8Array;
 
   constructor(init: ConnectorInit, readonly opts: SsuConnectorOptions) {
-    ({ method: this.method, psk: this.psk } = ssKeys(init.auth, opts.key, init.path));
-    if (this.method.edition !== "aead") {
-      throw new ConfigError(
-        `${init.path}.auth.username`,
-        `ssu: ${this.method.name} (2022 UDP) is not supported yet; use aes-128-gcm, aes-256-gcm or chacha20-ietf-poly1305`,
-      );
-    }
+    ({ method: this.method, psk: this.psk } = ssuKeys(init.auth, opts.key, init.path));
   }
 
   connect(conn: Duplex, network: Network, addr: string, _ctx: DialContext): Promise<Duplex> {

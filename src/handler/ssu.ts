@@ -11,12 +11,11 @@ import { defineOptions, opt, type Options } from "../core/options.ts";
 import { encodeSocksAddr } from "../core/socks_addr.ts";
 import type { Handler, HandlerContext } from "../core/types.ts";
 import type { MethodInfo } from "../protocol/ss/cipher.ts";
-import { saltFilterFor, ssKeys } from "../protocol/ss/config.ts";
+import { saltFilterFor, ssuKeys } from "../protocol/ss/config.ts";
 import type { SaltFilter } from "../protocol/ss/replay.ts";
 import { openPacket, sealPacket } from "../protocol/ss/udp.ts";
 import type { HandlerFactory, HandlerInit } from "./registry.ts";
 import { UdpRelay } from "./udp_tun.ts";
-import { ConfigError } from "../core/errors.ts";
 
 export const ssuHandlerOptions = defineOptions({
   key: opt.string("key", ""),
@@ -34,13 +33,7 @@ export class SsuHandler implements Handler {
   readonly filter: SaltFilter;
 
   constructor(readonly init: HandlerInit, readonly opts: SsuHandlerOptions) {
-    ({ method: this.method, psk: this.psk } = ssKeys(init.auth, opts.key, init.path));
-    if (this.method.edition !== "aead") {
-      throw new ConfigError(
-        `${init.path}.auth.username`,
-        `ssu: ${this.method.name} (2022 UDP) is not supported yet; use aes-128-gcm, aes-256-gcm or chacha20-ietf-poly1305`,
-      );
-    }
+    ({ method: this.method, psk: this.psk } = ssuKeys(init.auth, opts.key, init.path));
     this.filter = saltFilterFor(this.method, opts.replayCapacity);
   }
 
