@@ -2,6 +2,13 @@
  * Bridges between our duplexes and Node streams, so that `node:tls` can run TLS over any
  * stream (a tunnel through earlier hops, not only a socket) and its TLS socket can be used
  * as a duplex again.
+ *
+ * Deno's `node:tls` over a JavaScript stream applies no backpressure of its own: it takes
+ * every chunk the transport offers, decrypts it and buffers the plaintext, and hands over
+ * its whole buffer (concatenated) on the next read. Left alone, a fast sender fills memory
+ * and every read copies hundreds of megabytes. So the two adapters of one connection share
+ * a {@link FlowGate}: the transport stops reading while decrypted bytes wait unread, and
+ * the reader lets it go on once it took them.
  * @module
  */
 import { Buffer } from "node:buffer";
@@ -10,14 +17,47 @@ import { directIO } from "../direct_io.ts";
 import type { DirectIO, Duplex } from "../duplex.ts";
 
 const MIN_READ = 16 * 1024;
+const MAX_READ = 256 * 1024;
+
+/** Decrypted bytes allowed to wait unread before the transport stops reading. */
+export const MAX_PENDING = 512 * 1024;
 
 /** Emitted by {@link toNodeStream}'s stream when its source reached end of stream. */
 export const SOURCE_END = "gost:sourceend";
-const MAX_READ = 256 * 1024;
 
-/** A Node duplex stream reading from and writing to `d` (which it then owns). */
+/** Lets the reader of a TLS socket hold the transport beneath it. */
+export class FlowGate {
+  #held: () => boolean = () => false;
+  #wake: (() => void) | null = null;
+
+  /** Installs the check the transport makes before each read. */
+  holdWhile(check: () => boolean): void {
+    this.#held = check;
+  }
+
+  /** Resolves once the transport may read again. */
+  async room(): Promise<void> {
+    while (this.#held()) await new Promise<void>((r) => this.#wake = r);
+  }
+
+  /** Called by the reader after taking bytes. */
+  release(): void {
+    const w = this.#wake;
+    if (!w || this.#held()) return;
+    this.#wake = null;
+    w();
+  }
+}
+
+const gates = new WeakMap<NodeDuplex, FlowGate>();
+
+/**
+ * A Node duplex stream reading from and writing to `d` (which it then owns). Writes that
+ * pile up while one is under way (TLS emits a record at a time) go out as one.
+ */
 export function toNodeStream(d: Duplex): NodeDuplex {
   const io = directIO(d);
+  const gate = new FlowGate();
   let reading = false;
   let size = MIN_READ;
   const stream: NodeDuplex = new NodeDuplex({
@@ -28,6 +68,7 @@ export function toNodeStream(d: Duplex): NodeDuplex {
       (async () => {
         try {
           for (;;) {
+            await gate.room();
             // Pushed chunks are kept by the stream: each read needs its own buffer.
             const buf = new Uint8Array(size);
             const n = await io.read(buf);
@@ -49,84 +90,139 @@ export function toNodeStream(d: Duplex): NodeDuplex {
     write(chunk: Uint8Array, _enc, cb) {
       io.write(chunk).then(() => cb(), (err) => cb(err));
     },
+    writev(chunks, cb) {
+      let total = 0;
+      for (const c of chunks) total += (c.chunk as Uint8Array).length;
+      const all = new Uint8Array(total);
+      let off = 0;
+      for (const c of chunks) {
+        all.set(c.chunk as Uint8Array, off);
+        off += (c.chunk as Uint8Array).length;
+      }
+      io.write(all).then(() => cb(), (err) => cb(err));
+    },
     final(cb) {
       io.closeWrite().then(() => cb(), (err) => cb(err));
     },
     destroy(err, cb) {
       d.close();
+      gate.holdWhile(() => false);
+      gate.release();
       cb(err);
     },
   });
+  gates.set(stream, gate);
   return stream;
 }
 
 /**
- * Direct I/O over a Node duplex (a `tls.TLSSocket`). Reads take what the stream has
- * buffered; writes resolve once the stream has taken the bytes (so the caller may reuse them).
+ * Direct I/O over a Node duplex (a `tls.TLSSocket`). Decrypted chunks are queued as they
+ * come (at most {@link MAX_PENDING} bytes, through the transport's gate) and reads fill the
+ * caller's buffer from them; writes resolve once the stream has taken the bytes and the
+ * transport has room (so the caller may reuse them, and nothing piles up unbounded).
  *
- * `transport` is the stream the TLS socket runs over. Deno's `node:tls` does not always end
- * its readable side when the peer's close_notify and FIN arrive after this side half-closed
- * (seen with transfers over ~64 KiB), so the end of the transport also ends reading once
- * everything decrypted has been taken.
+ * `transport` is the stream the TLS socket runs over (from {@link toNodeStream}). Deno's
+ * `node:tls` does not always end its readable side when the peer's close_notify and FIN
+ * arrive after this side half-closed (seen with transfers over ~64 KiB), so the end of the
+ * transport also ends reading once everything decrypted has been taken.
  */
 export function nodeStreamIO(s: NodeDuplex, transport?: NodeDuplex): DirectIO {
-  let pending: Uint8Array | null = null;
+  const queue: Uint8Array[] = [];
+  let head = 0; // offset into queue[0]
+  let queued = 0;
   let ended = false;
   let transportEnded = false;
   let failure: Error | null = null;
   let wake: (() => void) | null = null;
+  const gate = transport ? gates.get(transport) : undefined;
+  gate?.holdWhile(() => queued >= MAX_PENDING && !ended && !failure);
   const notify = () => {
     const w = wake;
     wake = null;
     w?.();
   };
-  s.on("readable", notify);
+  const until = () => new Promise<void>((r) => wake = r);
+  s.on("data", (chunk: Uint8Array) => {
+    if (chunk.length === 0) return;
+    queue.push(chunk);
+    queued += chunk.length;
+    notify();
+  });
   s.on("end", () => {
     ended = true;
     notify();
+    gate?.release();
   });
   s.on("close", () => {
     ended = true;
     notify();
+    gate?.release();
   });
   s.on("error", (err: Error) => {
     failure ??= err;
     notify();
+    gate?.release();
   });
   transport?.once(SOURCE_END, () => {
     transportEnded = true;
     notify();
   });
+  /** Moves queued bytes into `buf`, across chunks; returns the count. */
+  const take = (buf: Uint8Array): number => {
+    let n = 0;
+    while (n < buf.length && queue.length > 0) {
+      const chunk = queue[0];
+      const k = Math.min(buf.length - n, chunk.length - head);
+      buf.set(head === 0 && k === chunk.length ? chunk : chunk.subarray(head, head + k), n);
+      n += k;
+      head += k;
+      if (head === chunk.length) {
+        queue.shift();
+        head = 0;
+      }
+    }
+    queued -= n;
+    gate?.release();
+    return n;
+  };
+  let drain: Promise<void> | null = null;
+  const transportRoom = (): Promise<void> | null => {
+    if (!transport || transport.writableLength < MAX_PENDING || transport.destroyed) return null;
+    drain ??= new Promise<void>((resolve) => {
+      const done = () => {
+        transport.off("drain", done);
+        transport.off("close", done);
+        drain = null;
+        resolve();
+      };
+      transport.on("drain", done);
+      transport.on("close", done);
+    });
+    return drain;
+  };
   return {
     async read(buf) {
       for (;;) {
-        if (!pending) pending = s.read() as Uint8Array | null;
-        if (pending) {
-          const n = Math.min(buf.length, pending.length);
-          buf.set(n === pending.length ? pending : pending.subarray(0, n));
-          pending = n < pending.length ? pending.subarray(n) : null;
-          return n;
-        }
+        if (queued > 0) return take(buf);
         if (failure) throw failure;
         if (ended || s.destroyed) return null;
         if (transportEnded) {
           // Let the TLS layer finish with the last records it was given, then take them.
           await new Promise((r) => setTimeout(r, 0));
-          pending = s.read() as Uint8Array | null;
-          if (pending) continue;
+          if (queued > 0) continue;
           if (transport!.readableLength === 0) return null;
-          await new Promise<void>((r) => wake = r);
-          continue;
         }
-        await new Promise<void>((r) => wake = r);
+        await until();
       }
     },
-    write(data) {
-      if (failure) return Promise.reject(failure);
-      if (s.destroyed || s.writableEnded) return Promise.reject(new Error("write on a closed TLS stream"));
-      return new Promise((resolve, reject) => {
+    async write(data) {
+      if (failure) throw failure;
+      if (s.destroyed || s.writableEnded) throw new Error("write on a closed TLS stream");
+      await new Promise<void>((resolve, reject) => {
         s.write(data, (err?: Error | null) => err ? reject(err) : resolve());
       });
+      const room = transportRoom();
+      if (room) await room;
     },
     async closeWrite() {
       if (!s.destroyed && !s.writableEnded) await new Promise<void>((resolve) => s.end(() => resolve()));
