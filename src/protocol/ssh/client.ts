@@ -9,7 +9,8 @@ import { AcceptQueue } from "../../core/accept_queue.ts";
 import type { Duplex } from "../../core/duplex.ts";
 import type { Listener } from "../../core/types.ts";
 import { ALGORITHMS, type Channel, Client } from "./ssh2.ts";
-import { channelDuplex, toNodeStream } from "./stream.ts";
+import { toNodeStream } from "../../core/node_stream.ts";
+import { channelDuplex } from "./stream.ts";
 
 /** How to log in and keep the connection alive. */
 export interface SshClientOptions {

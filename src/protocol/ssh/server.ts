@@ -11,7 +11,8 @@ import { type DirectIO, type Duplex, IODuplex } from "../../core/duplex.ts";
 import type { Logger } from "../../core/log.ts";
 import { findAuthorizedKey, type OfferedKey, safeEqual } from "./keys.ts";
 import { ALGORITHMS, type Channel, type ParsedKey, Server } from "./ssh2.ts";
-import { nodeStreamIO, toNodeStream } from "./stream.ts";
+import { toNodeStream } from "../../core/node_stream.ts";
+import { nodeStreamIO } from "./stream.ts";
 
 /** Who may log in and with which host key. */
 export interface SshServerConfig {
@@ -191,7 +192,7 @@ export function serveSsh(
   const log = cfg.log;
   const done = Promise.withResolvers<void>();
   let firstBytes: Uint8Array | undefined;
-  const sock = toNodeStream(conn, (chunk) => firstBytes = chunk.slice(0, 64));
+  const sock = toNodeStream(conn, { onFirstChunk: (chunk) => firstBytes = chunk.slice(0, 64) });
   const { host, port } = conn.remote ? splitHostPort(conn.remote) : { host: "", port: 0 };
   Object.assign(sock, {
     remoteAddress: host,

@@ -1,84 +1,9 @@
 /**
- * Bridges between our {@link Duplex} and Node streams, the two sides of npm `ssh2`: the SSH
- * transport runs over any duplex (a socket or a tunnel through earlier hops), and every SSH
- * channel comes back as a duplex with direct access, so `relay()` keeps its read loop.
+ * `ssh2` channels as duplexes with direct access, so `relay()` keeps its read loop. (The
+ * other direction, the SSH transport over any duplex, is core's `toNodeStream`.)
  * @module
  */
-import { Duplex as NodeDuplex } from "node:stream";
-import { Buffer } from "node:buffer";
-import { type DirectIO, type Duplex, IODuplex } from "../../core/duplex.ts";
-
-/** Largest chunk read from the transport duplex at once. */
-const TRANSPORT_READ = 64 * 1024;
-
-/**
- * A Node duplex stream over one of our duplexes, for `ssh2` to speak SSH over. Reads are
- * pulled only while Node wants more (backpressure); writes resolve their callback once
- * the bytes are written, so the caller's buffer is never retained.
- */
-export function toNodeStream(d: Duplex, onFirstChunk?: (chunk: Uint8Array) => void): NodeDuplex {
-  const direct = d.direct;
-  const reader = direct ? undefined : d.readable.getReader();
-  const writer = direct ? undefined : d.writable.getWriter();
-  let reading = false;
-  const readOnce = async (): Promise<Uint8Array | null> => {
-    if (direct) {
-      const buf = new Uint8Array(TRANSPORT_READ);
-      const n = await direct.read(buf);
-      return n === null ? null : buf.subarray(0, n);
-    }
-    const r = await reader!.read();
-    return r.done ? null : r.value;
-  };
-  const stream: NodeDuplex = new NodeDuplex({
-    // SSH has no half-close: when the peer ends the transport, the connection is over.
-    allowHalfOpen: false,
-    read() {
-      if (reading) return;
-      reading = true;
-      (async () => {
-        try {
-          for (;;) {
-            const chunk = await readOnce();
-            if (chunk === null) {
-              stream.push(null);
-              return;
-            }
-            if (chunk.length === 0) continue;
-            if (onFirstChunk) {
-              onFirstChunk(chunk);
-              onFirstChunk = undefined;
-            }
-            const more = stream.push(Buffer.from(chunk.buffer, chunk.byteOffset, chunk.length));
-            if (!more) return;
-          }
-        } catch (err) {
-          stream.destroy(err as Error);
-        } finally {
-          reading = false;
-        }
-      })();
-    },
-    write(chunk: Uint8Array, _enc, cb) {
-      const p = direct ? direct.write(chunk) : writer!.write(chunk);
-      p.then(() => cb(), (err) => cb(err));
-    },
-    final(cb) {
-      const p = direct ? direct.closeWrite() : writer!.close();
-      p.then(() => cb(), () => cb());
-    },
-    destroy(err, cb) {
-      reader?.cancel().catch(() => {});
-      writer?.abort().catch(() => {});
-      d.close();
-      cb(err);
-    },
-  });
-  // A read failing because the connection was closed under it is an ordinary end; ssh2
-  // hears about real failures through 'close'. An 'error' nobody listens to would crash.
-  stream.on("error", () => {});
-  return stream;
-}
+import { type DirectIO, IODuplex } from "../../core/duplex.ts";
 
 /** What {@link nodeStreamIO} needs from an `ssh2` channel (a Node duplex). */
 export interface NodeChannel {
