@@ -75,18 +75,26 @@ export interface GostProcess {
   status(): Promise<Deno.CommandStatus>;
 }
 
-/** Runs the CLI with `args` (from source, with the permissions `deno task gost` grants). */
-export function spawnGost(
+/** Options for {@link spawnProcess} and {@link spawnGost}. */
+export interface SpawnOptions {
+  /** Written to the child's standard input, which is then closed (default: no stdin). */
+  stdin?: string;
+  cwd?: string;
+  env?: Record<string, string>;
+}
+
+/**
+ * Runs `cmd` (gost from source, the real gost, a peer program) with its stdout and stderr
+ * collected, as a {@link GostProcess}: wait for its output, stop it, or wait for its exit.
+ */
+export function spawnProcess(
+  cmd: string,
   args: string[],
-  opts: { stdin?: string; cwd?: string; env?: Record<string, string> } = {},
-): GostProcess {
-  const child = new Deno.Command(Deno.execPath(), {
-    args: [
-      "run",
-      ...GOST_PERMISSIONS,
-      MAIN,
-      ...args,
-    ],
+  opts: SpawnOptions = {},
+  name = cmd.split("/").pop(),
+): GostProcess & { stdout: string } {
+  const child = new Deno.Command(cmd, {
+    args,
     stdin: opts.stdin !== undefined ? "piped" : "null",
     stdout: "piped",
     stderr: "piped",
@@ -132,7 +140,7 @@ export function spawnGost(
           }),
         ]);
         clearTimeout(t);
-        if (exited && !has()) throw new Error(`gost exited before printing ${text}; stderr:\n${err}`);
+        if (exited && !has()) throw new Error(`${name} exited before printing ${text}; stderr:\n${err}`);
       }
     },
     async stop() {
@@ -153,14 +161,58 @@ export function spawnGost(
       return s.code;
     },
     status,
-  } as GostProcess & { stdout: string };
+  };
+}
+
+/** Runs the CLI with `args` (from source, with the permissions `deno task gost` grants). */
+export function spawnGost(args: string[], opts: SpawnOptions = {}): GostProcess {
+  return spawnProcess(Deno.execPath(), ["run", ...GOST_PERMISSIONS, MAIN, ...args], opts, "gost");
+}
+
+/** Polls `cond` every `every` ms until it holds; rejects naming `what` after `ms`. */
+export async function waitUntil(
+  cond: () => boolean | Promise<boolean>,
+  what: string,
+  ms = 15_000,
+  every = 50,
+): Promise<void> {
+  const end = Date.now() + ms;
+  while (!(await cond())) {
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, every));
+  }
+}
+
+/**
+ * Retries `attempt` every `every` ms until it resolves, and returns its result; after `ms`
+ * the last failure is thrown (so a test reports why, not only that it gave up).
+ */
+export async function retry<T>(attempt: () => Promise<T>, ms = 10_000, every = 50): Promise<T> {
+  const end = Date.now() + ms;
+  for (;;) {
+    try {
+      return await attempt();
+    } catch (err) {
+      if (Date.now() > end) throw err;
+      await new Promise((r) => setTimeout(r, every));
+    }
+  }
+}
+
+/** Waits until 127.0.0.1:`port` accepts TCP connections; rejects after `ms`. */
+export async function waitForPort(port: number, ms = 10_000): Promise<void> {
+  try {
+    await retry(async () => (await Deno.connect({ hostname: "127.0.0.1", port })).close(), ms);
+  } catch {
+    throw new Error(`nothing listens on 127.0.0.1:${port} after ${ms} ms`);
+  }
 }
 
 /** Starts gost and waits until it has printed `listening on` `services` times. */
 export async function startGost(
   args: string[],
   services = 1,
-  opts: Parameters<typeof spawnGost>[1] = {},
+  opts: SpawnOptions = {},
 ): Promise<GostProcess> {
   const g = spawnGost(args, opts);
   await g.waitFor(new RegExp(`(listening on[\\s\\S]*){${services}}`));
@@ -168,14 +220,20 @@ export async function startGost(
 }
 
 /** Runs gost to completion; returns exit code, stdout and stderr. */
-export async function runGost(args: string[], opts: Parameters<typeof spawnGost>[1] = {}) {
+export async function runGost(args: string[], opts: SpawnOptions = {}) {
   const g = spawnGost(args, opts) as GostProcess & { stdout: string };
   const s = await g.status();
   return { code: s.code, stdout: g.stdout, stderr: g.stderr() };
 }
 
-/** A TCP echo server on 127.0.0.1 (port 0 = any). */
-export function tcpEchoServer(port = 0): { port: number; close(): void; connections: () => number } {
+/**
+ * A TCP echo server on 127.0.0.1 (port 0 = any). With `greeting`, each connection first
+ * gets `greeting + "\n"` (tells a client which of several servers answered).
+ */
+export function tcpEchoServer(
+  port = 0,
+  opts: { greeting?: string } = {},
+): { port: number; close(): void; connections: () => number } {
   const l = Deno.listen({ hostname: "127.0.0.1", port });
   let count = 0;
   const conns = new Set<Deno.Conn>();
@@ -186,6 +244,7 @@ export function tcpEchoServer(port = 0): { port: number; close(): void; connecti
       (async () => {
         const buf = new Uint8Array(64 * 1024);
         try {
+          if (opts.greeting !== undefined) await c.write(encoder.encode(`${opts.greeting}\n`));
           for (;;) {
             const n = await c.read(buf);
             if (n === null) break;
@@ -243,21 +302,24 @@ export function udpEchoServer(
 export async function tcpRoundTrip(port: number, data: Uint8Array, host = "127.0.0.1"): Promise<Uint8Array> {
   const conn = await Deno.connect({ hostname: host, port });
   const d = socketDuplex(conn);
-  const writing = (async () => {
-    await d.direct!.write(data);
-    await d.direct!.closeWrite();
-  })();
   const chunks: Uint8Array[] = [];
-  const buf = new Uint8Array(64 * 1024);
   let total = 0;
-  for (;;) {
-    const n = await conn.read(buf);
-    if (n === null) break;
-    chunks.push(buf.slice(0, n));
-    total += n;
+  try {
+    const writing = (async () => {
+      await d.direct!.write(data);
+      await d.direct!.closeWrite();
+    })();
+    const buf = new Uint8Array(64 * 1024);
+    for (;;) {
+      const n = await conn.read(buf);
+      if (n === null) break;
+      chunks.push(buf.slice(0, n));
+      total += n;
+    }
+    await writing;
+  } finally {
+    conn.close();
   }
-  await writing;
-  conn.close();
   const out = new Uint8Array(total);
   let off = 0;
   for (const c of chunks) {

@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { ChainRouter } from "../../src/chain/router.ts";
 import { Logger } from "../../src/core/log.ts";
 import { freePort, freeUdpPort } from "../_helpers.ts";
-import { chain, startConfig, svc } from "./_proxy_runtime.ts";
+import { chain, startConfig, svc } from "../_runtime.ts";
 
 const enc = new TextEncoder();
 const dec = new TextDecoder();

@@ -8,7 +8,7 @@ import {
   udpEchoServer,
   udpRoundTrip,
 } from "../_helpers.ts";
-import { chain, startConfig, svc } from "./_proxy_runtime.ts";
+import { chain, startConfig, svc } from "../_runtime.ts";
 
 const dec = new TextDecoder();
 const opts = { sanitizeOps: false, sanitizeResources: false };

@@ -10,29 +10,22 @@ import assert from "node:assert/strict";
 import {
   freePort,
   freeUdpPort,
-  type GostProcess,
   randomBytes,
   runGost,
   sha256,
   spawnGost,
+  spawnProcess,
   startGost,
   tcpEchoServer,
   tcpRoundTrip,
   udpEchoServer,
   udpRoundTrip,
+  waitUntil,
 } from "../_helpers.ts";
 
 const GOST_BIN = Deno.env.get("GOST_BIN");
 const encoder = new TextEncoder();
 const opts = { sanitizeOps: false, sanitizeResources: false };
-
-async function until(what: () => boolean | Promise<boolean>, label: string, ms = 15_000): Promise<void> {
-  const end = Date.now() + ms;
-  while (!(await what())) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${label}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
 
 /** True when a TCP round trip through `port` echoes `data`. */
 async function echoes(port: number, data = encoder.encode("ping")): Promise<boolean> {
@@ -70,29 +63,6 @@ async function probe(port: number, ms = 3000): Promise<"refused" | "closed" | "a
       conn.close();
     } catch { /* closed */ }
   }
-}
-
-function spawnReal(args: string[]): GostProcess {
-  // The real gost binary runs with the same helper: only the program differs.
-  const child = new Deno.Command(GOST_BIN!, { args, stdout: "null", stderr: "piped" }).spawn();
-  let err = "";
-  (async () => {
-    for await (const c of child.stderr) err += new TextDecoder().decode(c);
-  })().catch(() => {});
-  return {
-    child,
-    stderr: () => err,
-    async waitFor(text, ms = 15_000) {
-      await until(() => typeof text === "string" ? err.includes(text) : text.test(err), String(text), ms);
-    },
-    async stop() {
-      try {
-        child.kill("SIGTERM");
-      } catch { /* gone */ }
-      return (await child.status).code;
-    },
-    status: () => child.status,
-  };
 }
 
 Deno.test({ name: "rtcp and rudp without a chain forward like tcp and udp", ...opts }, async () => {
@@ -179,7 +149,7 @@ for (const srv of servers) {
     ]);
     const stalled: Deno.TcpConn[] = [];
     try {
-      await until(() => echoes(rport), "first bind");
+      await waitUntil(() => echoes(rport), "first bind");
       const data = randomBytes(1 << 20, 9);
       assert.equal(await sha256(await tcpRoundTrip(rport, data)), await sha256(data));
 
@@ -199,15 +169,15 @@ for (const srv of servers) {
       // The server goes away: the port refuses (or closes at once), it does not hang.
       server.child.kill("SIGKILL");
       await server.status();
-      await until(async () => (await probe(rport, 2000)) !== "answered", "port to stop answering");
+      await waitUntil(async () => (await probe(rport, 2000)) !== "answered", "port to stop answering");
       const state = await probe(rport, 3000);
       assert.notEqual(state, "hung", "a connection while the tunnel is down must not hang");
-      await until(() => /bind .*(lost|failed)/.test(client.stderr()), "client logs the lost bind");
+      await waitUntil(() => /bind .*(lost|failed)/.test(client.stderr()), "client logs the lost bind");
 
       // It comes back: the client re-binds by itself and forwarding works again.
       server = await startGost(srv.serve(sport));
-      await until(() => /re-established/.test(client.stderr()), "client re-binds", 20_000);
-      await until(() => echoes(rport), "forwarding after re-bind");
+      await waitUntil(() => /re-established/.test(client.stderr()), "client re-binds", 20_000);
+      await waitUntil(() => echoes(rport), "forwarding after re-bind");
       assert.equal(await sha256(await tcpRoundTrip(rport, data)), await sha256(data));
     } finally {
       for (const c of stalled) {
@@ -236,7 +206,10 @@ for (const srv of servers) {
         ]);
         try {
           let got: Uint8Array | null = null;
-          await until(async () => (got = await udpRoundTrip(rport, "hello", 500)) !== null, "rudp answer");
+          await waitUntil(
+            async () => (got = await udpRoundTrip(rport, "hello", 500)) !== null,
+            "rudp answer",
+          );
           assert.equal(new TextDecoder().decode(got!), "u:hello");
           const a = Deno.listenDatagram({ hostname: "127.0.0.1", port: 0, transport: "udp" });
           const b = Deno.listenDatagram({ hostname: "127.0.0.1", port: 0, transport: "udp" });
@@ -301,7 +274,7 @@ for (const srv of servers.filter((s) => s.name !== "sshd")) {
           "-F",
           srv.node(sport2),
         ]);
-        await until(() => echoes(r2), "a good bind on the same server");
+        await waitUntil(() => echoes(r2), "a good bind on the same server");
         await c3.stop();
         echo.close();
       } finally {
@@ -351,7 +324,7 @@ for (const kind of ["relay", "socks5"]) {
     const echo = tcpEchoServer();
     const uecho = udpEchoServer("g:");
     const sport = freePort(), rport = freePort(), uport = freeUdpPort();
-    const server = spawnReal(["-L", `${kind}://127.0.0.1:${sport}?bind=true`]);
+    const server = spawnProcess(GOST_BIN!, ["-L", `${kind}://127.0.0.1:${sport}?bind=true`]);
     await new Promise((r) => setTimeout(r, 500));
     const client = await startGost([
       "-L",
@@ -362,9 +335,12 @@ for (const kind of ["relay", "socks5"]) {
       `${kind}://127.0.0.1:${sport}`,
     ], 2);
     try {
-      await until(() => echoes(rport), "rtcp through real gost");
+      await waitUntil(() => echoes(rport), "rtcp through real gost");
       let got: Uint8Array | null = null;
-      await until(async () => (got = await udpRoundTrip(uport, "x", 500)) !== null, "rudp through real gost");
+      await waitUntil(
+        async () => (got = await udpRoundTrip(uport, "x", 500)) !== null,
+        "rudp through real gost",
+      );
       assert.equal(new TextDecoder().decode(got!), "g:x");
     } finally {
       await client.stop();
@@ -380,14 +356,14 @@ for (const kind of ["relay", "socks5"]) {
       const echo = tcpEchoServer();
       const sport = freePort(), rport = freePort();
       const server = await startGost(["-L", `${kind}://127.0.0.1:${sport}?bind=true`]);
-      const client = spawnReal([
+      const client = spawnProcess(GOST_BIN!, [
         "-L",
         `rtcp://127.0.0.1:${rport}/127.0.0.1:${echo.port}`,
         "-F",
         `${kind}://127.0.0.1:${sport}`,
       ]);
       try {
-        await until(() => echoes(rport), "real gost rtcp through our server");
+        await waitUntil(() => echoes(rport), "real gost rtcp through our server");
       } finally {
         await client.stop();
         await server.stop();

@@ -10,55 +10,28 @@
  */
 import assert from "node:assert/strict";
 import type { Config } from "../../src/config/types.ts";
-import { Logger } from "../../src/core/log.ts";
-import { buildRuntime } from "../../src/service/build.ts";
-import { freePort, peerTest, randomBytes, sha256, tcpEchoServer, tcpRoundTrip } from "../_helpers.ts";
+import {
+  freePort,
+  peerTest,
+  randomBytes,
+  sha256,
+  tcpEchoServer,
+  tcpRoundTrip,
+  waitForPort,
+  waitUntil,
+} from "../_helpers.ts";
+import { startConfig } from "../_runtime.ts";
 
 const SSHD = "/usr/sbin/sshd";
 const encoder = new TextEncoder();
 const decoder = new TextDecoder();
 
-/** Runs `config` in this process, collecting log lines. */
-async function run(config: Config) {
-  const logs: string[] = [];
-  const log = new Logger({ level: "debug", format: "json", sink: (l) => logs.push(l) });
-  const { runtime, errors } = await buildRuntime(config, log);
-  if (!runtime) throw new Error(errors.map((e) => e.message).join("\n"));
-  for (const s of runtime.services) await s.start();
-  return {
-    logs,
-    async close() {
-      await Promise.all(runtime.services.map((s) => s.close()));
-      for (const c of runtime.chains.values()) c.close();
-    },
-  };
-}
+/** Runs `config` in this process, collecting its log lines at debug level. */
+const run = (config: Config) => startConfig(config, "debug");
 
 async function sh(cmd: string, args: string[]): Promise<void> {
   const out = await new Deno.Command(cmd, { args, stdout: "piped", stderr: "piped" }).output();
   if (!out.success) throw new Error(`${cmd} ${args.join(" ")}: ${decoder.decode(out.stderr)}`);
-}
-
-/** Waits until `port` accepts TCP connections. */
-async function waitPort(port: number, ms = 10_000): Promise<void> {
-  const end = Date.now() + ms;
-  for (;;) {
-    try {
-      (await Deno.connect({ hostname: "127.0.0.1", port })).close();
-      return;
-    } catch {
-      if (Date.now() > end) throw new Error(`port ${port} never opened`);
-      await new Promise((r) => setTimeout(r, 100));
-    }
-  }
-}
-
-async function waitFor(what: () => boolean, label: string, ms = 10_000): Promise<void> {
-  const end = Date.now() + ms;
-  while (!what()) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${label}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
 }
 
 /** Key material in a fresh directory: a host key, a plain and a passphrase-protected client key. */
@@ -105,7 +78,7 @@ async function startOpenSshd(dir: string) {
   (async () => {
     for await (const c of child.stderr) log += decoder.decode(c);
   })().catch(() => {});
-  await waitPort(port);
+  await waitForPort(port);
   return {
     port,
     log: () => log,
@@ -214,7 +187,7 @@ peerTest("openssh: rtcp through a real sshd's tcpip-forward", ["sshd", "ssh-keyg
     chains: [sshdNode(sshd.port, { privateKeyFile: `${dir}/id` })],
   });
   try {
-    await waitPort(remotePort);
+    await waitForPort(remotePort);
     const data = randomBytes(300_000, 3);
     assert.equal(await sha256(await tcpRoundTrip(remotePort, data)), await sha256(data));
     assert.match(sshd.log(), /tcpip-forward|remote forward|Accepted publickey/);
@@ -258,10 +231,10 @@ peerTest("openssh: a key the server does not know, and UDP through sshd, fail wi
   try {
     const got = await tcpRoundTrip(p1, encoder.encode("hello"));
     assert.equal(got.length, 0);
-    await waitFor(() => rt.logs.some((l) => /authentication failed/.test(l)), "auth failure log");
+    await waitUntil(() => rt.logs.some((l) => /authentication failed/.test(l)), "auth failure log");
     const u = Deno.listenDatagram({ hostname: "127.0.0.1", port: 0, transport: "udp" });
     await u.send(encoder.encode("x"), { transport: "udp", hostname: "127.0.0.1", port: p2 });
-    await waitFor(() => rt.logs.some((l) => /cannot carry UDP/.test(l)), "udp refusal log");
+    await waitUntil(() => rt.logs.some((l) => /cannot carry UDP/.test(l)), "udp refusal log");
     u.close();
   } finally {
     await rt.close();
@@ -375,8 +348,8 @@ peerTest("openssh client: ssh -N -L / -R / -D against our sshd with a password",
     "gost@127.0.0.1",
   ], "pa55");
   try {
-    await waitPort(lport);
-    await waitPort(rport);
+    await waitForPort(lport);
+    await waitForPort(rport);
     const data = randomBytes(500_000, 11);
     const want = await sha256(data);
     assert.equal(await sha256(await tcpRoundTrip(lport, data)), want, "ssh -L");
@@ -401,12 +374,12 @@ peerTest("openssh client: ssh -N -L / -R / -D against our sshd with a password",
       `127.0.0.1:${l2}:127.0.0.1:${dead}`,
       "gost@127.0.0.1",
     ], "pa55");
-    await waitPort(l2);
+    await waitForPort(l2);
     // OpenSSH ends (or resets) the local connection once the open is refused.
     const refused = await tcpRoundTrip(l2, encoder.encode("x")).catch(() => new Uint8Array(0));
     assert.equal(refused.length, 0);
-    await waitFor(() => /open failed/.test(ssh2.stderr()), "ssh reports the failed open");
-    await waitFor(() => rt.logs.some((l) => l.includes("direct-tcpip") && l.includes(String(dead))), "log");
+    await waitUntil(() => /open failed/.test(ssh2.stderr()), "ssh reports the failed open");
+    await waitUntil(() => rt.logs.some((l) => l.includes("direct-tcpip") && l.includes(String(dead))), "log");
     await ssh2.stop();
   } finally {
     await ssh.stop();
@@ -441,7 +414,7 @@ peerTest("openssh client: authorizedKeys login; wrong password, shell and garbag
       `127.0.0.1:${lport}:127.0.0.1:${echo.port}`,
       "anyone@127.0.0.1",
     ]);
-    await waitPort(lport);
+    await waitForPort(lport);
     assert.deepEqual(await tcpRoundTrip(lport, encoder.encode("by key")), encoder.encode("by key"));
     await ssh.stop();
 
@@ -488,7 +461,7 @@ peerTest("openssh client: authorizedKeys login; wrong password, shell and garbag
     } catch { /* reset */ }
     c.close();
     assert.ok(Date.now() - t0 < 5000, "closed promptly");
-    await waitFor(() => rt.logs.some((l) => /not an SSH client/.test(l)), "garbage banner log");
+    await waitUntil(() => rt.logs.some((l) => /not an SSH client/.test(l)), "garbage banner log");
 
     // The service is still fine.
     const l3 = freePort();
@@ -504,7 +477,7 @@ peerTest("openssh client: authorizedKeys login; wrong password, shell and garbag
       `127.0.0.1:${l3}:127.0.0.1:${echo.port}`,
       "x@127.0.0.1",
     ]);
-    await waitPort(l3);
+    await waitForPort(l3);
     assert.deepEqual(await tcpRoundTrip(l3, encoder.encode("still")), encoder.encode("still"));
     await again.stop();
   } finally {
@@ -545,7 +518,7 @@ peerTest(
     try {
       const data = randomBytes(200_000, 5);
       assert.equal(await sha256(await tcpRoundTrip(p1, data)), await sha256(data));
-      await waitPort(rport);
+      await waitForPort(rport);
       assert.equal(await sha256(await tcpRoundTrip(rport, data)), await sha256(data));
     } finally {
       await client.close();

@@ -1,11 +1,11 @@
 /**
- * In-process services for proxy tests: build a gost-shaped config with `buildRuntime`, start
+ * In-process services for tests: build a gost-shaped config with `buildRuntime`, start
  * it, and capture its log lines.
  * @module
  */
-import type { Config } from "../../src/config/types.ts";
-import { Logger } from "../../src/core/log.ts";
-import { buildRuntime, type Runtime } from "../../src/service/build.ts";
+import type { Config } from "../src/config/types.ts";
+import { Logger } from "../src/core/log.ts";
+import { buildRuntime, type Runtime } from "../src/service/build.ts";
 
 export interface RunningConfig {
   runtime: Runtime;
