@@ -165,20 +165,45 @@ export function spawnProcess(
 }
 
 /** Runs the CLI with `args` (from source, with the permissions `deno task gost` grants). */
-export function spawnGost(args: string[], opts: SpawnOptions = {}): GostProcess {
+export function spawnGost(args: string[], opts: SpawnOptions = {}): GostProcess & { stdout: string } {
   return spawnProcess(Deno.execPath(), ["run", ...GOST_PERMISSIONS, MAIN, ...args], opts, "gost");
 }
 
-/** Polls `cond` every `every` ms until it holds; rejects naming `what` after `ms`. */
+/**
+ * Starts `cmd` (the real gost, a peer daemon) and waits until each of `ports` accepts TCP
+ * connections; if one never does, the process is stopped and the error shows its stderr.
+ */
+export async function startProcess(
+  cmd: string,
+  args: string[],
+  ports: number[],
+  ms = 10_000,
+): Promise<GostProcess> {
+  const p = spawnProcess(cmd, args);
+  try {
+    for (const port of ports) await waitForPort(port, ms);
+  } catch (err) {
+    await p.stop();
+    throw new Error(`${cmd} ${args.join(" ")}: ${(err as Error).message}; stderr:\n${p.stderr()}`);
+  }
+  return p;
+}
+
+/**
+ * Polls `cond` every `every` ms until it holds; after `ms` rejects with "timed out waiting
+ * for" `what` (a function is called then, so the message can show the latest output).
+ */
 export async function waitUntil(
   cond: () => boolean | Promise<boolean>,
-  what: string,
+  what: string | (() => string),
   ms = 15_000,
   every = 50,
 ): Promise<void> {
   const end = Date.now() + ms;
   while (!(await cond())) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+    if (Date.now() > end) {
+      throw new Error(`timed out waiting for ${typeof what === "string" ? what : what()}`);
+    }
     await new Promise((r) => setTimeout(r, every));
   }
 }

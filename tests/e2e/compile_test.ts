@@ -7,7 +7,7 @@
 import { equal, match, ok } from "node:assert/strict";
 import { binaryName } from "../../scripts/compile.ts";
 import { GOST_PERMISSIONS } from "../../scripts/permissions.ts";
-import { decoder, freePort, ROOT, tcpEchoServer, tcpRoundTrip } from "../_helpers.ts";
+import { decoder, freePort, retry, ROOT, spawnProcess, tcpEchoServer, tcpRoundTrip } from "../_helpers.ts";
 
 const COMPILE = new URL("../../scripts/compile.ts", import.meta.url).pathname;
 
@@ -103,31 +103,23 @@ Deno.test({
 
       const echo = tcpEchoServer();
       const port = freePort();
-      const child = new Deno.Command(hostBinary!, {
-        args: ["-L", `tcp://127.0.0.1:${port}/127.0.0.1:${echo.port}`],
+      const g = spawnProcess(hostBinary!, ["-L", `tcp://127.0.0.1:${port}/127.0.0.1:${echo.port}`], {
         cwd: "/",
-        stdout: "null",
-        stderr: "piped",
-      }).spawn();
-      const err = new Response(child.stderr).text();
+      });
       try {
-        const end = Date.now() + 10_000;
-        for (;;) {
-          try {
-            const data = new TextEncoder().encode("through the compiled gost");
+        const data = new TextEncoder().encode("through the compiled gost");
+        await retry(
+          async () => {
             equal(decoder.decode(await tcpRoundTrip(port, data)), "through the compiled gost");
-            break;
-          } catch (e) {
-            if (Date.now() > end) throw e;
-            await new Promise((r) => setTimeout(r, 100));
-          }
-        }
+          },
+          10_000,
+          100,
+        );
       } finally {
-        child.kill("SIGTERM");
-        equal((await child.status).code, 0);
+        equal(await g.stop(), 0);
         echo.close();
       }
-      match(await err, /"msg":"listening on 127\.0\.0\.1:\d+"/);
+      match(g.stderr(), /"msg":"listening on 127\.0\.0\.1:\d+"/);
     } finally {
       await Deno.remove(outDir, { recursive: true });
     }

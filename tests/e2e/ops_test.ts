@@ -9,12 +9,15 @@ import {
   decoder,
   freePort,
   MAIN,
+  retry,
   ROOT,
   runGost,
   spawnGost,
+  spawnProcess,
   startGost,
   tcpEchoServer,
   tcpRoundTrip,
+  waitUntil,
 } from "../_helpers.ts";
 
 const FORWARD = (port: number, target: number, extra = "") =>
@@ -152,11 +155,11 @@ Deno.test("log: format text to stdout at debug level; output none is silent", as
     const g = spawnGost(["-C", "-"], {
       stdin: FORWARD(port, echo.port, "log:\n  level: debug\n  format: text\n  output: stdout\n"),
     }) as ReturnType<typeof spawnGost> & { stdout: string };
-    const end = Date.now() + 10_000;
-    while (!/listening on/.test(g.stdout)) {
-      if (Date.now() > end) throw new Error(`no listening line on stdout: ${g.stdout} / ${g.stderr()}`);
-      await new Promise((r) => setTimeout(r, 50));
-    }
+    await waitUntil(
+      () => /listening on/.test(g.stdout),
+      () => `a listening line on stdout: ${g.stdout} / ${g.stderr()}`,
+      10_000,
+    );
     await roundTripOk(port);
     equal(await g.stop(), 0);
     match(g.stdout, /^\d{4}-\d\d-\d\dT[\d:.]+Z info listening on 127\.0\.0\.1:\d+ kind=service service=fwd/m);
@@ -165,16 +168,7 @@ Deno.test("log: format text to stdout at debug level; output none is silent", as
 
     const port2 = freePort();
     const quiet = spawnGost(["-C", "-"], { stdin: FORWARD(port2, echo.port, "log:\n  output: none\n") });
-    const until = Date.now() + 10_000;
-    for (;;) {
-      try {
-        await roundTripOk(port2);
-        break;
-      } catch (err) {
-        if (Date.now() > until) throw err;
-        await new Promise((r) => setTimeout(r, 100));
-      }
-    }
+    await retry(() => roundTripOk(port2), 10_000, 100);
     equal(await quiet.stop(), 0);
     equal(quiet.stderr(), "");
   } finally {
@@ -200,30 +194,23 @@ Deno.test("log: bad level, format or unwritable file is an invalid config naming
 
 /** Runs gost from source with the shipped permissions plus write access to `dir`. */
 function spawnWithWrite(dir: string, args: string[]) {
-  const child = new Deno.Command(Deno.execPath(), {
-    args: [
-      "run",
-      ...GOST_PERMISSIONS.filter((p) => !p.startsWith("--allow-write")),
-      `--allow-write=${dir}`,
-      MAIN,
-      ...args,
-    ],
-    cwd: ROOT,
-    stdin: "null",
-    stdout: "null",
-    stderr: "piped",
-  }).spawn();
-  return child;
+  const permissions = GOST_PERMISSIONS.filter((p) => !p.startsWith("--allow-write"));
+  return spawnProcess(
+    Deno.execPath(),
+    ["run", ...permissions, `--allow-write=${dir}`, MAIN, ...args],
+    {},
+    "gost",
+  );
 }
 
 async function waitForFile(path: string, re: RegExp, ms = 10_000): Promise<string> {
-  const end = Date.now() + ms;
-  for (;;) {
-    const text = await Deno.readTextFile(path).catch(() => "");
-    if (re.test(text)) return text;
-    if (Date.now() > end) throw new Error(`${path} never matched ${re}; it holds:\n${text}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
+  let text = "";
+  await waitUntil(
+    async () => re.test(text = await Deno.readTextFile(path).catch(() => "")),
+    () => `${path} to match ${re}; it holds:\n${text}`,
+    ms,
+  );
+  return text;
 }
 
 Deno.test({
@@ -236,15 +223,14 @@ Deno.test({
       const log = `${dir}/gost.log`;
       const path = `${dir}/gost.yaml`;
       await Deno.writeTextFile(path, FORWARD(port, echo.port, `log:\n  output: ${log}\n`));
-      const child = spawnWithWrite(dir, ["-C", path]);
-      const stderr = new Response(child.stderr).text();
+      const g = spawnWithWrite(dir, ["-C", path]);
       try {
         await waitForFile(log, /"msg":"listening on 127\.0\.0\.1:\d+"/);
         await roundTripOk(port);
         await waitForFile(log, /"inputBytes":18/);
         // logrotate: move the file away, then SIGHUP
         await Deno.rename(log, `${log}.1`);
-        child.kill("SIGHUP");
+        g.child.kill("SIGHUP");
         const fresh = await waitForFile(log, /reload: 1 kept, 0 replaced, 0 added, 0 removed/);
         ok(!fresh.includes("listening on"), "the new file starts empty");
         await roundTripOk(port);
@@ -252,9 +238,8 @@ Deno.test({
         const old = await Deno.readTextFile(`${log}.1`);
         equal(old.split("\n").filter((l) => l.includes('"inputBytes":18')).length, 1);
       } finally {
-        child.kill("SIGTERM");
-        equal((await child.status).code, 0);
-        equal(await stderr, "");
+        equal(await g.stop(), 0);
+        equal(g.stderr(), "");
         echo.close();
       }
     });
@@ -270,17 +255,7 @@ Deno.test("log: GOST_LOGGER_LEVEL changes the level and keeps the section's form
   try {
     // At warn, "listening on" is not logged: wait for the port instead, then send a
     // connection to the dead target (port 9), which gost must log as a failure.
-    const end = Date.now() + 10_000;
-    let conn: Deno.Conn;
-    for (;;) {
-      try {
-        conn = await Deno.connect({ hostname: "127.0.0.1", port });
-        break;
-      } catch (err) {
-        if (Date.now() > end) throw err;
-        await new Promise((r) => setTimeout(r, 50));
-      }
-    }
+    const conn = await retry(() => Deno.connect({ hostname: "127.0.0.1", port }));
     await conn.write(new Uint8Array([1])).catch(() => 0);
     equal(await conn.read(new Uint8Array(8)).catch(() => null), null);
     conn.close();

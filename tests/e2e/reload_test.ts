@@ -5,50 +5,13 @@
  * service whose chain changed counts as changed.
  */
 import { equal, match, ok, rejects } from "node:assert/strict";
-import { decoder, encoder, freePort, type GostProcess, startGost } from "../_helpers.ts";
+import { deadline } from "../../src/core/timeout.ts";
+import { decoder, freePort, type GostProcess, startGost, tcpEchoServer, waitUntil } from "../_helpers.ts";
 
 const ON_WINDOWS = Deno.build.os === "windows";
 
-/** A TCP server that greets each connection with `tag\n`, then echoes. */
-function taggedEcho(tag: string) {
-  const l = Deno.listen({ hostname: "127.0.0.1", port: 0 });
-  const conns = new Set<Deno.Conn>();
-  (async () => {
-    for await (const c of l) {
-      conns.add(c);
-      (async () => {
-        const buf = new Uint8Array(16 * 1024);
-        try {
-          await c.write(encoder.encode(`${tag}\n`));
-          for (;;) {
-            const n = await c.read(buf);
-            if (n === null) break;
-            let off = 0;
-            while (off < n) off += await c.write(buf.subarray(off, n));
-          }
-        } catch {
-          // peer gone
-        } finally {
-          conns.delete(c);
-          try {
-            c.close();
-          } catch { /* closed */ }
-        }
-      })();
-    }
-  })().catch(() => {});
-  return {
-    port: (l.addr as Deno.NetAddr).port,
-    close() {
-      l.close();
-      for (const c of conns) {
-        try {
-          c.close();
-        } catch { /* closed */ }
-      }
-    },
-  };
-}
+/** A TCP echo server that greets each connection with `tag\n` (which target answered). */
+const taggedEcho = (tag: string) => tcpEchoServer(0, { greeting: tag });
 
 /** A client connection that knows which target answered (its greeting). */
 class Client {
@@ -59,7 +22,7 @@ class Client {
     const buf = new Uint8Array(64);
     let got = "";
     while (!got.includes("\n")) {
-      const n = await withTimeout(conn.read(buf), `greeting on port ${port}`);
+      const n = await deadline(conn.read(buf), 5000, `greeting on port ${port}`);
       if (n === null) throw new Error(`port ${port}: closed before the greeting`);
       got += decoder.decode(buf.subarray(0, n));
     }
@@ -76,7 +39,7 @@ class Client {
     const back = new Uint8Array(n);
     let got = 0;
     while (got < n) {
-      const r = await withTimeout(this.conn.read(back.subarray(got)), "echo");
+      const r = await deadline(this.conn.read(back.subarray(got)), 5000, "echo");
       if (r === null) throw new Error(`connection ended after ${got} of ${n} bytes`);
       got += r;
     }
@@ -88,18 +51,6 @@ class Client {
     try {
       this.conn.close();
     } catch { /* closed */ }
-  }
-}
-
-async function withTimeout<T>(p: Promise<T>, what: string, ms = 5000): Promise<T> {
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  try {
-    return await Promise.race([
-      p,
-      new Promise<never>((_, rej) => timer = setTimeout(() => rej(new Error(`timed out: ${what}`)), ms)),
-    ]);
-  } finally {
-    clearTimeout(timer);
   }
 }
 
@@ -153,11 +104,11 @@ async function reload(g: GostProcess, path: string, yaml: string, expect: RegExp
   const before = count(g.stderr(), expect);
   await Deno.writeTextFile(path, yaml);
   g.child.kill("SIGHUP");
-  const end = Date.now() + 10_000;
-  while (count(g.stderr(), expect) <= before) {
-    if (Date.now() > end) throw new Error(`no ${expect} after SIGHUP; stderr:\n${g.stderr()}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
+  await waitUntil(
+    () => count(g.stderr(), expect) > before,
+    () => `${expect} after SIGHUP; stderr:\n${g.stderr()}`,
+    10_000,
+  );
 }
 
 async function refused(port: number): Promise<void> {

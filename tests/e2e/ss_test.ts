@@ -11,6 +11,7 @@ import {
   sha256,
   startGost,
   tcpEchoServer,
+  tcpRoundTrip,
   udpEchoServer,
   udpRoundTrip,
 } from "../_helpers.ts";
@@ -25,33 +26,6 @@ const METHODS: [string, string][] = [
   ["2022-blake3-aes-256-gcm", KEY32],
 ];
 
-async function echoThrough(port: number, data: Uint8Array): Promise<Uint8Array> {
-  const conn = await Deno.connect({ hostname: "127.0.0.1", port });
-  try {
-    const writing = (async () => {
-      let rest = data;
-      while (rest.length) rest = rest.subarray(await conn.write(rest));
-      await conn.closeWrite();
-    })();
-    const chunks: Uint8Array[] = [];
-    const buf = new Uint8Array(65536);
-    let total = 0;
-    for (;;) {
-      const n = await conn.read(buf);
-      if (n === null) break;
-      chunks.push(buf.slice(0, n));
-      total += n;
-    }
-    await writing;
-    const out = new Uint8Array(total);
-    let off = 0;
-    for (const c of chunks) out.set(c, (off += c.length) - c.length);
-    return out;
-  } finally {
-    conn.close();
-  }
-}
-
 for (const [method, secret] of METHODS) {
   Deno.test(`e2e ${method}: gost-deno ss client → gost-deno ss server, 4 MiB with half-close`, async () => {
     const echo = tcpEchoServer();
@@ -64,7 +38,7 @@ for (const [method, secret] of METHODS) {
     ]);
     try {
       const data = randomBytes(4 << 20, 11);
-      const back = await echoThrough(entry, data);
+      const back = await tcpRoundTrip(entry, data);
       assert.equal(back.length, data.length);
       assert.equal(await sha256(back), await sha256(data));
     } finally {

@@ -10,6 +10,7 @@ import {
   randomBytes,
   sha256,
   startGost,
+  startProcess,
   tcpEchoServer,
   tcpRoundTrip,
   udpEchoServer,
@@ -21,34 +22,7 @@ const dec = new TextDecoder();
 if (!GOST_BIN) console.warn("SKIP gost_proxy_test: set GOST_BIN=/path/to/gost (a gost 3 binary) to run it");
 
 /** Starts the real gost and waits until each of `ports` accepts a TCP connection. */
-async function realGost(args: string[], ports: number[]): Promise<{ stop(): Promise<void>; log(): string }> {
-  const child = new Deno.Command(GOST_BIN, { args, stdout: "null", stderr: "piped", stdin: "null" }).spawn();
-  let log = "";
-  (async () => {
-    for await (const c of child.stderr) log += dec.decode(c);
-  })().catch(() => {});
-  const until = Date.now() + 10_000;
-  for (const port of ports) {
-    for (;;) {
-      try {
-        (await Deno.connect({ hostname: "127.0.0.1", port })).close();
-        break;
-      } catch {
-        if (Date.now() > until) throw new Error(`real gost did not listen on ${port}:\n${log}`);
-        await new Promise((r) => setTimeout(r, 50));
-      }
-    }
-  }
-  return {
-    log: () => log,
-    async stop() {
-      try {
-        child.kill("SIGTERM");
-      } catch { /* exited */ }
-      await child.status;
-    },
-  };
-}
+const realGost = (args: string[], ports: number[]) => startProcess(GOST_BIN, args, ports);
 
 function gostTest(name: string, fn: () => Promise<void>) {
   Deno.test({ name, ignore: !GOST_BIN, sanitizeOps: false, sanitizeResources: false, fn });

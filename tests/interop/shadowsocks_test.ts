@@ -14,6 +14,7 @@ import {
   randomBytes,
   sha256,
   startGost,
+  startProcess,
   tcpEchoServer,
   udpEchoServer,
   udpRoundTrip,
@@ -23,38 +24,8 @@ const CIPHERS = ["aes-128-gcm", "aes-256-gcm", "chacha20-ietf-poly1305"];
 const PASSWORD = "interop-pass";
 const SIZE = 10 * 1024 * 1024;
 
-/** Starts a shadowsocks-libev program and waits until its TCP port accepts. */
-async function startLibev(cmd: string, args: string[], port: number): Promise<{ stop(): Promise<void> }> {
-  const child = new Deno.Command(cmd, { args, stdout: "null", stderr: "piped" }).spawn();
-  const errText = child.stderr.pipeThrough(new TextDecoderStream()).getReader();
-  let log = "";
-  (async () => {
-    for (;;) {
-      const r = await errText.read().catch(() => ({ done: true, value: "" }));
-      if (r.done) break;
-      log += r.value;
-    }
-  })();
-  for (let i = 0;; i++) {
-    try {
-      (await Deno.connect({ hostname: "127.0.0.1", port })).close();
-      break;
-    } catch {
-      if (i > 100) throw new Error(`${cmd} did not start: ${log}`);
-      await new Promise((r) => setTimeout(r, 50));
-    }
-  }
-  return {
-    async stop() {
-      try {
-        child.kill("SIGTERM");
-      } catch {
-        // already gone
-      }
-      await child.status;
-    },
-  };
-}
+/** Starts a shadowsocks-libev program (or the real gost) and waits until its TCP port accepts. */
+const startLibev = (cmd: string, args: string[], port: number) => startProcess(cmd, args, [port], 5_000);
 
 /** Sends `data` through `port` and reads back exactly as many bytes; returns them. */
 async function echoThrough(port: number, data: Uint8Array): Promise<Uint8Array> {
