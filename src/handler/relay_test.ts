@@ -5,7 +5,7 @@
 import assert from "node:assert/strict";
 import { hex, recorder, toHex } from "../connector/_recorder.ts";
 import { freePort, tcpEchoServer, udpEchoServer } from "../../tests/_helpers.ts";
-import { startConfig, svc } from "../../tests/e2e/_proxy_runtime.ts";
+import { startConfig, svc } from "../../tests/_runtime.ts";
 
 const opts = { sanitizeOps: false, sanitizeResources: false };
 const AUTH = "01000a04757365720470617373"; // UserAuth user/pass
