@@ -393,10 +393,20 @@ export function randomBytes(n: number, seed = 1): Uint8Array {
   return out;
 }
 
+/** Bytes from hex digits (`"0501"` → 05 01), for golden bytes written as in the vector files. */
+export function hex(s: string): Uint8Array {
+  return Uint8Array.from(s.match(/../g) ?? [], (b) => parseInt(b, 16));
+}
+
+/** Bytes as lowercase hex digits, to compare with golden bytes. */
+export function toHex(b: Uint8Array): string {
+  return Array.from(b, (x) => x.toString(16).padStart(2, "0")).join("");
+}
+
 /** SHA-256 of bytes, hex. */
 export async function sha256(data: Uint8Array): Promise<string> {
   const h = new Uint8Array(await crypto.subtle.digest("SHA-256", data as Uint8Array<ArrayBuffer>));
-  return Array.from(h, (b) => b.toString(16).padStart(2, "0")).join("");
+  return toHex(h);
 }
 
 export { decoder, encoder };

@@ -6,11 +6,10 @@
 import { Logger } from "../core/log.ts";
 import { dialTCP } from "../dialer/tcp.ts";
 import type { Duplex } from "../core/duplex.ts";
+import { hex, toHex } from "../../tests/_helpers.ts";
 
 export const quietLog = new Logger({ level: "error", format: "json", sink: () => {} });
-export const hex = (s: string): Uint8Array => Uint8Array.from(s.match(/../g)!.map((b) => parseInt(b, 16)));
-export const toHex = (b: Uint8Array): string =>
-  Array.from(b, (x) => x.toString(16).padStart(2, "0")).join("");
+export { hex, toHex };
 
 /** One accepted connection and the bytes read from it so far. */
 export interface Recorded {

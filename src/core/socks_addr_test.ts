@@ -1,16 +1,15 @@
 import assert from "node:assert/strict";
 import { decodeSocksAddr, encodeSocksAddr, socksAddrLength } from "./socks_addr.ts";
-
-const hex = (b: Uint8Array) => Array.from(b, (x) => x.toString(16).padStart(2, "0")).join("");
+import { toHex } from "../../tests/_helpers.ts";
 
 Deno.test("encodes IPv4, IPv6 and domain addresses as SOCKS5 does", () => {
-  assert.equal(hex(encodeSocksAddr("127.0.0.1:8080")), "017f0000011f90");
-  assert.equal(hex(encodeSocksAddr("[::1]:53")), "04" + "00".repeat(15) + "01" + "0035");
+  assert.equal(toHex(encodeSocksAddr("127.0.0.1:8080")), "017f0000011f90");
+  assert.equal(toHex(encodeSocksAddr("[::1]:53")), "04" + "00".repeat(15) + "01" + "0035");
   assert.equal(
-    hex(encodeSocksAddr("example.com:443")),
-    "030b" + hex(new TextEncoder().encode("example.com")) + "01bb",
+    toHex(encodeSocksAddr("example.com:443")),
+    "030b" + toHex(new TextEncoder().encode("example.com")) + "01bb",
   );
-  assert.equal(hex(encodeSocksAddr(":80")), "01000000000050");
+  assert.equal(toHex(encodeSocksAddr(":80")), "01000000000050");
 });
 
 Deno.test("decodes what it encodes, with the length consumed", () => {

@@ -4,10 +4,9 @@
  * within readTimeout; the process keeps serving other connections.
  */
 import assert from "node:assert/strict";
-import { freePort, startGost, tcpEchoServer } from "../_helpers.ts";
+import { freePort, hex, startGost, tcpEchoServer } from "../_helpers.ts";
 
 const opts = { sanitizeOps: false, sanitizeResources: false };
-const hex = (s: string) => Uint8Array.from(s.match(/../g)!.map((b) => parseInt(b, 16)));
 const enc = new TextEncoder();
 
 /** Sends `data`, then reads until EOF; returns what came back and how long it took. */

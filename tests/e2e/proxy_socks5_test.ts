@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import {
   freePort,
+  hex,
   randomBytes,
   sha256,
   tcpEchoServer,
@@ -12,7 +13,6 @@ import { chain, startConfig, svc } from "../_runtime.ts";
 
 const dec = new TextDecoder();
 const opts = { sanitizeOps: false, sanitizeResources: false };
-const hex = (s: string) => Uint8Array.from(s.match(/../g)!.map((b) => parseInt(b, 16)));
 
 async function readN(c: Deno.Conn, n: number): Promise<Uint8Array> {
   const out = new Uint8Array(n);

@@ -10,9 +10,8 @@ import {
   RelayError,
   Status,
 } from "./relay.ts";
+import { hex, toHex } from "../../../tests/_helpers.ts";
 
-const hex = (s: string) => Uint8Array.from(s.match(/../g)!.map((b) => parseInt(b, 16)));
-const toHex = (b: Uint8Array) => Array.from(b, (x) => x.toString(16).padStart(2, "0")).join("");
 const hello = new TextEncoder().encode("hello");
 
 // Golden bytes captured from gost 3.2.6 (shared/reference/vectors/relay.json).

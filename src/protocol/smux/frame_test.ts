@@ -9,9 +9,8 @@ import {
   parseUpd,
   SmuxProtocolError,
 } from "./frame.ts";
+import { hex, toHex } from "../../../tests/_helpers.ts";
 
-const hex = (b: Uint8Array) => Array.from(b, (x) => x.toString(16).padStart(2, "0")).join("");
-const unhex = (s: string) => new Uint8Array(s.match(/../g)!.map((x) => parseInt(x, 16)));
 const text = (s: string) => new TextEncoder().encode(s);
 
 // Frames captured from real gost 3.2.6 (reference/vectors/relay.json "relay-server-bind-tcp"
@@ -23,20 +22,20 @@ const GOST_NOP = "0103000000000000";
 const CLIENT_PSH_3_REPLY = "01020500030000007265706c79";
 
 Deno.test("smux frame: encodes gost's SYN, PSH, FIN and NOP byte for byte", () => {
-  assert.equal(hex(encodeFrame(1, Cmd.SYN, 3)), GOST_SYN_3);
-  assert.equal(hex(encodeFrame(1, Cmd.PSH, 3, text("hello"))), GOST_PSH_3_HELLO);
-  assert.equal(hex(encodeFrame(1, Cmd.FIN, 3)), GOST_FIN_3);
-  assert.equal(hex(encodeFrame(1, Cmd.NOP, 0)), GOST_NOP);
-  assert.equal(hex(encodeData(1, 3, text("reply"), 32768)), CLIENT_PSH_3_REPLY);
+  assert.equal(toHex(encodeFrame(1, Cmd.SYN, 3)), GOST_SYN_3);
+  assert.equal(toHex(encodeFrame(1, Cmd.PSH, 3, text("hello"))), GOST_PSH_3_HELLO);
+  assert.equal(toHex(encodeFrame(1, Cmd.FIN, 3)), GOST_FIN_3);
+  assert.equal(toHex(encodeFrame(1, Cmd.NOP, 0)), GOST_NOP);
+  assert.equal(toHex(encodeData(1, 3, text("reply"), 32768)), CLIENT_PSH_3_REPLY);
 });
 
 Deno.test("smux frame: parses the relay BIND capture (SYN + PSH in one read)", () => {
-  const bytes = unhex("010000000300000001020e00030000000100000a020007017f0000018fa2");
+  const bytes = hex("010000000300000001020e00030000000100000a020007017f0000018fa2");
   const syn = parseHeader(bytes, 0);
   assert.deepEqual(syn, { version: 1, cmd: Cmd.SYN, length: 0, streamId: 3 });
   const psh = parseHeader(bytes, 8);
   assert.deepEqual(psh, { version: 1, cmd: Cmd.PSH, length: 14, streamId: 3 });
-  assert.equal(hex(bytes.subarray(16, 16 + psh.length)), "0100000a020007017f0000018fa2");
+  assert.equal(toHex(bytes.subarray(16, 16 + psh.length)), "0100000a020007017f0000018fa2");
   assert.equal(checkHeader(syn, 1), null);
   assert.equal(checkHeader(psh, 1), null);
 });
@@ -53,7 +52,7 @@ Deno.test("smux frame: encodeData splits at maxFrameSize into one buffer", () =>
 
 Deno.test("smux frame: UPD round trip and layout", () => {
   const f = encodeUpd(2, 0x01020304, 0xfffffffe, 65536);
-  assert.equal(hex(f), "0204080004030201" + "feffffff" + "00000100");
+  assert.equal(toHex(f), "0204080004030201" + "feffffff" + "00000100");
   assert.deepEqual(parseUpd(f.subarray(8)), { consumed: 0xfffffffe, window: 65536 });
   assert.equal(parseHeader(f).streamId, 0x01020304);
 });
@@ -73,12 +72,12 @@ Deno.test("smux frame: checkHeader names bad versions, unknown commands and bad 
     ["0103010000000000", 1, /NOP frame with a 1-byte payload/],
   ];
   for (const [h, v, re] of cases) {
-    const err = checkHeader(parseHeader(unhex(h)), v);
+    const err = checkHeader(parseHeader(hex(h)), v);
     assert.ok(err instanceof SmuxProtocolError, h);
     assert.match(err.message, re);
   }
-  assert.equal(checkHeader(parseHeader(unhex("0204080003000000")), 2), null);
-  assert.equal(checkHeader(parseHeader(unhex("0102ffff03000000")), 1), null);
+  assert.equal(checkHeader(parseHeader(hex("0204080003000000")), 2), null);
+  assert.equal(checkHeader(parseHeader(hex("0102ffff03000000")), 1), null);
 });
 
 Deno.test("smux frame: payload over 65535 bytes is refused by encodeFrame", () => {

@@ -3,8 +3,6 @@ import { duplexPair } from "../../core/pipe.ts";
 import type { Duplex } from "../../core/duplex.ts";
 import { SmuxSession } from "./session.ts";
 
-const hex = (b: Uint8Array) => Array.from(b, (x) => x.toString(16).padStart(2, "0")).join("");
-const unhex = (s: string) => new Uint8Array(s.match(/../g)!.map((x) => parseInt(x, 16)));
 const text = (s: string) => new TextEncoder().encode(s);
 const str = (b: Uint8Array) => new TextDecoder().decode(b);
 
@@ -42,13 +40,13 @@ Deno.test("smux session: a client's first stream is id 3 and its frames match go
   const [a, raw] = duplexPair();
   const s = new SmuxSession(a, { client: true, keepAliveDisabled: true });
   const st = await s.openStream();
-  assert.equal(hex(await readN(raw, 8)), "0100000003000000"); // SYN 3
+  assert.equal(toHex(await readN(raw, 8)), "0100000003000000"); // SYN 3
   await write(st, text("hello"));
-  assert.equal(hex(await readN(raw, 13)), "010205000300000068656c6c6f");
+  assert.equal(toHex(await readN(raw, 13)), "010205000300000068656c6c6f");
   await st.writable.close();
-  assert.equal(hex(await readN(raw, 8)), "0101000003000000"); // FIN 3
+  assert.equal(toHex(await readN(raw, 8)), "0101000003000000"); // FIN 3
   const st2 = await s.openStream();
-  assert.equal(hex(await readN(raw, 8)), "0100000005000000"); // SYN 5
+  assert.equal(toHex(await readN(raw, 8)), "0100000005000000"); // SYN 5
   st2.close();
   s.close();
   raw.close();
@@ -59,7 +57,7 @@ Deno.test("smux session: a server's first stream is id 2", async () => {
   const [a, raw] = duplexPair();
   const s = new SmuxSession(a, { client: false, keepAliveDisabled: true });
   await s.openStream();
-  assert.equal(hex(await readN(raw, 8)), "0100000002000000");
+  assert.equal(toHex(await readN(raw, 8)), "0100000002000000");
   s.close();
   raw.close();
 });
@@ -68,23 +66,23 @@ Deno.test("smux session: serves the relay BIND capture from real gost (server si
   const [a, raw] = duplexPair();
   const s = new SmuxSession(a, { client: false, keepAliveDisabled: true });
   // gost (smux client) sends SYN 3 + PSH(relay response) in one write, then PSH 'inbound-hello'.
-  await raw.direct!.write(unhex("010000000300000001020e00030000000100000a020007017f0000018fa2"));
-  await raw.direct!.write(unhex("01020d0003000000696e626f756e642d68656c6c6f"));
+  await raw.direct!.write(hex("010000000300000001020e00030000000100000a020007017f0000018fa2"));
+  await raw.direct!.write(hex("01020d0003000000696e626f756e642d68656c6c6f"));
   const st = (await s.accept())!;
   assert.ok(st);
   const buf = new Uint8Array(64);
   let got = 0;
   while (got < 27) got += (await st.direct!.read(buf.subarray(got)))!;
-  assert.equal(hex(buf.subarray(0, 14)), "0100000a020007017f0000018fa2");
+  assert.equal(toHex(buf.subarray(0, 14)), "0100000a020007017f0000018fa2");
   assert.equal(str(buf.subarray(14, 27)), "inbound-hello");
   await st.direct!.write(text("reply"));
-  assert.equal(hex(await readN(raw, 13)), "01020500030000007265706c79");
-  await raw.direct!.write(unhex("0101000003000000")); // FIN 3
+  assert.equal(toHex(await readN(raw, 13)), "01020500030000007265706c79");
+  await raw.direct!.write(hex("0101000003000000")); // FIN 3
   assert.equal(await st.direct!.read(buf), null);
-  await raw.direct!.write(unhex("0103000000000000")); // NOP keeps the session
+  await raw.direct!.write(hex("0103000000000000")); // NOP keeps the session
   assert.equal(s.closed, false);
   st.close();
-  assert.equal(hex(await readN(raw, 8)), "0101000003000000");
+  assert.equal(toHex(await readN(raw, 8)), "0101000003000000");
   assert.equal(s.streamCount, 0);
   s.close();
   raw.close();
@@ -173,9 +171,9 @@ for (
 ) {
   Deno.test(`smux session: ${name} ends the session with an error naming it`, async () => {
     const { s, raw, end } = rawSession();
-    await raw.direct!.write(unhex("0100000001000000")); // a stream that is open when it happens
+    await raw.direct!.write(hex("0100000001000000")); // a stream that is open when it happens
     const st = (await s.accept())!;
-    await raw.direct!.write(unhex(bytes));
+    await raw.direct!.write(hex(bytes));
     if (name.includes("EOF")) await raw.direct!.closeWrite();
     await s.done;
     assert.equal(s.closed, true);
@@ -455,11 +453,11 @@ Deno.test("smux session v2: the reader reports consumption at the first read and
   assert.equal(await st.direct!.read(buf), 1000);
   const upd1 = (await peer.next())!;
   assert.equal(upd1.cmd, Cmd.UPD);
-  assert.equal(hex(upd1.payload), "e8030000" + "00200000"); // consumed 1000, window 8192
+  assert.equal(toHex(upd1.payload), "e8030000" + "00200000"); // consumed 1000, window 8192
   await peer.send(Cmd.PSH, 1, new Uint8Array(5000));
   assert.equal(await st.direct!.read(buf), 5000);
   const upd2 = (await peer.next())!;
-  assert.equal(hex(upd2.payload), "70170000" + "00200000"); // consumed 6000
+  assert.equal(toHex(upd2.payload), "70170000" + "00200000"); // consumed 6000
   await end();
 });
 
@@ -491,6 +489,7 @@ Deno.test("smux session: option values are checked", () => {
 
 import { relay } from "../../core/relay.ts";
 import { socketDuplex } from "../../core/socket.ts";
+import { hex, toHex } from "../../../tests/_helpers.ts";
 
 Deno.test("smux session: relay() between accepted streams and TCP sockets, many at once", async () => {
   // A TCP echo server as the target.

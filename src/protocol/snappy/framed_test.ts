@@ -3,9 +3,7 @@ import { duplexPair } from "../../core/pipe.ts";
 import type { Duplex } from "../../core/duplex.ts";
 import { encodeChunks, maskedCrc, snappyFramed, SnappyFrameError } from "./framed.ts";
 import { SmuxSession } from "../smux/session.ts";
-
-const hex = (b: Uint8Array) => Array.from(b, (x) => x.toString(16).padStart(2, "0")).join("");
-const unhex = (s: string) => new Uint8Array(s.match(/../g)!.map((x) => parseInt(x, 16)));
+import { hex, toHex } from "../../../tests/_helpers.ts";
 
 // The snappy-framed stream gost 3.2.6's KCP client sent (kcp.json "kcp-gost-to-gost-mitm",
 // reassembled in sn order): identifier, then one uncompressed chunk per smux frame.
@@ -24,23 +22,23 @@ async function readN(d: Duplex, n: number): Promise<Uint8Array> {
 }
 
 Deno.test("snappy framing: encodes gost's chunks byte for byte", () => {
-  assert.equal(hex(encodeChunks(unhex("0100000003000000"), true)), GOST_CLIENT_STREAM.slice(0, 52));
+  assert.equal(toHex(encodeChunks(hex("0100000003000000"), true)), GOST_CLIENT_STREAM.slice(0, 52));
   assert.equal(
-    hex(encodeChunks(unhex("010205000300000068656c6c6f"), false)),
+    toHex(encodeChunks(hex("010205000300000068656c6c6f"), false)),
     GOST_CLIENT_STREAM.slice(52, 94),
   );
-  assert.equal(maskedCrc(unhex("0101000003000000")), 0x773c8942);
+  assert.equal(maskedCrc(hex("0101000003000000")), 0x773c8942);
 });
 
 Deno.test("snappy framing: decodes the captured gost stream into smux frames", async () => {
   const [a, raw] = duplexPair();
   const framed = snappyFramed(a);
-  const bytes = unhex(GOST_CLIENT_STREAM);
+  const bytes = hex(GOST_CLIENT_STREAM);
   // Split the capture at awkward places: every chunk straddles reads.
   for (let i = 0; i < bytes.length; i += 7) await raw.direct!.write(bytes.subarray(i, i + 7));
   await raw.direct!.closeWrite();
   const chunks: string[] = [];
-  for await (const c of framed.readable) chunks.push(hex(c));
+  for await (const c of framed.readable) chunks.push(toHex(c));
   assert.deepEqual(chunks, ["0100000003000000", "010205000300000068656c6c6f", "0101000003000000"]);
   framed.close();
   raw.close();
@@ -53,7 +51,7 @@ Deno.test("snappy framing: smux over snappy sends exactly what gost's KCP client
   const w = st.writable.getWriter();
   await w.write(new TextEncoder().encode("hello"));
   await w.close();
-  assert.equal(hex(await readN(raw, GOST_CLIENT_STREAM.length / 2)), GOST_CLIENT_STREAM);
+  assert.equal(toHex(await readN(raw, GOST_CLIENT_STREAM.length / 2)), GOST_CLIENT_STREAM);
   s.close();
   raw.close();
 });
@@ -82,7 +80,7 @@ Deno.test("snappy framing: compressible writes are compressed, round trip intact
 Deno.test("snappy framing: a stream without the identifier is refused with a clear error", async () => {
   const [a, raw] = duplexPair();
   const framed = snappyFramed(a);
-  await raw.direct!.write(unhex("010c00004439ac2f0100000003000000"));
+  await raw.direct!.write(hex("010c00004439ac2f0100000003000000"));
   await assert.rejects(() => framed.readable.getReader().read(), (e: Error) => {
     assert.ok(e instanceof SnappyFrameError);
     assert.match(e.message, /does not start with the stream identifier/);
@@ -111,8 +109,8 @@ const ID = "ff060000734e61507059";
 const DATA_8 = "010c00004439ac2f0100000003000000"; // uncompressed chunk from the capture
 
 Deno.test("snappy framing: padding, skippable chunks and repeated identifiers are passed over", async () => {
-  const out = await decodeAll(unhex(ID + "fe030000000000" + DATA_8 + "80020000abcd" + ID + DATA_8));
-  assert.deepEqual(out.map(hex), ["0100000003000000", "0100000003000000"]);
+  const out = await decodeAll(hex(ID + "fe030000000000" + DATA_8 + "80020000abcd" + ID + DATA_8));
+  assert.deepEqual(out.map(toHex), ["0100000003000000", "0100000003000000"]);
 });
 
 for (
@@ -127,7 +125,7 @@ for (
   ] as const
 ) {
   Deno.test(`snappy framing: ${name} errors the stream with a clear message`, async () => {
-    await assert.rejects(() => decodeAll(unhex(h)), (e: Error) => {
+    await assert.rejects(() => decodeAll(hex(h)), (e: Error) => {
       assert.ok(e instanceof SnappyFrameError, `${e}`);
       assert.match(e.message, re);
       return true;
@@ -139,7 +137,7 @@ Deno.test("snappy framing: an uncompressed chunk over 64 KiB of data is refused"
   const body = new Uint8Array(4 + 65537);
   const h = new Uint8Array([0x01, body.length & 0xff, (body.length >> 8) & 0xff, body.length >> 16]);
   await assert.rejects(
-    () => decodeAll(new Uint8Array([...unhex(ID), ...h, ...body])),
+    () => decodeAll(new Uint8Array([...hex(ID), ...h, ...body])),
     /uncompressed chunk of 65537 bytes exceeds 65536/,
   );
 });

@@ -2,9 +2,8 @@ import assert from "node:assert/strict";
 import { BufferedReader } from "../../core/buffered_reader.ts";
 import { streamDuplex } from "../../core/duplex.ts";
 import { CMD_CONNECT, encodeReply, encodeRequest, readRequest, Reply } from "./socks4.ts";
+import { hex, toHex } from "../../../tests/_helpers.ts";
 
-const hex = (s: string) => Uint8Array.from(s.match(/../g)!.map((b) => parseInt(b, 16)));
-const toHex = (b: Uint8Array) => Array.from(b, (x) => x.toString(16).padStart(2, "0")).join("");
 const readerOf = (h: string) =>
   new BufferedReader(
     streamDuplex({ readable: ReadableStream.from([hex(h)]), writable: new WritableStream(), close() {} }),

@@ -15,9 +15,8 @@ import {
 } from "./socks5.ts";
 import { decodeDatagram, encodeDatagram, encodeStreamFrame, readStreamFrame, UdpHeaderError } from "./udp.ts";
 import { encodeSocksAddr } from "../../core/socks_addr.ts";
+import { hex, toHex } from "../../../tests/_helpers.ts";
 
-const hex = (s: string) => Uint8Array.from(s.match(/../g)!.map((b) => parseInt(b, 16)));
-const toHex = (b: Uint8Array) => Array.from(b, (x) => x.toString(16).padStart(2, "0")).join("");
 const readerOf = (h: string) =>
   new BufferedReader(streamDuplex({
     readable: ReadableStream.from([hex(h)]),

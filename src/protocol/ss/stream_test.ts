@@ -5,12 +5,11 @@ import { encodeSocksAddr } from "../../core/socks_addr.ts";
 import { lookupMethod, methodKey, SUPPORTED_METHODS } from "./cipher.ts";
 import { SaltFilter } from "./replay.ts";
 import { clientStream, serverHandshake, SsAuthError, SsTruncatedError } from "./stream.ts";
+import { hex, toHex } from "../../../tests/_helpers.ts";
 
 const vectors = JSON.parse(
   await Deno.readTextFile(new URL("../../../../shared/reference/vectors/ss.json", import.meta.url)),
 );
-const hex = (s: string) => Uint8Array.from(s.match(/../g) ?? [], (b) => parseInt(b, 16));
-const toHex = (b: Uint8Array) => Array.from(b, (x) => x.toString(16).padStart(2, "0")).join("");
 const text = (b: Uint8Array) => new TextDecoder().decode(b);
 function random(n: number): Uint8Array {
   const out = new Uint8Array(n);
