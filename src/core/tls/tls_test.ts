@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { duplexPair } from "../pipe.ts";
-import { writeTo } from "../duplex.ts";
+import { IODuplex, writeTo } from "../duplex.ts";
+import { sleep } from "../timeout.ts";
 import { socketDuplex } from "../socket.ts";
 import { tlsConnect } from "./client.ts";
 import { TlsAcceptor } from "./server.ts";
@@ -108,5 +109,48 @@ Deno.test("tls: with a CA the server asks for client certificates (mutual TLS)",
   await serving;
   assert.equal(results[0], "accepted");
   assert.match(results[1], /^refused/);
+  l.close();
+});
+
+Deno.test("tls: decrypted bytes nobody reads hold the transport (bounded buffering), then all arrive", async () => {
+  const server = await TlsAcceptor.create({ pair: await selfSignedCert() });
+  const l = server.listen("127.0.0.1:0");
+  const port = (l.addr as Deno.NetAddr).port;
+  const total = 16 * 1024 * 1024;
+  const serving = (async () => {
+    const d = await server.secure(await l.accept());
+    const chunk = new Uint8Array(64 * 1024).fill(7);
+    for (let sent = 0; sent < total; sent += chunk.length) await d.direct!.write(chunk);
+    await d.direct!.closeWrite();
+    await d.direct!.read(new Uint8Array(1)).catch(() => null);
+    d.close();
+  })();
+  // Count what the client's TLS layer pulls from its socket while the application reads nothing.
+  const tcp = socketDuplex(await Deno.connect({ hostname: "127.0.0.1", port }));
+  const raw = tcp.direct!;
+  let pulled = 0;
+  const counting = new IODuplex({
+    read: async (b) => {
+      const n = await raw.read(b);
+      if (n) pulled += n;
+      return n;
+    },
+    write: (b) => raw.write(b),
+    closeWrite: () => raw.closeWrite(),
+  }, () => tcp.close());
+  const secured = await tlsConnect(counting, { serverName: "localhost", secure: false });
+  await sleep(500);
+  assert.ok(pulled < 2 * 1024 * 1024, `pulled ${pulled} bytes with no reader`);
+  const buf = new Uint8Array(256 * 1024);
+  let got = 0;
+  for (;;) {
+    const n = await secured.direct!.read(buf);
+    if (n === null) break;
+    assert.equal(buf[n - 1], 7);
+    got += n;
+  }
+  assert.equal(got, total);
+  secured.close();
+  await serving;
   l.close();
 });
