@@ -4,6 +4,7 @@
  * @module
  */
 import { GOST_PERMISSIONS } from "../scripts/permissions.ts";
+import type { Duplex } from "../src/core/duplex.ts";
 import { socketDuplex } from "../src/core/socket.ts";
 
 export const ROOT = new URL("../", import.meta.url).pathname;
@@ -378,6 +379,22 @@ export async function udpRoundTrip(
   } finally {
     if (!sock) s.close();
   }
+}
+
+/** Something bytes can be read from: a socket, a DirectIO, or a duplex with its direct path. */
+type ByteSource = { read(buf: Uint8Array): Promise<number | null> } | Duplex;
+
+/** Reads exactly `n` bytes; end of stream before that is an error naming how many arrived. */
+export async function readExactly(src: ByteSource, n: number): Promise<Uint8Array> {
+  const r = "read" in src ? src : src.direct!;
+  const out = new Uint8Array(n);
+  let got = 0;
+  while (got < n) {
+    const k = await r.read(out.subarray(got));
+    if (k === null) throw new Error(`EOF after ${got} of ${n} bytes`);
+    got += k;
+  }
+  return out;
 }
 
 /** Deterministic pseudo-random bytes. */

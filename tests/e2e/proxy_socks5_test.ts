@@ -3,6 +3,7 @@ import {
   freePort,
   hex,
   randomBytes,
+  readExactly,
   sha256,
   tcpEchoServer,
   tcpRoundTrip,
@@ -13,17 +14,6 @@ import { chain, startConfig, svc } from "../_runtime.ts";
 
 const dec = new TextDecoder();
 const opts = { sanitizeOps: false, sanitizeResources: false };
-
-async function readN(c: Deno.Conn, n: number): Promise<Uint8Array> {
-  const out = new Uint8Array(n);
-  let off = 0;
-  while (off < n) {
-    const k = await c.read(out.subarray(off));
-    if (k === null) throw new Error(`EOF after ${off} of ${n} bytes`);
-    off += k;
-  }
-  return out;
-}
 
 Deno.test({
   name: "socks5: tcp and udp forwarding through socks5 nodes, with and without auth",
@@ -70,22 +60,22 @@ Deno.test({
     try {
       const c = await Deno.connect({ hostname: "127.0.0.1", port: sp });
       await c.write(hex("0504000280" + "82"));
-      assert.deepEqual(await readN(c, 2), hex("0502"));
+      assert.deepEqual(await readExactly(c, 2), hex("0502"));
       await c.write(hex("0104757365720470617373")); // user/pass
-      assert.deepEqual(await readN(c, 2), hex("0100"));
+      assert.deepEqual(await readExactly(c, 2), hex("0100"));
       const port = echo.port.toString(16).padStart(4, "0");
       await c.write(hex("050100017f000001" + port));
-      const rep = await readN(c, 10);
+      const rep = await readExactly(c, 10);
       assert.equal(rep[1], 0);
       await c.write(new TextEncoder().encode("ping"));
-      assert.equal(dec.decode(await readN(c, 4)), "ping");
+      assert.equal(dec.decode(await readExactly(c, 4)), "ping");
       c.close();
 
       const bad = await Deno.connect({ hostname: "127.0.0.1", port: sp });
       await bad.write(hex("05020002"));
-      assert.deepEqual(await readN(bad, 2), hex("0502"));
+      assert.deepEqual(await readExactly(bad, 2), hex("0502"));
       await bad.write(hex("010475736572057365637265")); // user / "secre"
-      assert.deepEqual(await readN(bad, 2), hex("0101"));
+      assert.deepEqual(await readExactly(bad, 2), hex("0101"));
       assert.equal(await bad.read(new Uint8Array(1)), null);
       bad.close();
       await new Promise((r) => setTimeout(r, 50));
@@ -94,7 +84,7 @@ Deno.test({
       // no-auth-only offer to a server that needs credentials: 05 FF
       const none = await Deno.connect({ hostname: "127.0.0.1", port: sp });
       await none.write(hex("050100"));
-      assert.deepEqual(await readN(none, 2), hex("05ff"));
+      assert.deepEqual(await readExactly(none, 2), hex("05ff"));
       none.close();
     } finally {
       await run.close();
@@ -115,9 +105,9 @@ Deno.test({
     try {
       const c = await Deno.connect({ hostname: "127.0.0.1", port: sp });
       await c.write(hex("050100"));
-      assert.deepEqual(await readN(c, 2), hex("0500"));
+      assert.deepEqual(await readExactly(c, 2), hex("0500"));
       await c.write(hex("050300010000000000" + "00"));
-      const rep = await readN(c, 10);
+      const rep = await readExactly(c, 10);
       assert.equal(rep[1], 0);
       const relayPort = (rep[8] << 8) | rep[9];
       const u = Deno.listenDatagram({ hostname: "127.0.0.1", port: 0, transport: "udp" });
@@ -157,9 +147,9 @@ Deno.test({
       ) {
         const c = await Deno.connect({ hostname: "127.0.0.1", port: sp });
         await c.write(hex("050100"));
-        await readN(c, 2);
+        await readExactly(c, 2);
         await c.write(hex(req));
-        const got = await readN(c, 2);
+        const got = await readExactly(c, 2);
         assert.equal(got[1], rep, req);
         c.close();
       }

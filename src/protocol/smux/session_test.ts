@@ -7,17 +7,6 @@ const text = (s: string) => new TextEncoder().encode(s);
 const str = (b: Uint8Array) => new TextDecoder().decode(b);
 
 /** Reads exactly n bytes from a raw duplex's direct path. */
-async function readN(d: Duplex, n: number): Promise<Uint8Array> {
-  const out = new Uint8Array(n);
-  let got = 0;
-  while (got < n) {
-    const k = await d.direct!.read(out.subarray(got));
-    if (k === null) throw new Error(`EOF after ${got} of ${n} bytes`);
-    got += k;
-  }
-  return out;
-}
-
 async function readAll(d: Duplex): Promise<Uint8Array> {
   const parts: Uint8Array[] = [];
   for await (const c of d.readable) parts.push(c);
@@ -40,13 +29,13 @@ Deno.test("smux session: a client's first stream is id 3 and its frames match go
   const [a, raw] = duplexPair();
   const s = new SmuxSession(a, { client: true, keepAliveDisabled: true });
   const st = await s.openStream();
-  assert.equal(toHex(await readN(raw, 8)), "0100000003000000"); // SYN 3
+  assert.equal(toHex(await readExactly(raw, 8)), "0100000003000000"); // SYN 3
   await write(st, text("hello"));
-  assert.equal(toHex(await readN(raw, 13)), "010205000300000068656c6c6f");
+  assert.equal(toHex(await readExactly(raw, 13)), "010205000300000068656c6c6f");
   await st.writable.close();
-  assert.equal(toHex(await readN(raw, 8)), "0101000003000000"); // FIN 3
+  assert.equal(toHex(await readExactly(raw, 8)), "0101000003000000"); // FIN 3
   const st2 = await s.openStream();
-  assert.equal(toHex(await readN(raw, 8)), "0100000005000000"); // SYN 5
+  assert.equal(toHex(await readExactly(raw, 8)), "0100000005000000"); // SYN 5
   st2.close();
   s.close();
   raw.close();
@@ -57,7 +46,7 @@ Deno.test("smux session: a server's first stream is id 2", async () => {
   const [a, raw] = duplexPair();
   const s = new SmuxSession(a, { client: false, keepAliveDisabled: true });
   await s.openStream();
-  assert.equal(toHex(await readN(raw, 8)), "0100000002000000");
+  assert.equal(toHex(await readExactly(raw, 8)), "0100000002000000");
   s.close();
   raw.close();
 });
@@ -76,13 +65,13 @@ Deno.test("smux session: serves the relay BIND capture from real gost (server si
   assert.equal(toHex(buf.subarray(0, 14)), "0100000a020007017f0000018fa2");
   assert.equal(str(buf.subarray(14, 27)), "inbound-hello");
   await st.direct!.write(text("reply"));
-  assert.equal(toHex(await readN(raw, 13)), "01020500030000007265706c79");
+  assert.equal(toHex(await readExactly(raw, 13)), "01020500030000007265706c79");
   await raw.direct!.write(hex("0101000003000000")); // FIN 3
   assert.equal(await st.direct!.read(buf), null);
   await raw.direct!.write(hex("0103000000000000")); // NOP keeps the session
   assert.equal(s.closed, false);
   st.close();
-  assert.equal(toHex(await readN(raw, 8)), "0101000003000000");
+  assert.equal(toHex(await readExactly(raw, 8)), "0101000003000000");
   assert.equal(s.streamCount, 0);
   s.close();
   raw.close();
@@ -489,7 +478,7 @@ Deno.test("smux session: option values are checked", () => {
 
 import { relay } from "../../core/relay.ts";
 import { socketDuplex } from "../../core/socket.ts";
-import { hex, toHex } from "../../../tests/_helpers.ts";
+import { hex, readExactly, toHex } from "../../../tests/_helpers.ts";
 
 Deno.test("smux session: relay() between accepted streams and TCP sockets, many at once", async () => {
   // A TCP echo server as the target.

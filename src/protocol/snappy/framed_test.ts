@@ -1,25 +1,13 @@
 import assert from "node:assert/strict";
 import { duplexPair } from "../../core/pipe.ts";
-import type { Duplex } from "../../core/duplex.ts";
 import { encodeChunks, maskedCrc, snappyFramed, SnappyFrameError } from "./framed.ts";
 import { SmuxSession } from "../smux/session.ts";
-import { hex, toHex } from "../../../tests/_helpers.ts";
+import { hex, readExactly, toHex } from "../../../tests/_helpers.ts";
 
 // The snappy-framed stream gost 3.2.6's KCP client sent (kcp.json "kcp-gost-to-gost-mitm",
 // reassembled in sn order): identifier, then one uncompressed chunk per smux frame.
 const GOST_CLIENT_STREAM = "ff060000734e61507059" + "010c00004439ac2f0100000003000000" +
   "0111000028beb005010205000300000068656c6c6f" + "010c000042893c770101000003000000";
-
-async function readN(d: Duplex, n: number): Promise<Uint8Array> {
-  const out = new Uint8Array(n);
-  let got = 0;
-  while (got < n) {
-    const k = await d.direct!.read(out.subarray(got));
-    if (k === null) throw new Error(`EOF after ${got} of ${n} bytes`);
-    got += k;
-  }
-  return out;
-}
 
 Deno.test("snappy framing: encodes gost's chunks byte for byte", () => {
   assert.equal(toHex(encodeChunks(hex("0100000003000000"), true)), GOST_CLIENT_STREAM.slice(0, 52));
@@ -51,7 +39,7 @@ Deno.test("snappy framing: smux over snappy sends exactly what gost's KCP client
   const w = st.writable.getWriter();
   await w.write(new TextEncoder().encode("hello"));
   await w.close();
-  assert.equal(toHex(await readN(raw, GOST_CLIENT_STREAM.length / 2)), GOST_CLIENT_STREAM);
+  assert.equal(toHex(await readExactly(raw, GOST_CLIENT_STREAM.length / 2)), GOST_CLIENT_STREAM);
   s.close();
   raw.close();
 });
