@@ -21,6 +21,14 @@ export function freePort(): number {
   return port;
 }
 
+/** `n` distinct TCP ports that were free a moment ago on 127.0.0.1. */
+export function freePorts(n: number): number[] {
+  const ls = Array.from({ length: n }, () => Deno.listen({ hostname: "127.0.0.1", port: 0 }));
+  const ports = ls.map((l) => (l.addr as Deno.NetAddr).port);
+  for (const l of ls) l.close();
+  return ports;
+}
+
 /** A UDP port that was free a moment ago on 127.0.0.1. */
 export function freeUdpPort(): number {
   const l = Deno.listenDatagram({ hostname: "127.0.0.1", port: 0, transport: "udp" });
@@ -299,6 +307,19 @@ export function tcpEchoServer(
           c.close();
         } catch { /* closed */ }
       }
+    },
+  };
+}
+
+/** An HTTP server on 127.0.0.1 (any free port, nothing printed) answering with `handler`. */
+export function httpServer(handler: Deno.ServeHandler): { port: number; close(): Promise<void> } {
+  const ac = new AbortController();
+  const server = Deno.serve({ hostname: "127.0.0.1", port: 0, signal: ac.signal, onListen() {} }, handler);
+  return {
+    port: server.addr.port,
+    async close() {
+      ac.abort();
+      await server.finished;
     },
   };
 }

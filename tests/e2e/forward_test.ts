@@ -5,6 +5,7 @@ import assert from "node:assert/strict";
 import {
   freePort,
   freeUdpPort,
+  httpServer,
   randomBytes,
   sha256,
   startGost,
@@ -33,13 +34,9 @@ async function readAllFrom(port: number): Promise<string> {
 
 Deno.test("tcp forward: an HTTP server behind the forward answers as if reached directly", async () => {
   const body = "hello through gost-deno\n".repeat(1000);
-  const ac = new AbortController();
-  const server = Deno.serve(
-    { hostname: "127.0.0.1", port: 0, signal: ac.signal, onListen() {} },
-    () => new Response(body),
-  );
+  const server = httpServer(() => new Response(body));
   const port = freePort();
-  const g = await startGost(["-L", `tcp://127.0.0.1:${port}/127.0.0.1:${server.addr.port}`]);
+  const g = await startGost(["-L", `tcp://127.0.0.1:${port}/127.0.0.1:${server.port}`]);
   try {
     for (let i = 0; i < 3; i++) {
       const res = await fetch(`http://127.0.0.1:${port}/`);
@@ -48,8 +45,7 @@ Deno.test("tcp forward: an HTTP server behind the forward answers as if reached 
     }
   } finally {
     assert.equal(await g.stop(), 0, "SIGTERM stops with exit 0");
-    ac.abort();
-    await server.finished;
+    await server.close();
   }
   {
     // One JSON log line per connection, with gost's field names (keep-alive connections are
@@ -58,7 +54,7 @@ Deno.test("tcp forward: an HTTP server behind the forward answers as if reached 
     const rec = JSON.parse(line);
     assert.equal(rec.service, "service-0");
     assert.equal(rec.handler, "tcp");
-    assert.equal(rec.dst, `127.0.0.1:${server.addr.port}`);
+    assert.equal(rec.dst, `127.0.0.1:${server.port}`);
     assert.match(rec.client, /^127\.0\.0\.1:\d+$/);
     assert.ok(rec.inputBytes > 0 && rec.outputBytes > body.length, "bytes counted both ways");
     assert.match(rec.duration, /^\d+\.\d+s$/);

@@ -1,6 +1,8 @@
 import assert from "node:assert/strict";
 import {
   freePort,
+  freePorts,
+  httpServer,
   randomBytes,
   sha256,
   tcpEchoServer,
@@ -16,38 +18,26 @@ const opts = { sanitizeOps: false, sanitizeResources: false };
 
 /** A tiny origin server: answers every request with its method and path, keep-alive. */
 function originServer() {
-  const ac = new AbortController();
-  const port = freePort();
-  const server = Deno.serve(
-    { hostname: "127.0.0.1", port, signal: ac.signal, onListen() {} },
-    async (req) => {
-      const body = req.body ? new Uint8Array(await req.arrayBuffer()) : new Uint8Array(0);
-      const url = new URL(req.url);
-      if (url.pathname === "/chunked") {
-        return new Response(
-          new ReadableStream({
-            start(c) {
-              c.enqueue(enc.encode("part1-"));
-              c.enqueue(enc.encode("part2"));
-              c.close();
-            },
-          }),
-        );
-      }
+  return httpServer(async (req) => {
+    const body = req.body ? new Uint8Array(await req.arrayBuffer()) : new Uint8Array(0);
+    const url = new URL(req.url);
+    if (url.pathname === "/chunked") {
       return new Response(
-        `${req.method} ${url.pathname}${url.search} body=${body.length} host=${req.headers.get("host")} pa=${
-          req.headers.get("proxy-authorization")
-        }`,
+        new ReadableStream({
+          start(c) {
+            c.enqueue(enc.encode("part1-"));
+            c.enqueue(enc.encode("part2"));
+            c.close();
+          },
+        }),
       );
-    },
-  );
-  return {
-    port,
-    close: async () => {
-      ac.abort();
-      await server.finished;
-    },
-  };
+    }
+    return new Response(
+      `${req.method} ${url.pathname}${url.search} body=${body.length} host=${req.headers.get("host")} pa=${
+        req.headers.get("proxy-authorization")
+      }`,
+    );
+  });
 }
 
 async function readResponse(c: Deno.Conn, until: (s: string) => boolean): Promise<string> {
@@ -116,14 +106,7 @@ Deno.test({
   fn: async () => {
     const echo = tcpEchoServer();
     const uecho = udpEchoServer("echo:");
-    const [h1, h2, h3, lp, up, up2] = [
-      freePort(),
-      freePort(),
-      freePort(),
-      freePort(),
-      freePort(),
-      freePort(),
-    ];
+    const [h1, h2, h3, lp, up, up2] = freePorts(6);
     const run = await startConfig({
       services: [
         svc(`127.0.0.1:${h1}`, "http"),

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import {
-  freePort,
+  freePorts,
   randomBytes,
   sha256,
   tcpEchoServer,
@@ -20,7 +20,7 @@ Deno.test({
   fn: async () => {
     const echo = tcpEchoServer();
     for (const nodelay of ["false", "true"]) {
-      const [rp, lp] = [freePort(), freePort()];
+      const [rp, lp] = freePorts(2);
       const run = await startConfig({
         services: [
           svc(`127.0.0.1:${rp}`, "relay", {
@@ -55,7 +55,7 @@ Deno.test({
         c.close();
       }
     })().catch(() => {});
-    const [rp, lp] = [freePort(), freePort()];
+    const [rp, lp] = freePorts(2);
     const run = await startConfig({
       services: [
         svc(`127.0.0.1:${rp}`, "relay", { metadata: { nodelay: true } }),
@@ -81,7 +81,7 @@ Deno.test({
   ...opts,
   fn: async () => {
     const echo = tcpEchoServer();
-    const [rp, lp] = [freePort(), freePort()];
+    const [rp, lp] = freePorts(2);
     const run = await startConfig({
       services: [
         svc(`127.0.0.1:${rp}`, "relay", { auth: { username: "user", password: "pass" } }),
@@ -118,14 +118,7 @@ Deno.test({
   fn: async () => {
     const uecho = udpEchoServer("echo:");
     const techo = tcpEchoServer();
-    const [rp, fp, ftp, up, up2, tp2] = [
-      freePort(),
-      freePort(),
-      freePort(),
-      freePort(),
-      freePort(),
-      freePort(),
-    ];
+    const [rp, fp, ftp, up, up2, tp2] = freePorts(6);
     const run = await startConfig({
       services: [
         svc(`127.0.0.1:${rp}`, "relay"),
@@ -162,7 +155,7 @@ Deno.test({
   ...opts,
   fn: async () => {
     const echo = tcpEchoServer();
-    const [h, s, r, lp] = [freePort(), freePort(), freePort(), freePort()];
+    const [h, s, r, lp] = freePorts(4);
     const run = await startConfig({
       services: [
         svc(`127.0.0.1:${h}`, "http"),
@@ -192,7 +185,7 @@ Deno.test({
   ...opts,
   fn: async () => {
     const uecho = udpEchoServer("echo:");
-    const [r, s, u1, u2] = [freePort(), freePort(), freePort(), freePort()];
+    const [r, s, u1, u2] = freePorts(4);
     const keep = { keepAlive: true, ttl: "2s" };
     const run = await startConfig({
       services: [

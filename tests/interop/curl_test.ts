@@ -4,18 +4,15 @@
  * and a relay chain (the relay seed's `-L :8080 -F relay://user:pass@:12345`).
  */
 import assert from "node:assert/strict";
-import { freePort, peerTest, startGost } from "../_helpers.ts";
+import { freePorts, httpServer, peerTest, startGost } from "../_helpers.ts";
 
 /** An origin server answering "origin:<path>"; 1 MiB for /big. */
 function origin() {
-  const ac = new AbortController();
-  const port = freePort();
   const big = new Uint8Array(1 << 20).fill(97);
-  const server = Deno.serve({ hostname: "127.0.0.1", port, signal: ac.signal, onListen() {} }, (req) => {
+  return httpServer((req) => {
     const path = new URL(req.url).pathname;
     return new Response(path === "/big" ? big : `origin:${path}`);
   });
-  return { port, close: async () => (ac.abort(), await server.finished) };
 }
 
 async function curl(...args: string[]): Promise<{ code: number; out: string; err: string }> {
@@ -33,14 +30,7 @@ peerTest(
   ["curl"],
   async () => {
     const o = origin();
-    const [hp, hap, s4, s5, s5a, ap] = [
-      freePort(),
-      freePort(),
-      freePort(),
-      freePort(),
-      freePort(),
-      freePort(),
-    ];
+    const [hp, hap, s4, s5, s5a, ap] = freePorts(6);
     const g = await startGost([
       "-L",
       `http://127.0.0.1:${hp}`,
@@ -143,7 +133,7 @@ peerTest(
   ["curl"],
   async () => {
     const o = origin();
-    const [rp, ap] = [freePort(), freePort()];
+    const [rp, ap] = freePorts(2);
     const server = await startGost(["-L", `relay://username:password@127.0.0.1:${rp}`]);
     const client = await startGost([
       "-L",
