@@ -13,6 +13,7 @@ import type { BenchCase, Measure } from "./types.ts";
 import { freePort, MAIN, tcpEchoServer, which } from "../_helpers.ts";
 import { GOST_PERMISSIONS } from "../../scripts/permissions.ts";
 import { startupBench } from "./startup.ts";
+import { cpuTicks, rssKB, stopProcesses, total } from "./_proc.ts";
 
 const SECONDS = Number(Deno.env.get("BENCH_SECONDS") ?? 5);
 const FILTER = Deno.env.get("BENCH_FILTER") ?? "";
@@ -76,44 +77,8 @@ async function launch(
   await new Promise((r) => setTimeout(r, 300));
   return {
     pids: children.map((c) => c.pid),
-    async stop() {
-      for (const c of children) {
-        try {
-          c.kill("SIGTERM");
-        } catch { /* exited */ }
-      }
-      const t = setTimeout(() =>
-        children.forEach((c) => {
-          try {
-            c.kill("SIGKILL");
-          } catch { /* exited */ }
-        }), 3000);
-      await Promise.all(children.map((c) => c.status));
-      clearTimeout(t);
-    },
+    stop: () => stopProcesses(children),
   };
-}
-
-function rssKB(pids: number[]): number {
-  let total = 0;
-  for (const pid of pids) {
-    try {
-      const m = /VmRSS:\s+(\d+) kB/.exec(Deno.readTextFileSync(`/proc/${pid}/status`));
-      if (m) total += Number(m[1]);
-    } catch { /* gone */ }
-  }
-  return total;
-}
-
-function cpuTicks(pids: number[]): number {
-  let total = 0;
-  for (const pid of pids) {
-    try {
-      const f = Deno.readTextFileSync(`/proc/${pid}/stat`).split(") ")[1].split(" ");
-      total += Number(f[11]) + Number(f[12]); // utime + stime
-    } catch { /* gone */ }
-  }
-  return total;
 }
 
 /** iperf3 client run; returns Gbit/s received. */
@@ -155,7 +120,7 @@ async function connRate(port: number, parallel: number, ms = 3000): Promise<numb
 
 /** KB of resident memory per idle forwarded connection. */
 async function idleMemory(port: number, pids: number[]): Promise<number> {
-  const before = rssKB(pids);
+  const before = total(pids, rssKB);
   const conns: Deno.Conn[] = [];
   const buf = new Uint8Array(1);
   for (let i = 0; i < IDLE; i++) {
@@ -165,7 +130,7 @@ async function idleMemory(port: number, pids: number[]): Promise<number> {
     conns.push(c);
   }
   await new Promise((r) => setTimeout(r, 1000));
-  const after = rssKB(pids);
+  const after = total(pids, rssKB);
   for (const c of conns) c.close();
   return (after - before) / IDLE;
 }
@@ -197,9 +162,9 @@ async function measureImpl(
       const run = await launch(commandsFor(ports, extra), ports.ENTRY);
       try {
         if (measures.includes("throughput1")) {
-          const t0 = cpuTicks(run.pids), w0 = performance.now();
+          const t0 = total(run.pids, cpuTicks), w0 = performance.now();
           row.throughput1 = await iperf(ports.ENTRY);
-          const ticks = cpuTicks(run.pids) - t0;
+          const ticks = total(run.pids, cpuTicks) - t0;
           row.cpu1 = ticks / 100 / ((performance.now() - w0) / 1000) * 100;
         }
         if (measures.includes("throughput4")) row.throughput4 = await iperf(ports.ENTRY, ["-P", "4"]);

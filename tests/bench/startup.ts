@@ -11,6 +11,7 @@
 import { GOST_PERMISSIONS } from "../../scripts/permissions.ts";
 import { binaryName } from "../../scripts/compile.ts";
 import { freePort, MAIN } from "../_helpers.ts";
+import { rssKB, stopProcesses } from "./_proc.ts";
 
 /** One implementation's numbers. */
 export interface StartupRow {
@@ -22,30 +23,6 @@ export interface StartupRow {
   /** Resident memory (KiB) one second after start, idle, one service. */
   idleRssKB?: number;
   note?: string;
-}
-
-function rssKB(pid: number): number | undefined {
-  try {
-    const m = /VmRSS:\s+(\d+) kB/.exec(Deno.readTextFileSync(`/proc/${pid}/status`));
-    return m ? Number(m[1]) : undefined;
-  } catch {
-    return undefined;
-  }
-}
-
-async function stopChild(child: Deno.ChildProcess): Promise<void> {
-  try {
-    child.kill("SIGTERM");
-  } catch {
-    // already gone
-  }
-  const t = setTimeout(() => {
-    try {
-      child.kill("SIGKILL");
-    } catch { /* gone */ }
-  }, 3000);
-  await child.status;
-  clearTimeout(t);
 }
 
 /** Launches `argv` once; resolves with ms until the port accepted, and the idle RSS when asked. */
@@ -83,7 +60,7 @@ async function launchOnce(
     }
     return { ms, rss };
   } finally {
-    await stopChild(child);
+    await stopProcesses([child]);
   }
 }
 

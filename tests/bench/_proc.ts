@@ -1,0 +1,49 @@
+/**
+ * What the benchmarks read about and do to the processes they start: resident memory and
+ * CPU time from /proc, and stopping with a grace period before SIGKILL.
+ * @module
+ */
+
+/** Resident memory of `pid` in KiB, or undefined when it is gone (or /proc is missing). */
+export function rssKB(pid: number): number | undefined {
+  try {
+    const m = /VmRSS:\s+(\d+) kB/.exec(Deno.readTextFileSync(`/proc/${pid}/status`));
+    return m ? Number(m[1]) : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** CPU time (user + system) of `pid` in clock ticks (1/100 s), or undefined when it is gone. */
+export function cpuTicks(pid: number): number | undefined {
+  try {
+    const f = Deno.readTextFileSync(`/proc/${pid}/stat`).split(") ")[1].split(" ");
+    return Number(f[11]) + Number(f[12]);
+  } catch {
+    return undefined;
+  }
+}
+
+/** Sum of `measure` over `pids`, counting gone processes as 0. */
+export function total(pids: number[], measure: (pid: number) => number | undefined): number {
+  return pids.reduce((sum, pid) => sum + (measure(pid) ?? 0), 0);
+}
+
+/** Sends `signal` to every child, SIGKILL to those still running after `graceMs`, and waits for all. */
+export async function stopProcesses(
+  children: Deno.ChildProcess[],
+  signal: Deno.Signal = "SIGTERM",
+  graceMs = 3000,
+): Promise<void> {
+  const send = (sig: Deno.Signal) => {
+    for (const c of children) {
+      try {
+        c.kill(sig);
+      } catch { /* exited */ }
+    }
+  };
+  send(signal);
+  const t = setTimeout(() => send("SIGKILL"), graceMs);
+  await Promise.all(children.map((c) => c.status));
+  clearTimeout(t);
+}
