@@ -6,8 +6,7 @@
  */
 import type { BufferedReader } from "../core/buffered_reader.ts";
 import { BufferedReader as Reader } from "../core/buffered_reader.ts";
-import { AcceptQueue } from "../core/accept_queue.ts";
-import { closeIdle, DatagramPeer, type DatagramPeerOwner } from "../core/datagram_peer.ts";
+import { DatagramPeer, type DatagramPeerOwner, DatagramPeers } from "../core/datagram_peer.ts";
 import type { DirectIO, Duplex } from "../core/duplex.ts";
 import { errorMessage } from "../core/errors.ts";
 import { encodeSocksAddr } from "../core/socks_addr.ts";
@@ -105,12 +104,10 @@ class UdpBindPeer extends DatagramPeer {
 
 /** Inbound UDP peers of a UDP BIND, carried in SOCKS5-style stream frames over `conn`. */
 export class UdpBindListener implements Listener, DatagramPeerOwner {
-  readonly #peers = new Map<string, UdpBindPeer>();
-  readonly #accepted: AcceptQueue<UdpBindPeer>;
+  readonly #peers: DatagramPeers<UdpBindPeer>;
   #write: (b: Uint8Array) => Promise<void>;
   #queue: Promise<void> = Promise.resolve();
   #closed = false;
-  #reaper: ReturnType<typeof setInterval>;
   readonly #opts: Required<BindOptions>;
 
   constructor(readonly conn: Duplex, reader: BufferedReader, readonly addr: string, opts: BindOptions = {}) {
@@ -120,7 +117,7 @@ export class UdpBindListener implements Listener, DatagramPeerOwner {
       readBufferSize: opts.readBufferSize ?? 4096,
       readQueueSize: opts.readQueueSize ?? 128,
     };
-    this.#accepted = new AcceptQueue(this.#opts.backlog);
+    this.#peers = new DatagramPeers(this.#opts.backlog, this.#opts.ttl);
     if (conn.direct) {
       const io = conn.direct;
       this.#write = (b) => io.write(b);
@@ -128,7 +125,6 @@ export class UdpBindListener implements Listener, DatagramPeerOwner {
       const w = conn.writable.getWriter();
       this.#write = (b) => w.write(b);
     }
-    this.#reaper = setInterval(() => closeIdle(this.#peers.values()), this.#opts.ttl);
     this.#readLoop(reader);
   }
 
@@ -141,13 +137,11 @@ export class UdpBindListener implements Listener, DatagramPeerOwner {
       for (;;) {
         const f = await readStreamFrame(reader);
         if (!f) break;
-        let p = this.#peers.get(f.addr);
-        if (!p) {
-          if (this.#accepted.full) continue;
-          p = new UdpBindPeer(f.addr, this.addr, this, this.#opts.readQueueSize);
-          this.#peers.set(f.addr, p);
-          this.#accepted.offer(p);
-        }
+        const p = this.#peers.get(
+          f.addr,
+          () => new UdpBindPeer(f.addr, this.addr, this, this.#opts.readQueueSize),
+        );
+        if (!p) continue; // nobody accepting and the backlog full
         const payload = f.payload.length > this.#opts.readBufferSize
           ? f.payload.subarray(0, this.#opts.readBufferSize)
           : f.payload;
@@ -170,19 +164,17 @@ export class UdpBindListener implements Listener, DatagramPeerOwner {
 
   /** @internal */
   forget(p: DatagramPeer): void {
-    if (this.#peers.get(p.remote) === p) this.#peers.delete(p.remote);
+    this.#peers.forget(p);
   }
 
   accept(): Promise<Duplex | null> {
-    return this.#accepted.next();
+    return this.#peers.next();
   }
 
   close(): void {
     if (this.#closed) return;
     this.#closed = true;
-    clearInterval(this.#reaper);
-    for (const p of [...this.#peers.values()]) p.close();
-    this.#accepted.close();
+    this.#peers.close();
     this.conn.close();
   }
 }

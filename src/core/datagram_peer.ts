@@ -5,6 +5,7 @@
  * and which an idle check closes when nothing was sent to the peer since the last check.
  * @module
  */
+import { AcceptQueue } from "./accept_queue.ts";
 import type { Duplex } from "./duplex.ts";
 
 /** What a {@link DatagramPeer} needs from the listener that owns it. */
@@ -80,5 +81,57 @@ export function closeIdle(peers: Iterable<DatagramPeer>): void {
   for (const p of [...peers]) {
     if (p.idle) p.close();
     else p.idle = true;
+  }
+}
+
+/**
+ * The peers of a demultiplexing listener by remote address: new ones are handed to
+ * `accept()` through a bounded {@link AcceptQueue}, and an idle check every `ttl` ms (running
+ * once there is a peer) closes those nothing was sent to since the previous check.
+ */
+export class DatagramPeers<P extends DatagramPeer> {
+  readonly #peers = new Map<string, P>();
+  readonly #accepted: AcceptQueue<P>;
+  #idleCheck?: ReturnType<typeof setInterval>;
+
+  constructor(backlog: number, readonly ttl: number) {
+    this.#accepted = new AcceptQueue(backlog);
+  }
+
+  /** Live peers. */
+  get size(): number {
+    return this.#peers.size;
+  }
+
+  /**
+   * The peer at `remote`, or a new one from `create` queued for {@link next}; undefined (and
+   * `create` not called) when nobody is accepting and the backlog is full, or after close.
+   */
+  get(remote: string, create: () => P): P | undefined {
+    let p = this.#peers.get(remote);
+    if (p) return p;
+    if (this.#accepted.full) return undefined;
+    p = create();
+    this.#peers.set(remote, p);
+    this.#accepted.offer(p);
+    this.#idleCheck ??= setInterval(() => closeIdle(this.#peers.values()), this.ttl);
+    return p;
+  }
+
+  /** Drops a closed peer (its {@link DatagramPeerOwner.forget}). */
+  forget(p: DatagramPeer): void {
+    if (this.#peers.get(p.remote) === p) this.#peers.delete(p.remote);
+  }
+
+  /** The next new peer, or null once closed. */
+  next(): Promise<P | null> {
+    return this.#accepted.next();
+  }
+
+  /** Stops the idle check, closes every peer and wakes waiting takers with null. */
+  close(): void {
+    clearInterval(this.#idleCheck);
+    for (const p of [...this.#peers.values()]) p.close();
+    this.#accepted.close();
   }
 }

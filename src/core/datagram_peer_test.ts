@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { closeIdle, DatagramPeer, type DatagramPeerOwner } from "./datagram_peer.ts";
+import { closeIdle, DatagramPeer, type DatagramPeerOwner, DatagramPeers } from "./datagram_peer.ts";
 
 function owner() {
   const sent: string[] = [];
@@ -45,4 +45,26 @@ Deno.test("DatagramPeer: a send clears idle; closeIdle closes a peer idle for a 
   a.close();
   await w.write(new TextEncoder().encode("late"));
   assert.deepEqual(sent, ["hi"], "a closed peer sends nothing");
+});
+
+Deno.test("DatagramPeers: one peer per address, handed to next(); a full backlog sheds new ones; close ends all", async () => {
+  const peers = new DatagramPeers<DatagramPeer>(1, 60_000);
+  const { o } = owner();
+  const forgetting: DatagramPeerOwner = { send: o.send, forget: (p) => peers.forget(p) };
+  const make = (addr: string) => () => new DatagramPeer(addr, "", forgetting, 4);
+  const a = peers.get("a", make("a"))!;
+  assert.equal(peers.get("a", () => assert.fail("a exists")), a);
+  assert.equal(peers.get("b", () => assert.fail("backlog full: not created")), undefined);
+  assert.equal(await peers.next(), a);
+  const b = peers.get("b", make("b"))!;
+  assert.equal(peers.size, 2);
+  a.close();
+  assert.equal(peers.size, 1);
+  const waiting = peers.next();
+  assert.equal(await waiting, b, "b was queued before this next()");
+  const more = peers.next();
+  peers.close();
+  assert.equal(await more, null);
+  assert.equal(b.closed, true);
+  assert.equal(peers.size, 0);
 });

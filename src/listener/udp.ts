@@ -7,8 +7,7 @@
  * @module
  */
 import { formatAddr, listenHost, splitHostPort } from "../core/addr.ts";
-import { AcceptQueue } from "../core/accept_queue.ts";
-import { closeIdle, DatagramPeer, type DatagramPeerOwner } from "../core/datagram_peer.ts";
+import { DatagramPeer, type DatagramPeerOwner, DatagramPeers } from "../core/datagram_peer.ts";
 import type { Duplex } from "../core/duplex.ts";
 import { defineOptions, opt, type Options } from "../core/options.ts";
 import { type Listener, ListenError } from "../core/types.ts";
@@ -51,20 +50,17 @@ class UdpClient extends DatagramPeer {
 export class UdpListener implements Listener, DatagramPeerOwner {
   readonly opts: UdpListenerOptions;
   #sock?: Deno.DatagramConn;
-  #sessions = new Map<string, UdpClient>();
-  readonly #accepted: AcceptQueue<UdpClient>;
-  #reaper?: ReturnType<typeof setInterval>;
+  readonly #sessions: DatagramPeers<UdpClient>;
   #closed = false;
 
   constructor(readonly configuredAddr: string, opts: Partial<UdpListenerOptions> = {}) {
     this.opts = { ...udpListenerOptions.parse({}, ""), ...opts };
-    this.#accepted = new AcceptQueue(this.opts.backlog);
+    this.#sessions = new DatagramPeers(this.opts.backlog, this.opts.ttl);
   }
 
   listen(): Promise<void> {
     this.#sock = listenUDP(this.configuredAddr);
     this.#receiveLoop();
-    this.#reaper = setInterval(() => closeIdle(this.#sessions.values()), this.opts.ttl);
     return Promise.resolve();
   }
 
@@ -89,14 +85,9 @@ export class UdpListener implements Listener, DatagramPeerOwner {
         continue; // e.g. ICMP port unreachable reported on the socket: keep serving
       }
       const key = formatAddr(from);
-      let s = this.#sessions.get(key);
-      if (!s) {
-        if (this.#accepted.full) continue; // nobody accepting: shed load
-        s = new UdpClient(key, this.addr, from as Deno.NetAddr, this);
-        this.#sessions.set(key, s);
-        this.#accepted.offer(s);
-      }
-      s.push(data.slice());
+      // Undefined when nobody is accepting and the backlog is full: shed load.
+      const s = this.#sessions.get(key, () => new UdpClient(key, this.addr, from as Deno.NetAddr, this));
+      s?.push(data.slice());
     }
   }
 
@@ -109,19 +100,17 @@ export class UdpListener implements Listener, DatagramPeerOwner {
 
   /** @internal Drops a closed session. */
   forget(s: DatagramPeer): void {
-    if (this.#sessions.get(s.remote) === s) this.#sessions.delete(s.remote);
+    this.#sessions.forget(s);
   }
 
   accept(): Promise<Duplex | null> {
-    return this.#accepted.next();
+    return this.#sessions.next();
   }
 
   close(): void {
     if (this.#closed) return;
     this.#closed = true;
-    clearInterval(this.#reaper);
-    for (const s of [...this.#sessions.values()]) s.close();
-    this.#accepted.close();
+    this.#sessions.close();
     try {
       this.#sock?.close();
     } catch {
