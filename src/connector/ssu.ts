@@ -5,7 +5,7 @@
  * that do not authenticate are dropped.
  * @module
  */
-import { type Duplex, streamDuplex } from "../core/duplex.ts";
+import { type Duplex, layerDuplex } from "../core/duplex.ts";
 import { defineOptions, opt, type Options } from "../core/options.ts";
 import { encodeSocksAddr } from "../core/socks_addr.ts";
 import type { Connector, DialContext, Network } from "../core/types.ts";
@@ -60,14 +60,7 @@ export class SsuConnector implements Connector {
       close: () => conn.close(),
       abort: () => conn.close(),
     });
-    return Promise.resolve(streamDuplex({
-      readable,
-      writable,
-      close: () => conn.close(),
-      local: conn.local,
-      remote: conn.remote,
-      datagram: true,
-    }));
+    return Promise.resolve(layerDuplex(conn, readable, writable, true));
   }
 }
 

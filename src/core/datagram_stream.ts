@@ -5,7 +5,7 @@
  * @module
  */
 import { BufferedReader } from "./buffered_reader.ts";
-import { type Duplex, IODuplex, streamDuplex } from "./duplex.ts";
+import { type Duplex, IODuplex, layerDuplex } from "./duplex.ts";
 import { directIO } from "./direct_io.ts";
 
 /** A datagram framing inside a stream. */
@@ -80,14 +80,7 @@ export function framedDatagrams(conn: Duplex, codec: FrameCodec, opts: FramedOpt
     },
     abort: () => conn.close(),
   });
-  return streamDuplex({
-    readable,
-    writable,
-    close: () => conn.close(),
-    local: conn.local,
-    remote: conn.remote,
-    datagram: true,
-  });
+  return layerDuplex(conn, readable, writable, true);
 }
 
 /** Relay's fixed-target UDP framing: `LEN(2, BE) | PAYLOAD`. */

@@ -137,6 +137,26 @@ export function streamDuplex(init: {
   };
 }
 
+/**
+ * The duplex a framing layer makes over `below`: its own streams, with `below`'s addresses,
+ * and closing it closes `below`.
+ */
+export function layerDuplex(
+  below: Duplex,
+  readable: ReadableStream<Uint8Array>,
+  writable: WritableStream<Uint8Array>,
+  datagram?: boolean,
+): Duplex {
+  return streamDuplex({
+    readable,
+    writable,
+    close: () => below.close(),
+    local: below.local,
+    remote: below.remote,
+    datagram,
+  });
+}
+
 /** Writes all of `data` to a duplex through whichever path it currently offers. */
 export async function writeTo(d: Duplex, data: Uint8Array): Promise<void> {
   if (d.direct) return d.direct.write(data);

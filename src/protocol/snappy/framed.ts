@@ -8,7 +8,7 @@
  * the identifier goes out with the first write.
  * @module
  */
-import { type Duplex, streamDuplex } from "../../core/duplex.ts";
+import { type Duplex, layerDuplex } from "../../core/duplex.ts";
 import { ChunkReader } from "../../core/chunk_reader.ts";
 import { UnexpectedEOF } from "../../core/buffered_reader.ts";
 import { crc32c } from "../../core/crc32.ts";
@@ -196,11 +196,5 @@ export function snappyFramed(conn: Duplex): Duplex {
       conn.close();
     },
   });
-  return streamDuplex({
-    readable,
-    writable,
-    close: () => conn.close(),
-    local: conn.local,
-    remote: conn.remote,
-  });
+  return layerDuplex(conn, readable, writable);
 }
