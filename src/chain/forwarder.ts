@@ -4,7 +4,7 @@
  */
 import type { Duplex } from "../core/duplex.ts";
 import { errorMessage } from "../core/errors.ts";
-import type { DialContext, Network, Router } from "../core/types.ts";
+import type { DialContext, HandlerContext, Network, Router } from "../core/types.ts";
 import { FailMarker, type Selectable, Selector } from "./selector.ts";
 
 /** One forward target. */
@@ -45,4 +45,33 @@ export class Forwarder {
       errors.length === 1 ? errors[0] : `all ${errors.length} targets failed: ${errors.join("; ")}`,
     );
   }
+}
+
+/** True when `forwarder` names targets: the service, not the client, decides where to go. */
+export function hasTargets(forwarder: Forwarder | undefined): forwarder is Forwarder {
+  return !!forwarder && forwarder.targets.length > 0;
+}
+
+/**
+ * A handler's way out: one of the service's forward targets when it has any (picked for
+ * the client `conn.remote`, with failover), otherwise `addr` through the router. The address
+ * dialled goes into the connection's log record (`dst`) before the dial, the target picked
+ * once it answered.
+ */
+export async function dialTarget(
+  router: Router,
+  forwarder: Forwarder | undefined,
+  network: Network,
+  addr: string,
+  conn: Duplex,
+  ctx: HandlerContext,
+): Promise<Duplex> {
+  const dctx = { log: ctx.log, signal: ctx.signal };
+  if (hasTargets(forwarder)) {
+    const picked = await forwarder.dial(router, network, dctx, conn.remote);
+    ctx.record.dst = picked.target.addr;
+    return picked.conn;
+  }
+  ctx.record.dst = addr;
+  return await router.dial(network, addr, dctx);
 }

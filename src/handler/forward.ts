@@ -3,7 +3,7 @@
  * one of the service's targets (through the handler's chain when there is one).
  * @module
  */
-import type { Forwarder } from "../chain/forwarder.ts";
+import { dialTarget, type Forwarder } from "../chain/forwarder.ts";
 import type { Duplex } from "../core/duplex.ts";
 import { defineOptions, opt } from "../core/options.ts";
 import { relay } from "../core/relay.ts";
@@ -26,17 +26,9 @@ export class LocalForwardHandler implements Handler {
 
   async handle(conn: Duplex, ctx: HandlerContext): Promise<void> {
     const network: Network = this.network === "auto" ? (conn.datagram ? "udp" : "tcp") : this.network;
-    const dctx = { log: ctx.log, signal: ctx.signal };
-    let target: Duplex;
-    if (this.forwarder && this.forwarder.targets.length > 0) {
-      const picked = await this.forwarder.dial(this.router, network, dctx, conn.remote);
-      target = picked.conn;
-      ctx.record.dst = picked.target.addr;
-    } else {
-      // No target: only a chain whose last node decides (forward connector, relay forward mode).
-      ctx.record.dst = "";
-      target = await this.router.dial(network, "", dctx);
-    }
+    // Without targets the address is empty: only a chain whose last node decides can serve
+    // (forward connector, relay forward mode).
+    const target = await dialTarget(this.router, this.forwarder, network, "", conn, ctx);
     ctx.log.debug(`${conn.remote} <> ${ctx.record.dst}`);
     const stats = await relay(conn, target, { signal: ctx.signal });
     ctx.record.inputBytes = stats.inputBytes;

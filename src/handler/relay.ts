@@ -7,6 +7,7 @@
 import { Authenticator } from "../core/auth.ts";
 import { BufferedReader } from "../core/buffered_reader.ts";
 import { framedDatagrams, lengthPrefixCodec } from "../core/datagram_stream.ts";
+import { dialTarget, hasTargets } from "../chain/forwarder.ts";
 import type { Duplex } from "../core/duplex.ts";
 import { writeTo } from "../core/duplex.ts";
 import { errorMessage } from "../core/errors.ts";
@@ -102,22 +103,15 @@ export class RelayHandler implements Handler {
     addr: string,
     ctx: HandlerContext,
   ): Promise<void> {
-    const dctx = { log: ctx.log, signal: ctx.signal };
     const fwd = this.init.forwarder;
     let target: Duplex;
     try {
-      if (fwd && fwd.targets.length > 0) {
-        const picked = await fwd.dial(this.init.router, network, dctx, conn.remote);
-        target = picked.conn;
-        ctx.record.dst = picked.target.addr;
-      } else {
+      if (!addr && !hasTargets(fwd)) {
         ctx.record.dst = addr;
-        if (!addr) {
-          await refuse(conn, Status.BadRequest);
-          throw new Error("relay: CONNECT without a target address");
-        }
-        target = await this.init.router.dial(network, addr, dctx);
+        await refuse(conn, Status.BadRequest);
+        throw new Error("relay: CONNECT without a target address");
       }
+      target = await dialTarget(this.init.router, fwd, network, addr, conn, ctx);
     } catch (err) {
       if (ctx.record.dst || fwd) await refuse(conn, Status.NetworkUnreachable);
       throw err;

@@ -9,6 +9,7 @@
  * neither the bytes nor the timing of the close tell a prober that a server is here.
  * @module
  */
+import { dialTarget } from "../chain/forwarder.ts";
 import type { Duplex } from "../core/duplex.ts";
 import { errorMessage } from "../core/errors.ts";
 import { defineOptions, opt, type Options } from "../core/options.ts";
@@ -64,17 +65,9 @@ export class SsHandler implements Handler {
       throw new Error(`ss: ${errorMessage(err)}`);
     }
     ctx.record.dst = req.target;
-    const dctx = { log: ctx.log, signal: ctx.signal };
     let target: Duplex;
-    const fwd = this.init.forwarder;
     try {
-      if (fwd && fwd.targets.length > 0) {
-        const picked = await fwd.dial(this.init.router, "tcp", dctx, conn.remote);
-        target = picked.conn;
-        ctx.record.dst = picked.target.addr;
-      } else {
-        target = await this.init.router.dial("tcp", req.target, dctx);
-      }
+      target = await dialTarget(this.init.router, this.init.forwarder, "tcp", req.target, conn, ctx);
     } catch (err) {
       req.conn.close();
       throw err;
