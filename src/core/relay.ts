@@ -9,6 +9,7 @@
  * @module
  */
 import type { DirectIO, Duplex } from "./duplex.ts";
+import type { HandlerContext } from "./types.ts";
 
 /** Bytes moved by {@link relay}: `input` from the client side, `output` to it. */
 export interface RelayStats {
@@ -117,4 +118,19 @@ async function copyDirect(
     writer?.abort(err).catch(() => {});
     throw err;
   }
+}
+
+/**
+ * {@link relay} as a handler runs it: it ends when the service stops (`ctx.signal`), and the
+ * byte counts go into the connection's log record.
+ */
+export async function relayRecorded(
+  client: Duplex,
+  target: Duplex,
+  ctx: HandlerContext,
+): Promise<RelayStats> {
+  const stats = await relay(client, target, { signal: ctx.signal });
+  ctx.record.inputBytes = stats.inputBytes;
+  ctx.record.outputBytes = stats.outputBytes;
+  return stats;
 }

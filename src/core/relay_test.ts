@@ -1,6 +1,8 @@
 import assert from "node:assert/strict";
 import { type Duplex, streamDuplex } from "./duplex.ts";
-import { relay } from "./relay.ts";
+import { Logger } from "./log.ts";
+import { relay, relayRecorded } from "./relay.ts";
+import type { ConnRecord } from "./types.ts";
 import { socketDuplex } from "./socket.ts";
 
 /** Two connected TCP sockets on loopback. */
@@ -98,6 +100,28 @@ Deno.test("relay: an abort signal closes both sides", async () => {
   ac.abort();
   await done;
   assert.equal((await readAll(client).catch(() => new Uint8Array())).length, 0);
+  client.close();
+  target.close();
+});
+
+Deno.test("relayRecorded: the byte counts land in the handler's log record", async () => {
+  const [client, clientSide] = await socketPair();
+  const [targetSide, target] = await socketPair();
+  const ctx = {
+    log: new Logger({ level: "error", format: "json", sink: () => {} }),
+    record: {} as ConnRecord,
+    signal: new AbortController().signal,
+  };
+  const running = relayRecorded(socketDuplex(clientSide), socketDuplex(targetSide), ctx);
+  await client.write(new Uint8Array(5));
+  await client.closeWrite();
+  assert.equal((await readAll(target)).length, 5);
+  await target.write(new Uint8Array(3));
+  await target.closeWrite();
+  assert.equal((await readAll(client)).length, 3);
+  const stats = await running;
+  assert.deepEqual(ctx.record, { inputBytes: 5, outputBytes: 3 });
+  assert.deepEqual(stats, { inputBytes: 5, outputBytes: 3 });
   client.close();
   target.close();
 });

@@ -6,7 +6,7 @@
 import { dialTarget, type Forwarder } from "../chain/forwarder.ts";
 import type { Duplex } from "../core/duplex.ts";
 import { defineOptions, opt } from "../core/options.ts";
-import { relay } from "../core/relay.ts";
+import { relayRecorded } from "../core/relay.ts";
 import type { Handler, HandlerContext, Network, Router } from "../core/types.ts";
 import type { HandlerFactory, HandlerInit } from "./registry.ts";
 
@@ -30,9 +30,7 @@ export class LocalForwardHandler implements Handler {
     // (forward connector, relay forward mode).
     const target = await dialTarget(this.router, this.forwarder, network, "", conn, ctx);
     ctx.log.debug(`${conn.remote} <> ${ctx.record.dst}`);
-    const stats = await relay(conn, target, { signal: ctx.signal });
-    ctx.record.inputBytes = stats.inputBytes;
-    ctx.record.outputBytes = stats.outputBytes;
+    await relayRecorded(conn, target, ctx);
   }
 }
 

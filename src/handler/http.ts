@@ -11,7 +11,7 @@ import { BufferedReader, TooLong } from "../core/buffered_reader.ts";
 import { type Duplex, writeTo } from "../core/duplex.ts";
 import { errorMessage } from "../core/errors.ts";
 import { defineOptions, opt, type Options } from "../core/options.ts";
-import { relay } from "../core/relay.ts";
+import { relayRecorded } from "../core/relay.ts";
 import { deadline } from "../core/timeout.ts";
 import type { Handler, HandlerContext } from "../core/types.ts";
 import {
@@ -182,9 +182,7 @@ export class HttpHandler implements Handler {
     const client = reader.release();
     await writeTo(client, this.#connectEstablished());
     ctx.log.debug(`${conn.remote} <> ${addr}`);
-    const stats = await relay(client, target, { signal: ctx.signal });
-    ctx.record.inputBytes = stats.inputBytes;
-    ctx.record.outputBytes = stats.outputBytes;
+    await relayRecorded(client, target, ctx);
   }
 
   #established?: Uint8Array;
@@ -270,9 +268,7 @@ export class HttpHandler implements Handler {
       const res = parseResponseHead(head);
       if (res.status === 101) {
         await toClient(head);
-        const stats = await relay(reader.release(), up.reader.release(), { signal: ctx.signal });
-        ctx.record.inputBytes = stats.inputBytes;
-        ctx.record.outputBytes = stats.outputBytes;
+        await relayRecorded(reader.release(), up.reader.release(), ctx);
         return { close: true };
       }
       await toClient(head);

@@ -12,7 +12,7 @@ import type { Duplex } from "../core/duplex.ts";
 import { writeTo } from "../core/duplex.ts";
 import { errorMessage } from "../core/errors.ts";
 import { defineOptions, opt, type Options } from "../core/options.ts";
-import { relay } from "../core/relay.ts";
+import { relayRecorded } from "../core/relay.ts";
 import { deadline } from "../core/timeout.ts";
 import type { Handler, HandlerContext, Network } from "../core/types.ts";
 import { headOnFirstWrite } from "../protocol/relay/conn.ts";
@@ -130,9 +130,7 @@ export class RelayHandler implements Handler {
       if (this.opts.nodelay) await writeTo(client, ok);
       else client = headOnFirstWrite(client, ok);
     }
-    const stats = await relay(client, target, { signal: ctx.signal });
-    ctx.record.inputBytes = stats.inputBytes;
-    ctx.record.outputBytes = stats.outputBytes;
+    await relayRecorded(client, target, ctx);
   }
 }
 

@@ -8,7 +8,7 @@ import { BufferedReader } from "../core/buffered_reader.ts";
 import { type Duplex, writeTo } from "../core/duplex.ts";
 import { errorMessage } from "../core/errors.ts";
 import { defineOptions, opt, type Options } from "../core/options.ts";
-import { relay } from "../core/relay.ts";
+import { relayRecorded } from "../core/relay.ts";
 import { deadline } from "../core/timeout.ts";
 import type { Handler, HandlerContext } from "../core/types.ts";
 import { CMD_CONNECT, encodeReply, readRequest, Reply } from "../protocol/socks4/socks4.ts";
@@ -56,9 +56,7 @@ export class Socks4Handler implements Handler {
     }
     const client = reader.release();
     await writeTo(client, encodeReply(Reply.Granted));
-    const stats = await relay(client, target, { signal: ctx.signal });
-    ctx.record.inputBytes = stats.inputBytes;
-    ctx.record.outputBytes = stats.outputBytes;
+    await relayRecorded(client, target, ctx);
   }
 }
 

@@ -10,7 +10,7 @@ import { BufferedReader } from "../core/buffered_reader.ts";
 import { type Duplex, writeTo } from "../core/duplex.ts";
 import { errorMessage } from "../core/errors.ts";
 import { defineOptions, opt, type Options } from "../core/options.ts";
-import { relay } from "../core/relay.ts";
+import { relayRecorded } from "../core/relay.ts";
 import { deadline } from "../core/timeout.ts";
 import type { Handler, HandlerContext } from "../core/types.ts";
 import {
@@ -89,9 +89,7 @@ export class Socks5Handler implements Handler {
         const client = reader.release();
         await writeTo(client, withPrefix(held.selection, encodeReply(Reply.Succeeded)));
         ctx.log.debug(`${conn.remote} <> ${req.addr}`);
-        const stats = await relay(client, target, { signal: ctx.signal });
-        ctx.record.inputBytes = stats.inputBytes;
-        ctx.record.outputBytes = stats.outputBytes;
+        await relayRecorded(client, target, ctx);
         return;
       }
       case Cmd.UdpTun:

@@ -7,7 +7,7 @@ import { formatAddr, splitHostPort, unmapHost } from "../core/addr.ts";
 import type { BufferedReader } from "../core/buffered_reader.ts";
 import { type Duplex, writeTo } from "../core/duplex.ts";
 import { errorMessage } from "../core/errors.ts";
-import { relay } from "../core/relay.ts";
+import { relayRecorded } from "../core/relay.ts";
 import { encodeSocksAddr } from "../core/socks_addr.ts";
 import { socketDuplex } from "../core/socket.ts";
 import type { HandlerContext, Router } from "../core/types.ts";
@@ -60,9 +60,7 @@ export async function serveBind(
   }
   const inbound = socketDuplex(peer);
   await writeTo(client, encodeReply(Reply.Succeeded, inbound.remote));
-  const stats = await relay(client, inbound, { signal: ctx.signal });
-  ctx.record.inputBytes = stats.inputBytes;
-  ctx.record.outputBytes = stats.outputBytes;
+  await relayRecorded(client, inbound, ctx);
 }
 
 /** GOST UDP BIND (0xF3 with a port): a bound UDP port served over the stream. */

@@ -13,7 +13,7 @@ import { dialTarget } from "../chain/forwarder.ts";
 import type { Duplex } from "../core/duplex.ts";
 import { errorMessage } from "../core/errors.ts";
 import { defineOptions, opt, type Options } from "../core/options.ts";
-import { relay } from "../core/relay.ts";
+import { relayRecorded } from "../core/relay.ts";
 import { deadline } from "../core/timeout.ts";
 import type { Handler, HandlerContext } from "../core/types.ts";
 import type { MethodInfo } from "../protocol/ss/cipher.ts";
@@ -73,9 +73,7 @@ export class SsHandler implements Handler {
       throw err;
     }
     ctx.log.debug(`${conn.remote} <> ${ctx.record.dst}`);
-    const stats = await relay(req.conn, target, { signal: ctx.signal });
-    ctx.record.inputBytes = stats.inputBytes;
-    ctx.record.outputBytes = stats.outputBytes;
+    await relayRecorded(req.conn, target, ctx);
   }
 }
 

@@ -9,7 +9,7 @@
 import type { Duplex } from "../core/duplex.ts";
 import { errorMessage } from "../core/errors.ts";
 import { defineOptions } from "../core/options.ts";
-import { relay } from "../core/relay.ts";
+import { relay, relayRecorded } from "../core/relay.ts";
 import type { Handler, HandlerContext, Listener, Router } from "../core/types.ts";
 import { joinHostPort, splitHostPort } from "../core/addr.ts";
 import { SshChannelConn, SshForwardRequest } from "../protocol/ssh/server.ts";
@@ -44,9 +44,7 @@ export class SshdHandler implements Handler {
     }
     const stream = ch.open();
     ctx.log.debug(`${ch.remote} <> ${ch.dst} (ssh user ${ch.user})`);
-    const stats = await relay(stream, target, { signal: ctx.signal });
-    ctx.record.inputBytes = stats.inputBytes;
-    ctx.record.outputBytes = stats.outputBytes;
+    await relayRecorded(stream, target, ctx);
   }
 
   async #remoteForward(req: SshForwardRequest, ctx: HandlerContext): Promise<void> {
