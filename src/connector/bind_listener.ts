@@ -9,6 +9,7 @@ import { BufferedReader as Reader } from "../core/buffered_reader.ts";
 import { DatagramPeer, type DatagramPeerOwner, DatagramPeers } from "../core/datagram_peer.ts";
 import type { DirectIO, Duplex } from "../core/duplex.ts";
 import { errorMessage } from "../core/errors.ts";
+import { writeHalf } from "../core/direct_io.ts";
 import { encodeSocksAddr } from "../core/socks_addr.ts";
 import { deadline } from "../core/timeout.ts";
 import type { BindOptions, DialContext, Listener } from "../core/types.ts";
@@ -118,13 +119,8 @@ export class UdpBindListener implements Listener, DatagramPeerOwner {
       readQueueSize: opts.readQueueSize ?? 128,
     };
     this.#peers = new DatagramPeers(this.#opts.backlog, this.#opts.ttl);
-    if (conn.direct) {
-      const io = conn.direct;
-      this.#write = (b) => io.write(b);
-    } else {
-      const w = conn.writable.getWriter();
-      this.#write = (b) => w.write(b);
-    }
+    const out = writeHalf(conn);
+    this.#write = (b) => out.write(b);
     this.#readLoop(reader);
   }
 

@@ -5,8 +5,8 @@
  * @module
  */
 import { BufferedReader } from "./buffered_reader.ts";
-import { type Duplex, IODuplex, layerDuplex } from "./duplex.ts";
-import { directIO } from "./direct_io.ts";
+import { type Duplex, layerDuplex } from "./duplex.ts";
+import { writeHalf } from "./direct_io.ts";
 
 /** A datagram framing inside a stream. */
 export interface FrameCodec {
@@ -28,27 +28,11 @@ export interface FramedOptions {
 
 /** A datagram duplex whose chunks travel as frames of `codec` over `conn`. */
 export function framedDatagrams(conn: Duplex, codec: FrameCodec, opts: FramedOptions = {}): Duplex {
-  let reader: BufferedReader;
-  let write: (b: Uint8Array) => Promise<void>;
-  let closeWrite: () => Promise<void>;
-  if (opts.reader) {
-    reader = opts.reader;
-    // The reader holds the read side; write through whatever the stream still offers.
-    if (conn.direct) {
-      const io = conn.direct;
-      write = (b) => io.write(b);
-      closeWrite = () => io.closeWrite();
-    } else {
-      const w = conn.writable.getWriter();
-      write = (b) => w.write(b);
-      closeWrite = () => w.close().catch(() => {});
-    }
-  } else {
-    const io = directIO(conn);
-    reader = new BufferedReader(new IODuplex(io, () => conn.close()));
-    write = (b) => io.write(b);
-    closeWrite = () => io.closeWrite();
-  }
+  // The reader holds the read side; frames are fresh buffers, written as they are.
+  const reader = opts.reader ?? new BufferedReader(conn);
+  const out = writeHalf(conn);
+  const write = (b: Uint8Array) => out.write(b);
+  const closeWrite = () => out.closeWrite();
   let prefix = opts.writePrefix ?? null;
   let before = opts.beforeRead ?? null;
   const takePrefix = (frame: Uint8Array): Uint8Array => {

@@ -12,6 +12,23 @@ export function directIO(d: Duplex): DirectIO {
   return d.direct ?? streamIO(d.readable, d.writable);
 }
 
+/** The writing side of a {@link DirectIO}. */
+export type WriteHalf = Pick<DirectIO, "write" | "closeWrite">;
+
+/**
+ * The write half of `d` for a layer whose reads go through a reader of its own (a
+ * `BufferedReader`): `d`'s direct path while it has one, else a writer on its stream. Unlike
+ * {@link streamIO}, a write hands the stream `data` itself, so it must not be reused.
+ */
+export function writeHalf(d: Duplex): WriteHalf {
+  if (d.direct) return d.direct;
+  const w = d.writable.getWriter();
+  return {
+    write: (data) => w.write(data),
+    closeWrite: () => w.close().catch(() => {}),
+  };
+}
+
 /** {@link DirectIO} over a pair of Web Streams. */
 export function streamIO(
   readable: ReadableStream<Uint8Array>,

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { directIO, streamIO } from "./direct_io.ts";
+import { directIO, streamIO, writeHalf } from "./direct_io.ts";
 import type { Duplex } from "./duplex.ts";
 
 function pipePair(chunks: Uint8Array[]) {
@@ -52,4 +52,23 @@ Deno.test("directIO: prefers the duplex's own direct path", () => {
   const p = pipePair([]);
   const d = { readable: p.readable, writable: p.writable, direct } as unknown as Duplex;
   assert.equal(directIO(d), direct);
+});
+
+Deno.test("writeHalf: the direct path while there is one, else a writer whose close tolerates twice", async () => {
+  const direct = {
+    read: () => Promise.resolve(null),
+    write: () => Promise.resolve(),
+    closeWrite: () => Promise.resolve(),
+  };
+  const p = pipePair([]);
+  assert.equal(
+    writeHalf({ readable: p.readable, writable: p.writable, direct } as unknown as Duplex),
+    direct,
+  );
+  const half = writeHalf({ readable: p.readable, writable: p.writable } as unknown as Duplex);
+  await half.write(new Uint8Array([1, 2]));
+  await half.closeWrite();
+  await half.closeWrite();
+  assert.deepEqual([...p.written[0]], [1, 2]);
+  assert.equal(p.isClosed(), true);
 });

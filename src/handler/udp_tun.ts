@@ -7,10 +7,10 @@
  */
 import { dialHost, formatAddr, splitHostPort } from "../core/addr.ts";
 import { BufferedReader } from "../core/buffered_reader.ts";
-import { type Duplex, IODuplex } from "../core/duplex.ts";
+import type { Duplex } from "../core/duplex.ts";
 import { errorMessage } from "../core/errors.ts";
 import { encodeSocksAddr } from "../core/socks_addr.ts";
-import { directIO } from "../core/direct_io.ts";
+import { writeHalf } from "../core/direct_io.ts";
 import type { HandlerContext, Router } from "../core/types.ts";
 import { encodeStreamFrame, readStreamFrame } from "../protocol/socks5/udp.ts";
 
@@ -103,32 +103,20 @@ export async function serveUdpTun(
   router: Router,
   ctx: HandlerContext,
 ): Promise<void> {
-  let write: (b: Uint8Array) => Promise<void>;
-  if (reader) {
-    if (conn.direct) {
-      const io = conn.direct;
-      write = (b) => io.write(b);
-    } else {
-      const w = conn.writable.getWriter();
-      write = (b) => w.write(b);
-    }
-  } else {
-    const io = directIO(conn);
-    reader = new BufferedReader(new IODuplex(io, () => conn.close()));
-    write = (b) => io.write(b);
-  }
+  const frames = reader ?? new BufferedReader(conn);
+  const out = writeHalf(conn);
   // Answers from several destinations must not interleave inside the stream.
   let queue = Promise.resolve();
   const relay = new UdpRelay(router, ctx, (src, payload) => {
     const frame = encodeStreamFrame(encodeSocksAddr(src), payload);
-    queue = queue.then(() => write(frame));
+    queue = queue.then(() => out.write(frame));
     return queue;
   });
   const onAbort = () => conn.close();
   ctx.signal.addEventListener("abort", onAbort, { once: true });
   try {
     for (;;) {
-      const f = await readStreamFrame(reader);
+      const f = await readStreamFrame(frames);
       if (!f) break;
       await relay.send(f.addr, f.payload);
     }
@@ -155,9 +143,8 @@ export async function serveBoundUdp(
   ok: Uint8Array,
   ctx: HandlerContext,
 ): Promise<void> {
-  const out = conn.direct;
-  const writer = out ? null : conn.writable.getWriter();
-  const write = (b: Uint8Array) => out ? out.write(b) : writer!.write(b);
+  const out = writeHalf(conn);
+  const write = (b: Uint8Array) => out.write(b);
   let queue = write(ok);
   let input = 0, output = 0;
   const inbound = (async () => {
