@@ -73,11 +73,13 @@ Deno.test("kcp session: FEC rebuilds sparse losses, (almost) without retransmiss
   // Lose one datagram in 40 from a to b: at most one per FEC group of 13.
   const { a, b } = pair(testConfig(), (dir, n) => dir === "ab" && n % 40 === 17);
   await transfer(a, b, 1 << 20);
+  // Lost data shards are rebuilt from parity, so nothing waits for a retransmission timeout.
   assert.ok(b.stats.fecRecovered > 5, `recovered ${b.stats.fecRecovered}`);
-  // A timer tick may send acks in the middle of a group and trigger a fast retransmit now
-  // and then (kcp-go behaves the same); nearly every loss must be repaired by FEC.
+  assert.equal(a.arq.stats.lostSegs, 0, JSON.stringify(a.arq.stats));
+  // A timer tick may send acks in the middle of a group and trigger a spurious fast retransmit
+  // now and then (kcp-go behaves the same); those stay a small fraction of the repairs.
   assert.ok(
-    a.arq.stats.retransSegs * 10 <= b.stats.fecRecovered,
+    a.arq.stats.retransSegs * 3 <= b.stats.fecRecovered,
     JSON.stringify({ ...a.arq.stats, fec: b.stats.fecRecovered }),
   );
   a.close();
