@@ -9,6 +9,7 @@
  * @module
  */
 import { allCases } from "./cases/mod.ts";
+import { deadline } from "../../src/core/timeout.ts";
 import type { BenchCase, Measure } from "./types.ts";
 import { freePort, MAIN, tcpEchoServer, which } from "../_helpers.ts";
 import { GOST_PERMISSIONS } from "../../scripts/permissions.ts";
@@ -19,6 +20,8 @@ const SECONDS = Number(Deno.env.get("BENCH_SECONDS") ?? 5);
 const FILTER = Deno.env.get("BENCH_FILTER") ?? "";
 const IDLE = Number(Deno.env.get("BENCH_IDLE") ?? 1000);
 const GOST_BIN = Deno.env.get("GOST_BIN") ?? "";
+/** A connection that makes no progress for this long fails the measurement (with a note) instead of hanging it. */
+const STALL_MS = 10_000;
 const DEFAULT_MEASURES: Measure[] = ["throughput1", "throughput4", "connRate", "idleMemory"];
 
 /** One measured row. */
@@ -106,11 +109,14 @@ async function connRate(port: number, parallel: number, ms = 3000): Promise<numb
   const worker = async () => {
     const buf = new Uint8Array(1);
     while (performance.now() < end) {
-      const c = await Deno.connect({ hostname: "127.0.0.1", port });
-      await c.write(one);
-      const n = await c.read(buf);
-      c.close();
-      if (n === 1) done++;
+      const c = await deadline(Deno.connect({ hostname: "127.0.0.1", port }), STALL_MS, "connect");
+      try {
+        await c.write(one);
+        const n = await deadline(c.read(buf), STALL_MS, "echo through the path", () => c.close());
+        if (n === 1) done++;
+      } finally {
+        c.close();
+      }
     }
   };
   const started = performance.now();
@@ -123,16 +129,19 @@ async function idleMemory(port: number, pids: number[]): Promise<number> {
   const before = total(pids, rssKB);
   const conns: Deno.Conn[] = [];
   const buf = new Uint8Array(1);
-  for (let i = 0; i < IDLE; i++) {
-    const c = await Deno.connect({ hostname: "127.0.0.1", port });
-    await c.write(new Uint8Array([1]));
-    await c.read(buf); // the echo came back: the connection is forwarded end to end
-    conns.push(c);
+  try {
+    for (let i = 0; i < IDLE; i++) {
+      const c = await deadline(Deno.connect({ hostname: "127.0.0.1", port }), STALL_MS, "connect");
+      conns.push(c);
+      await c.write(new Uint8Array([1]));
+      // The echo came back: the connection is forwarded end to end.
+      await deadline(c.read(buf), STALL_MS, `echo on idle connection ${i + 1}`);
+    }
+    await new Promise((r) => setTimeout(r, 1000));
+    return (total(pids, rssKB) - before) / IDLE;
+  } finally {
+    for (const c of conns) c.close();
   }
-  await new Promise((r) => setTimeout(r, 1000));
-  const after = total(pids, rssKB);
-  for (const c of conns) c.close();
-  return (after - before) / IDLE;
 }
 
 function haproxyConfig(ports: Ports): string {
