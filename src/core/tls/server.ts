@@ -6,10 +6,9 @@
  * @module
  */
 import * as tls from "node:tls";
-import { listenHost, splitHostPort } from "../addr.ts";
 import { type Duplex, IODuplex } from "../duplex.ts";
 import { socketDuplex } from "../socket.ts";
-import { ListenError } from "../types.ts";
+import { listenTCP } from "../../listener/tcp.ts";
 import { defaultServerPair, type TlsMaterial } from "./config.ts";
 import { nodeStreamIO, toNodeStream } from "./node_stream.ts";
 import type { CertPair } from "./selfsigned.ts";
@@ -42,19 +41,7 @@ export class TlsAcceptor {
 
   /** Binds `addr` for TCP (an empty host: all interfaces, IPv6 and IPv4). */
   listen(addr: string, reusePort = false): Deno.Listener {
-    const { host, port } = splitHostPort(addr);
-    try {
-      if (host === "") {
-        try {
-          return Deno.listen({ hostname: "::", port, reusePort });
-        } catch (err) {
-          if (err instanceof Deno.errors.AddrInUse) throw err;
-        }
-      }
-      return Deno.listen({ hostname: listenHost(host), port, reusePort });
-    } catch (err) {
-      throw new ListenError(addr, err);
-    }
+    return listenTCP(addr, reusePort);
   }
 
   /**
