@@ -39,8 +39,34 @@ export interface Duplex {
   close(): void;
 }
 
-/** The largest chunk a stream built from {@link DirectIO} hands out at once. */
-const STREAM_CHUNK = 64 * 1024;
+/** First read size: an idle connection's pending read holds only this much. */
+export const MIN_READ = 4 * 1024;
+/** Largest read size, reached by growing while reads fill the buffer (bulk transfers). */
+export const MAX_READ = 256 * 1024;
+
+/**
+ * Reads from a {@link DirectIO} as chunks the caller may keep. A small read is copied out of
+ * a reused buffer; a large one hands the buffer over and the next read gets a fresh one,
+ * four times larger when the last read filled it. So an idle connection holds 4 KiB and a
+ * bulk transfer reads 256 KiB at a time, with no full-size allocation per small chunk.
+ */
+export class ChunkPump {
+  #buf = new Uint8Array(MIN_READ);
+  constructor(readonly io: DirectIO) {}
+
+  /** The next chunk, or null at end of stream. */
+  async next(): Promise<Uint8Array | null> {
+    for (;;) {
+      const buf = this.#buf;
+      const n = await this.io.read(buf);
+      if (n === null) return null;
+      if (n === 0) continue;
+      if (n < buf.length >> 2) return buf.slice(0, n);
+      this.#buf = new Uint8Array(n === buf.length ? Math.min(buf.length * 4, MAX_READ) : buf.length);
+      return buf.subarray(0, n);
+    }
+  }
+}
 
 /**
  * A duplex over a {@link DirectIO}. Its Web Streams are created lazily; once one is taken,
@@ -68,13 +94,12 @@ export class IODuplex implements Duplex {
 
   get readable(): ReadableStream<Uint8Array> {
     if (!this.#readable) {
-      const io = this.#io;
+      const pump = new ChunkPump(this.#io);
       this.#readable = new ReadableStream<Uint8Array>({
         pull: async (controller) => {
-          const buf = new Uint8Array(STREAM_CHUNK);
-          const n = await io.read(buf);
-          if (n === null) controller.close();
-          else controller.enqueue(buf.subarray(0, n));
+          const chunk = await pump.next();
+          if (chunk === null) controller.close();
+          else controller.enqueue(chunk);
         },
         cancel: () => this.close(),
       }, { highWaterMark: 0 });

@@ -8,7 +8,7 @@
  * get 256 KiB reads).
  * @module
  */
-import type { DirectIO, Duplex } from "./duplex.ts";
+import { ChunkPump, type DirectIO, type Duplex, MAX_READ, MIN_READ } from "./duplex.ts";
 import type { HandlerContext } from "./types.ts";
 
 /** Bytes moved by {@link relay}: `input` from the client side, `output` to it. */
@@ -16,9 +16,6 @@ export interface RelayStats {
   inputBytes: number;
   outputBytes: number;
 }
-
-const MIN_BUF = 4 * 1024;
-const MAX_BUF = 256 * 1024;
 
 /** Options for {@link relay}. */
 export interface RelayOptions {
@@ -95,25 +92,29 @@ async function copyDirect(
   writer: WritableStreamDefaultWriter<Uint8Array> | null,
   count: (n: number) => void,
 ): Promise<void> {
-  let buf = new Uint8Array(MIN_BUF);
   try {
-    for (;;) {
-      const n = await from.read(buf);
-      if (n === null) break;
-      if (n === 0) continue;
-      count(n);
-      if (to) {
-        // The buffer is written in full before the next read: safe to reuse.
+    if (to) {
+      // Socket to socket: each buffer is written in full before the next read, so one
+      // buffer is reused, growing while reads fill it.
+      let buf = new Uint8Array(MIN_READ);
+      for (;;) {
+        const n = await from.read(buf);
+        if (n === null) break;
+        if (n === 0) continue;
+        count(n);
         await to.write(buf.subarray(0, n));
-        if (n === buf.length && buf.length < MAX_BUF) buf = new Uint8Array(buf.length * 4);
-      } else {
-        // A stream may keep the chunk: hand it its own bytes.
-        await writer!.write(buf.subarray(0, n));
-        buf = new Uint8Array(n === buf.length ? Math.min(buf.length * 4, MAX_BUF) : buf.length);
+        if (n === buf.length && buf.length < MAX_READ) buf = new Uint8Array(buf.length * 4);
       }
+      await to.closeWrite();
+    } else {
+      // A stream may keep the chunk: hand it bytes of its own.
+      const pump = new ChunkPump(from);
+      for (let chunk = await pump.next(); chunk !== null; chunk = await pump.next()) {
+        count(chunk.length);
+        await writer!.write(chunk);
+      }
+      await writer!.close();
     }
-    if (to) await to.closeWrite();
-    else await writer!.close();
   } catch (err) {
     writer?.abort(err).catch(() => {});
     throw err;

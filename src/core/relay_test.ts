@@ -125,3 +125,48 @@ Deno.test("relayRecorded: the byte counts land in the handler's log record", asy
   client.close();
   target.close();
 });
+
+Deno.test("ChunkPump: small reads are copied out of one reused buffer, full reads grow it", async () => {
+  const { ChunkPump, MIN_READ, MAX_READ } = await import("./duplex.ts");
+  const sizes = [10, 10, MIN_READ, MIN_READ * 4, MIN_READ * 16, MAX_READ, MAX_READ, 3];
+  const seen: number[] = [];
+  const pump = new ChunkPump({
+    read(buf) {
+      const n = sizes.shift();
+      if (n === undefined) return Promise.resolve(null);
+      seen.push(buf.length);
+      buf.fill(7, 0, Math.min(n, buf.length));
+      return Promise.resolve(Math.min(n, buf.length));
+    },
+    write: () => Promise.resolve(),
+    closeWrite: () => Promise.resolve(),
+  });
+  const chunks: Uint8Array[] = [];
+  for (let c = await pump.next(); c; c = await pump.next()) chunks.push(c);
+  assert.deepEqual(seen, [
+    MIN_READ,
+    MIN_READ,
+    MIN_READ,
+    MIN_READ * 4,
+    MIN_READ * 16,
+    MAX_READ,
+    MAX_READ,
+    MAX_READ,
+  ]);
+  assert.equal(
+    chunks[0].buffer === chunks[1].buffer,
+    false,
+    "small chunks are copies, not views of the reused buffer",
+  );
+  assert.equal(chunks[0].buffer.byteLength, 10);
+  assert.deepEqual(chunks.map((c) => c.length), [
+    10,
+    10,
+    MIN_READ,
+    MIN_READ * 4,
+    MIN_READ * 16,
+    MAX_READ,
+    MAX_READ,
+    3,
+  ]);
+});
