@@ -13,7 +13,8 @@ import { ConfigErrors, errorMessage } from "./core/errors.ts";
 import { applyLogSettings, type LogSettings, parseLogConfig, rootLogger } from "./core/log.ts";
 import { ListenError } from "./core/types.ts";
 import { buildRuntime, type Runtime } from "./service/build.ts";
-import { Supervisor } from "./service/reload.ts";
+import { withSharedPorts } from "./service/sharing.ts";
+import { WorkerSupervisor } from "./service/workers.ts";
 import { VERSION } from "./version.ts";
 
 /** Exit codes, documented in the README. */
@@ -54,6 +55,8 @@ export async function main(argv: string[]): Promise<number> {
     printErr(USAGE);
     return cmd.error ? EXIT.USAGE : EXIT.OK;
   }
+  // Threads sharing a port need SO_REUSEPORT on each of its sockets (service/sharing.ts).
+  if (!cmd.output) cmd.config = withSharedPorts(cmd.config);
   const { config } = cmd;
   for (const w of cmd.warnings) printErr(`gost: warning: ${w}`);
   const prepared = await prepare(cmd);
@@ -78,7 +81,7 @@ export async function main(argv: string[]): Promise<number> {
 
   // Signal handlers go in before anything listens: a script that sees "listening on" and
   // signals at once must get a clean stop or a reload, not the default action.
-  const supervisor = new Supervisor(rootLogger);
+  const supervisor = new WorkerSupervisor(rootLogger);
   const stopped = Promise.withResolvers<void>();
   const stop = () => stopped.resolve();
   const signals: Deno.Signal[] = Deno.build.os === "windows" ? ["SIGINT"] : ["SIGINT", "SIGTERM"];
@@ -147,7 +150,7 @@ function serialReload(fn: () => Promise<void>): () => void {
 }
 
 /** SIGHUP: re-reads the config sources; a config that fails validation leaves everything running. */
-async function reloadFrom(argv: string[], supervisor: Supervisor): Promise<void> {
+async function reloadFrom(argv: string[], supervisor: WorkerSupervisor): Promise<void> {
   rootLogger.info("reload: re-reading the config (SIGHUP)");
   if (argv.some((a, i) => a === "-" && /^--?C$/.test(argv[i - 1] ?? "")) || argv.includes("-C=-")) {
     rootLogger.warn(
@@ -163,6 +166,7 @@ async function reloadFrom(argv: string[], supervisor: Supervisor): Promise<void>
     return;
   }
   if (cmd.kind !== "run") return;
+  cmd.config = withSharedPorts(cmd.config);
   const prepared = await prepare(cmd);
   if ("error" in prepared) {
     rootLogger.error(`reload: config rejected, the running one stays:\n${prepared.error}`);

@@ -114,6 +114,9 @@ export async function parseCommandLine(argv: string[]): Promise<CommandLine> {
     // no permission to read the environment
   }
   if (envLevel) (merged.config.log ??= {}).level = envLevel;
+  if (flags.workers !== undefined) {
+    merged.config.workers = /^\d+$/.test(flags.workers) ? Number(flags.workers) : flags.workers;
+  }
   if (flags.debug) (merged.config.log ??= {}).level = flags.debug >= 2 ? "trace" : "debug";
   return {
     kind: "run",

@@ -25,6 +25,8 @@ export interface Flags {
   api?: string;
   metrics?: string;
   reload?: string;
+  /** `-workers`: threads accepting connections, a gost-deno extension (validated with the config). */
+  workers?: string;
   /** Arguments after a `--` separator (gost runs each group as a child process). */
   groups: string[][];
 }
@@ -51,6 +53,7 @@ const FLAGS: Record<string, Kind> = {
   api: "string",
   metrics: "string",
   R: "string",
+  workers: "string",
 };
 
 /** Usage text printed for `-h` and after a usage mistake. */
@@ -64,6 +67,8 @@ export const USAGE = `Usage: gost [flags]
   -O format    print the resulting config as yaml or json and exit (nothing is started)
   -D           debug logging
   -DD          trace logging
+  -workers n   threads accepting connections on shared ports: a number, or auto (one per CPU,
+               the default); a gost-deno extension, also the top-level config key "workers"
   -V           print the version and exit
   -h, -help    print this help and exit
 
@@ -161,6 +166,9 @@ export function parseFlags(argv: string[]): Flags {
         break;
       case "R":
         flags.reload = value;
+        break;
+      case "workers":
+        flags.workers = value;
         break;
     }
   }

@@ -171,4 +171,6 @@ export interface Config {
   log?: LogConfig;
   api?: EndpointConfig;
   metrics?: EndpointConfig;
+  /** gost-deno extension: threads accepting connections, a number or "auto" (src/service/workers.ts). */
+  workers?: number | string;
 }

@@ -19,6 +19,7 @@ import { dialers } from "../dialer/mod.ts";
 import { handlers } from "../handler/mod.ts";
 import { listeners } from "../listener/mod.ts";
 import { Service } from "./service.ts";
+import { parseWorkers } from "./sharing.ts";
 
 /** Handlers that send every connection to the service's targets. */
 const FORWARDING_HANDLERS = new Set(["tcp", "udp", "rtcp", "rudp", "forward"]);
@@ -187,7 +188,14 @@ function buildLoaded(config: Config, log: Logger): BuildResult {
     return { errors: [new ConfigError("", "the config must be a mapping with services and chains")] };
   }
   for (const key of Object.keys(config)) {
-    if (!["services", "chains", "log"].includes(key)) warnings.push(`${key}: section not supported, ignored`);
+    if (!["services", "chains", "log", "workers"].includes(key)) {
+      warnings.push(`${key}: section not supported, ignored`);
+    }
+  }
+  try {
+    parseWorkers(config.workers);
+  } catch (err) {
+    errors.push(err as ConfigError);
   }
 
   // Chains first: services refer to them by name.

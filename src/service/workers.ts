@@ -1,0 +1,199 @@
+/**
+ * Serving one port from several threads: a Deno isolate runs JavaScript on one core, so the
+ * main thread's services are repeated in N-1 Workers (each its own thread and event loop), all
+ * listening on the same port with SO_REUSEPORT, and the kernel spreads new connections over them.
+ *
+ * Only services that keep no state across connections run in workers: a stream listener (tcp,
+ * tls, ws, wss, sshd) and a handler that is not a reverse or UDP one, with no limiter (a shared
+ * budget would be multiplied). Everything else — and the whole config when `workers` is 1 —
+ * runs on the main thread exactly as without workers.
+ * @module
+ */
+import type { Config } from "../config/types.ts";
+import { errorMessage } from "../core/errors.ts";
+import type { Runtime } from "./build.ts";
+import { type ReloadSummary, Supervisor } from "./reload.ts";
+import { portOf, probePorts, threadsOf, usesWorkers, withPort, workerEligible } from "./sharing.ts";
+import type { WorkerReply, WorkerRequest } from "./worker.ts";
+
+/** One worker thread and its request/reply channel (replies come back in request order). */
+class WorkerThread {
+  readonly #worker: Worker;
+  readonly #pending: ((r: WorkerReply) => void)[] = [];
+  /** Resolves when the thread dies (an uncaught error or a failed module load). */
+  readonly died = Promise.withResolvers<string>();
+  alive = true;
+
+  constructor(readonly id: number) {
+    this.#worker = new Worker(new URL("./worker.ts", import.meta.url).href, {
+      type: "module",
+      name: `gost-worker-${id}`,
+    });
+    this.#worker.onmessage = (e: MessageEvent<WorkerReply>) => this.#pending.shift()?.(e.data);
+    this.#worker.onerror = (e: ErrorEvent) => {
+      e.preventDefault();
+      this.#die(e.message || "uncaught error");
+    };
+    this.#worker.onmessageerror = () => this.#die("unreadable message");
+  }
+
+  #die(why: string): void {
+    if (!this.alive) return;
+    this.alive = false;
+    this.#worker.terminate();
+    this.died.resolve(why);
+    for (const p of this.#pending.splice(0)) p({ type: "failed", error: `worker died: ${why}` });
+  }
+
+  /** Sends a request; resolves with its reply, or a failure when the thread dies or is too slow. */
+  request(req: WorkerRequest, timeoutMs: number): Promise<WorkerReply> {
+    if (!this.alive) return Promise.resolve({ type: "failed", error: "worker not running" });
+    const reply = Promise.withResolvers<WorkerReply>();
+    this.#pending.push(reply.resolve);
+    this.#worker.postMessage(req);
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const late = new Promise<WorkerReply>((r) =>
+      timer = setTimeout(() => r({ type: "failed", error: `no answer within ${timeoutMs} ms` }), timeoutMs)
+    );
+    return Promise.race([reply.promise, late]).finally(() => clearTimeout(timer));
+  }
+
+  terminate(): void {
+    this.alive = false;
+    this.#worker.terminate();
+    this.died.resolve("terminated");
+  }
+}
+
+/** How long a worker may take to start or reload its services, and to stop them. */
+const START_TIMEOUT_MS = 30_000;
+const STOP_TIMEOUT_MS = 5_000;
+/** A worker that dies sooner than this after starting is not started again (it would loop). */
+const MIN_LIFETIME_MS = 10_000;
+
+/**
+ * The {@link Supervisor} of the main thread, plus the workers repeating its eligible services.
+ * A worker that fails to start or dies is logged (and restarted once it had run a while); the
+ * main thread's services never depend on a worker.
+ */
+export class WorkerSupervisor extends Supervisor {
+  readonly #threads = new Map<number, WorkerThread>();
+  /** The config (as the main thread built it) the workers should be running. */
+  #config: Config = {};
+  #count = 1;
+  #stopping = false;
+  /** Syncs run one after another (a reload during a slow start waits for it). */
+  #serial: Promise<unknown> = Promise.resolve();
+
+  /** Worker threads running now (not counting the main thread). */
+  get workerCount(): number {
+    return [...this.#threads.values()].filter((t) => t.alive).length;
+  }
+
+  override async start(config: Config, runtime: Runtime): Promise<void> {
+    this.#count = threadsOf(config);
+    if (usesWorkers(config)) probePorts(config, new Set());
+    await super.start(config, runtime);
+    this.#config = config;
+    await this.#sync();
+  }
+
+  override async reload(config: Config, runtime: Runtime): Promise<ReloadSummary> {
+    const asked = threadsOf(config);
+    if (asked !== this.#count) {
+      this.log.warn(
+        `workers: ${asked} threads asked, ${this.#count} run; a new count takes effect at restart`,
+      );
+    }
+    if (usesWorkers(config)) {
+      const held = new Set(this.serviceNames.map((n) => portOf(this.service(n)?.listener.addr)));
+      probePorts(config, held);
+    }
+    const summary = await super.reload(config, runtime);
+    this.#config = config;
+    await this.#sync();
+    return summary;
+  }
+
+  override async stop(): Promise<void> {
+    this.#stopping = true;
+    const threads = [...this.#threads.values()];
+    await Promise.all([
+      super.stop(),
+      ...threads.map(async (t) => {
+        await t.request({ type: "stop" }, STOP_TIMEOUT_MS);
+        t.terminate();
+      }),
+    ]);
+  }
+
+  /** The config a worker runs: the eligible services, on the ports the main thread bound. */
+  #workerConfig(): Config {
+    const services = (this.#config.services ?? []).filter(workerEligible).map((s) => {
+      const bound = portOf(this.service(s.name)?.listener.addr);
+      return portOf(s.addr) === 0 && bound ? { ...s, addr: withPort(s.addr, bound) } : s;
+    });
+    return { ...this.#config, services };
+  }
+
+  /** Brings every worker to the current config: starts missing threads, reloads running ones. */
+  #sync(): Promise<void> {
+    const run = this.#serial.then(() => this.#syncNow());
+    this.#serial = run.catch(() => {});
+    return run;
+  }
+
+  async #syncNow(): Promise<void> {
+    if (this.#stopping) return;
+    const wanted = usesWorkers(this.#config) ? this.#count - 1 : 0;
+    const config = this.#workerConfig();
+    const jobs: Promise<void>[] = [];
+    for (let id = 1; id <= wanted; id++) {
+      const t = this.#threads.get(id);
+      if (!t?.alive) jobs.push(this.#spawn(id, config));
+      else {
+        jobs.push(
+          t.request({ type: "reload", config }, START_TIMEOUT_MS).then((r) => {
+            if (r.type !== "ok") this.log.error(`worker ${id}: reload failed: ${r.error}`, { worker: id });
+          }),
+        );
+      }
+    }
+    await Promise.all(jobs);
+  }
+
+  async #spawn(id: number, config: Config): Promise<void> {
+    let thread: WorkerThread;
+    try {
+      thread = new WorkerThread(id);
+    } catch (err) {
+      this.log.error(`worker ${id}: cannot start: ${errorMessage(err)}`, { worker: id });
+      return;
+    }
+    this.#threads.set(id, thread);
+    const started = performance.now();
+    const reply = await thread.request({ type: "start", id, config }, START_TIMEOUT_MS);
+    if (reply.type !== "ok") {
+      this.log.error(`worker ${id}: cannot start, the main thread serves without it: ${reply.error}`, {
+        worker: id,
+      });
+      thread.terminate();
+      return;
+    }
+    this.log.debug(`worker ${id}: serving (${(performance.now() - started).toFixed(0)} ms to start)`, {
+      worker: id,
+    });
+    thread.died.promise.then((why) => {
+      if (this.#stopping || why === "terminated") return;
+      const lived = performance.now() - started;
+      if (lived < MIN_LIFETIME_MS) {
+        this.log.error(`worker ${id}: died after ${lived.toFixed(0)} ms (${why}); not restarted`, {
+          worker: id,
+        });
+        return;
+      }
+      this.log.error(`worker ${id}: died (${why}); starting it again`, { worker: id });
+      this.#sync();
+    });
+  }
+}
