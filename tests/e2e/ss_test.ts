@@ -1,8 +1,12 @@
 /**
  * gost-deno ss/ssu end to end through the CLI: client and server both ours, every method
- * (2022 included), the silent failure path, replay refusal, start-up errors and SIP002 URLs.
+ * (2022 included, TCP and UDP), the silent failure path, replay refusal, NAT rebinding of a
+ * 2022 UDP session, start-up errors and SIP002 URLs.
  */
 import assert from "node:assert/strict";
+import { encodeSocksAddr } from "../../src/core/socks_addr.ts";
+import { lookupMethod, methodKey } from "../../src/protocol/ss/cipher.ts";
+import { ClientSession } from "../../src/protocol/ss/udp2022_session.ts";
 import {
   freePort,
   freeUdpPort,
@@ -66,6 +70,132 @@ Deno.test("e2e ssu: UDP port forwarding through a gost-deno ssu node (SIP002 use
     }
   } finally {
     await client.stop();
+    await server.stop();
+    echo.close();
+  }
+});
+
+/** Sends `count` datagrams of varied sizes from one socket, at most `window` unanswered, and returns how many echoes came back intact. */
+async function udpExchange(port: number, count: number, window: number, ms = 10_000): Promise<number> {
+  const sock = Deno.listenDatagram({ hostname: "127.0.0.1", port: 0, transport: "udp" });
+  const to = { transport: "udp" as const, hostname: "127.0.0.1", port };
+  const pending = new Set<string>();
+  let sent = 0, got = 0;
+  const send = async () => {
+    const msg = `${sent}:` + "x".repeat((sent * 37) % 1400);
+    sent++;
+    pending.add(msg);
+    await sock.send(new TextEncoder().encode(msg), to);
+  };
+  const timer = setTimeout(() => sock.close(), ms);
+  try {
+    while (sent < Math.min(window, count)) await send();
+    while (got < count) {
+      const [data] = await sock.receive();
+      const text = new TextDecoder().decode(data);
+      if (!text.startsWith("echo:") || !pending.delete(text.slice(5))) continue;
+      got++;
+      if (sent < count) await send();
+    }
+  } catch {
+    // timed out: report what arrived
+  } finally {
+    clearTimeout(timer);
+    try {
+      sock.close();
+    } catch {
+      // closed by the timer
+    }
+  }
+  return got;
+}
+
+for (
+  const [method, key, wrongKey] of [
+    ["2022-blake3-aes-128-gcm", KEY16, btoa(String.fromCharCode(...randomBytes(16, 5)))],
+    ["2022-blake3-aes-256-gcm", KEY32, btoa(String.fromCharCode(...randomBytes(32, 6)))],
+  ]
+) {
+  Deno.test(`e2e ssu ${method}: UDP forwarding through gost-deno ssu nodes both ways; a wrong key gets nothing`, async () => {
+    const echo = udpEchoServer("echo:");
+    const ssPort = freeUdpPort(), ssKept = freeUdpPort();
+    const entry = freeUdpPort(), kept = freeUdpPort(), wrong = freeUdpPort();
+    const user = `${method}:${encodeURIComponent(key)}`;
+    const node = (k: string, port: number) => `ssu://${method}:${encodeURIComponent(k)}@127.0.0.1:${port}`;
+    // The udp listeners close a client's channel after its first answer unless keepAlive is
+    // set (as gost's do): the second service and client keep theirs for a stream of answers.
+    const server = await startGost([
+      ...["-L", `ssu://${user}@:${ssPort}`],
+      ...["-L", `ssu://${user}@127.0.0.1:${ssKept}?keepAlive=true&ttl=10s`],
+    ]);
+    const client = await startGost(["-L", `udp://:${entry}/127.0.0.1:${echo.port}`, "-F", node(key, ssPort)]);
+    const keptClient = await startGost([
+      ...["-L", `udp://127.0.0.1:${kept}/127.0.0.1:${echo.port}?keepAlive=true&ttl=10s`],
+      ...["-F", node(key, ssKept)],
+    ]);
+    const bad = await startGost([
+      "-L",
+      `udp://127.0.0.1:${wrong}/127.0.0.1:${echo.port}`,
+      "-F",
+      node(wrongKey, ssPort),
+    ]);
+    try {
+      // As the seed writes it: one exchange per association, many in turn from one socket.
+      assert.equal(await udpExchange(entry, 60, 1), 60);
+      for (const msg of ["a", "z".repeat(1400)]) {
+        const got = await udpRoundTrip(entry, msg);
+        assert.ok(got, `no answer to ${msg.length} bytes`);
+        assert.equal(new TextDecoder().decode(got), `echo:${msg}`);
+      }
+      // One long-lived session: many datagrams in flight both ways.
+      assert.equal(await udpExchange(kept, 400, 16), 400);
+      const before = echo.received();
+      assert.equal(await udpRoundTrip(wrong, "probe", 1500), null);
+      assert.equal(echo.received(), before, "the wrong key's datagram must not reach the target");
+      assert.match(server.stderr(), /dropped a \d+-byte packet that does not authenticate/);
+    } finally {
+      await bad.stop();
+      await keptClient.stop();
+      await client.stop();
+      await server.stop();
+      echo.close();
+    }
+  });
+}
+
+Deno.test("e2e ssu 2022: a session follows its client to a new address; replays get nothing", async () => {
+  const echo = udpEchoServer("echo:");
+  const ssPort = freeUdpPort();
+  const method = lookupMethod("2022-blake3-aes-128-gcm")!;
+  const server = await startGost([
+    "-L",
+    `ssu://${method.name}:${encodeURIComponent(KEY16)}@127.0.0.1:${ssPort}`,
+  ]);
+  const session = new ClientSession(method, methodKey(method, KEY16));
+  const target = encodeSocksAddr(`127.0.0.1:${echo.port}`);
+  const a = Deno.listenDatagram({ hostname: "127.0.0.1", port: 0, transport: "udp" });
+  const b = Deno.listenDatagram({ hostname: "127.0.0.1", port: 0, transport: "udp" });
+  const to = { transport: "udp" as const, hostname: "127.0.0.1", port: ssPort };
+  const answer = async (sock: Deno.DatagramConn, packet: Uint8Array) => {
+    const got = await udpRoundTrip(ssPort, packet, 2000, sock);
+    if (!got) return null;
+    const body = session.open(got);
+    return typeof body === "string" ? body : new TextDecoder().decode(body.payload);
+  };
+  try {
+    const first = session.seal(target, new TextEncoder().encode("one"));
+    assert.equal(await answer(a, first), "echo:one");
+    // The client's address changes (NAT rebinding): same session, answers follow it.
+    assert.equal(await answer(b, session.seal(target, new TextEncoder().encode("two"))), "echo:two");
+    const before = echo.received();
+    await b.send(first, to);
+    await a.send(first, to);
+    await new Promise((r) => setTimeout(r, 500));
+    assert.equal(echo.received(), before, "a replayed packet must not be relayed");
+    assert.match(server.stderr(), /replays a packet id/);
+  } finally {
+    a.close();
+    b.close();
     await server.stop();
     echo.close();
   }

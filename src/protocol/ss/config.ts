@@ -43,25 +43,6 @@ export function ssKeys(
   }
 }
 
-/**
- * {@link ssKeys} for an ssu component, which speaks AEAD UDP only: a 2022 method is a
- * {@link ConfigError} naming the methods that work.
- */
-export function ssuKeys(
-  auth: AuthConfig | undefined,
-  key: string,
-  path: string,
-): { method: MethodInfo; psk: Uint8Array } {
-  const keys = ssKeys(auth, key, path);
-  if (keys.method.edition !== "aead") {
-    throw new ConfigError(
-      `${path}.auth.username`,
-      `ssu: ${keys.method.name} (2022 UDP) is not supported yet; use aes-128-gcm, aes-256-gcm or chacha20-ietf-poly1305`,
-    );
-  }
-  return keys;
-}
-
 /** 2022 salts must be remembered at least 60 s; AEAD salts are bounded by count only. */
 export function saltFilterFor(method: MethodInfo, capacity: number): SaltFilter {
   return new SaltFilter(capacity, method.edition === "2022" ? 60_000 : 0);

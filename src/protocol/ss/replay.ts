@@ -58,3 +58,58 @@ export class SaltFilter {
 function keyOf(salt: Uint8Array): string {
   return String.fromCharCode.apply(null, salt as unknown as number[]);
 }
+
+/** Packet ids a {@link PacketWindow} remembers below the highest one seen (SIP022 UDP). */
+export const PACKET_WINDOW = 2048;
+
+/** Ids from 2^53 up are refused: numbers stay exact, and no sender counts that far. */
+const MAX_PACKET_ID = 2 ** 53;
+
+/**
+ * The sliding-window packet-id filter of one SIP022 UDP session (as WireGuard's): ids more
+ * than {@link PACKET_WINDOW} below the highest seen are too old, ids inside the window are
+ * accepted once. A fixed 256-byte bitmap, so memory per session is bounded.
+ *
+ * {@link fresh} only asks; {@link accept} records, and is called once the packet has
+ * authenticated and its header is valid, so forged packets cannot move the window.
+ */
+export class PacketWindow {
+  /** One bit per id, ring-indexed by `id % PACKET_WINDOW`. */
+  readonly #bits = new Uint32Array(PACKET_WINDOW / 32);
+  #top = -1;
+
+  /** The highest id accepted so far (-1 before the first). */
+  get top(): number {
+    return this.#top;
+  }
+
+  /** True if `id` is neither too old nor already accepted. */
+  fresh(id: number): boolean {
+    if (id > this.#top) return id < MAX_PACKET_ID;
+    if (this.#top - id >= PACKET_WINDOW) return false;
+    return !this.#has(id);
+  }
+
+  /** Checks `id` and records it; false (nothing recorded) if it is a replay or too old. */
+  accept(id: number): boolean {
+    if (!this.fresh(id)) return false;
+    if (id > this.#top) {
+      if (id - this.#top >= PACKET_WINDOW) this.#bits.fill(0);
+      else for (let i = this.#top + 1; i < id; i++) this.#clear(i);
+      this.#top = id;
+    }
+    const bit = id % PACKET_WINDOW;
+    this.#bits[bit >>> 5] |= 1 << (bit & 31);
+    return true;
+  }
+
+  #has(id: number): boolean {
+    const bit = id % PACKET_WINDOW;
+    return (this.#bits[bit >>> 5] & (1 << (bit & 31))) !== 0;
+  }
+
+  #clear(id: number): void {
+    const bit = id % PACKET_WINDOW;
+    this.#bits[bit >>> 5] &= ~(1 << (bit & 31));
+  }
+}

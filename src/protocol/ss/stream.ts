@@ -17,13 +17,14 @@ export function maxPayload(method: MethodInfo): number {
   return method.edition === "2022" ? 0xffff : 0x3fff;
 }
 
-/** 2022: the stream header types. */
-const TYPE_CLIENT = 0;
-const TYPE_SERVER = 1;
+/** 2022: the header type of a client's request (TCP) or packet (UDP). */
+export const TYPE_CLIENT = 0;
+/** 2022: the header type of a server's response (TCP) or packet (UDP). */
+export const TYPE_SERVER = 1;
 /** 2022: timestamps further than this from our clock are replays. */
 export const MAX_TIME_DIFF_S = 30;
-/** 2022: most padding a request may carry. */
-const MAX_PADDING = 900;
+/** 2022: most padding a header may carry. */
+export const MAX_PADDING = 900;
 
 /**
  * The peer's bytes do not authenticate (wrong key, forged or replayed salt, bad header).
