@@ -17,6 +17,7 @@ import { type KcpConfig, type KcpOptions, kcpOptions, resolveKcpConfig } from ".
 import { randomConv, sessionConfigOf, smuxOver } from "../protocol/kcp/mux.ts";
 import { KcpSession, type SessionConfig } from "../protocol/kcp/session.ts";
 import { RECEIVE_ROOM, Slab } from "../protocol/kcp/slab.ts";
+import { enlargeSocketBuffers } from "../protocol/kcp/sockbuf.ts";
 import type { SmuxSession } from "../protocol/smux/session.ts";
 import type { DialerFactory } from "./registry.ts";
 import { bindEphemeralUDP } from "./udp.ts";
@@ -101,6 +102,7 @@ export class KcpDialer implements Dialer {
       throw new DialError(addr, err);
     }
     const sock = bindEphemeralUDP();
+    enlargeSocketBuffers(sock);
     const to: Deno.NetAddr = { transport: "udp", hostname: ip, port };
     const send = (pkt: Uint8Array) => {
       sock.send(pkt, to).catch(ignore);

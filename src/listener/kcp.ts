@@ -19,6 +19,7 @@ import { openPacket } from "../protocol/kcp/crypt.ts";
 import { sessionConfigOf, smuxOver } from "../protocol/kcp/mux.ts";
 import { conversationOf, KcpSession, type SessionConfig } from "../protocol/kcp/session.ts";
 import { RECEIVE_ROOM, Slab } from "../protocol/kcp/slab.ts";
+import { enlargeSocketBuffers } from "../protocol/kcp/sockbuf.ts";
 import type { SmuxSession } from "../protocol/smux/session.ts";
 import type { ListenerFactory } from "./registry.ts";
 import { listenUDP } from "./udp.ts";
@@ -73,6 +74,10 @@ export class KcpListener implements Listener {
   listen(): Promise<void> {
     this.#session = sessionConfigOf(this.#cfg);
     this.#sock = listenUDP(this.configuredAddr);
+    const sockbuf = enlargeSocketBuffers(this.#sock);
+    this.#log?.debug(
+      `kcp: socket receive buffer ${sockbuf > 0 ? `${sockbuf} bytes` : "left at the default"}`,
+    );
     this.#receiveLoop();
     this.#reaper = setInterval(() => this.#reap(), REAP_EVERY);
     return Promise.resolve();

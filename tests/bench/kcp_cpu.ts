@@ -4,8 +4,11 @@
  * moved, and their peak resident memory — for gost-deno and, beside it, Debian's kcptun pair
  * (with the same crypt, FEC, compression and windows as gost-deno's defaults).
  *
- * `deno run -A tests/bench/kcp_cpu.ts [--seconds=10] [--reverse] [--repeat=N] [--base=DIR]
+ * `deno run -A tests/bench/kcp_cpu.ts [--seconds=10] [--reverse] [--repeat=N] [--base=DIR] [--ffi]
  * [--profile=DIR] [--only=gost-deno,kcptun] [extra kcp options, e.g. kcp.sndwnd=128&kcp.rcvwnd=128]`.
+ * gost-deno runs with the project's permissions (scripts/permissions.ts); `--ffi` adds `--allow-ffi`.
+ * The table splits CPU per megabyte by process (the listener receives, the dialer sends; `-R`
+ * swaps them) into user + system time.
  * `--base=DIR` adds rows for an earlier checkout (`git archive COMMIT | tar -x -C DIR`);
  * `--repeat=N` interleaves N rounds (the machine is shared: compare within one run).
  * `--v8-flags=...` is passed to both gost-deno processes (e.g. `--trace-gc`).
@@ -14,6 +17,8 @@
  * @module
  */
 import { freePort, MAIN, which } from "../_helpers.ts";
+import { rssKB, stopProcesses, total } from "./_proc.ts";
+import { GOST_PERMISSIONS } from "../../scripts/permissions.ts";
 
 interface Result {
   impl: string;
@@ -21,6 +26,8 @@ interface Result {
   cpuMsPerMB: number;
   cpuPercent: number;
   peakRssMB: number;
+  /** CPU ms per MB of each process (listener first), split user / system. */
+  perProcess: { user: number; sys: number }[];
 }
 
 const args = Object.fromEntries(
@@ -32,14 +39,13 @@ const args = Object.fromEntries(
 const SECONDS = Number(args.seconds ?? 10);
 const EXTRA = Deno.args.filter((a) => !a.startsWith("--")).join("&");
 
-function procStat(pid: number): { ticks: number; rssKB: number } {
+/** User and system CPU ticks of `pid` (zeros when it is gone). */
+function cpuSplit(pid: number): { user: number; sys: number } {
   try {
     const f = Deno.readTextFileSync(`/proc/${pid}/stat`).split(") ")[1].split(" ");
-    const status = Deno.readTextFileSync(`/proc/${pid}/status`);
-    const rss = Number(/VmRSS:\s+(\d+) kB/.exec(status)?.[1] ?? 0);
-    return { ticks: Number(f[11]) + Number(f[12]), rssKB: rss };
+    return { user: Number(f[11]), sys: Number(f[12]) };
   } catch {
-    return { ticks: 0, rssKB: 0 };
+    return { user: 0, sys: 0 };
   }
 }
 
@@ -70,10 +76,10 @@ async function run(impl: string, commands: string[][], entry: number): Promise<R
     await waitPort(entry);
     await new Promise((r) => setTimeout(r, 500));
     const pids = children.map((c) => c.pid);
-    const t0 = pids.reduce((s, p) => s + procStat(p).ticks, 0);
+    const t0 = pids.map(cpuSplit);
     let peak = 0;
     const sampler = setInterval(() => {
-      const rss = pids.reduce((s, p) => s + procStat(p).rssKB, 0);
+      const rss = total(pids, rssKB);
       if (rss > peak) peak = rss;
     }, 200);
     const w0 = performance.now();
@@ -93,32 +99,25 @@ async function run(impl: string, commands: string[][], entry: number): Promise<R
     }).output();
     const wall = (performance.now() - w0) / 1000;
     clearInterval(sampler);
-    const ticks = pids.reduce((s, p) => s + procStat(p).ticks, 0) - t0;
+    const used = pids.map((p, i) => {
+      const t = cpuSplit(p);
+      return { user: t.user - t0[i].user, sys: t.sys - t0[i].sys };
+    });
+    const ticks = used.reduce((s, u) => s + u.user + u.sys, 0);
     const j = JSON.parse(new TextDecoder().decode(out.stdout));
     if (j.error) throw new Error(`${impl}: iperf3: ${j.error}`);
-    const bytes = j.end.sum_received.bytes as number;
+    const mb = (j.end.sum_received.bytes as number) / 1e6;
     const cpuSeconds = ticks / 100;
     return {
       impl,
       mbitPerS: j.end.sum_received.bits_per_second / 1e6,
-      cpuMsPerMB: cpuSeconds * 1000 / (bytes / 1e6),
+      cpuMsPerMB: cpuSeconds * 1000 / mb,
       cpuPercent: cpuSeconds / wall * 100,
       peakRssMB: peak / 1024,
+      perProcess: used.map((u) => ({ user: u.user * 10 / mb, sys: u.sys * 10 / mb })),
     };
   } finally {
-    for (const c of children) {
-      try {
-        c.kill("SIGINT");
-      } catch { /* exited */ }
-    }
-    const t = setTimeout(() =>
-      children.forEach((c) => {
-        try {
-          c.kill("SIGKILL");
-        } catch { /* exited */ }
-      }), 3000);
-    await Promise.all(children.map((c) => c.status));
-    clearTimeout(t);
+    await stopProcesses(children, "SIGINT");
   }
 }
 
@@ -151,15 +150,18 @@ async function main(): Promise<void> {
   const results: Result[] = [];
   try {
     const deno = Deno.execPath();
+    // What `deno task gost` and the compiled binary run with; `--ffi` adds FFI, which lets the
+    // KCP socket ask for kcptun's 4 MiB buffers (src/protocol/kcp/sockbuf.ts).
+    const perms = [...GOST_PERMISSIONS, ...(args.ffi ? ["--allow-ffi"] : [])];
     const prof = args.profile ? ["--cpu-prof", `--cpu-prof-dir=${args.profile}`] : [];
     if (args["v8-flags"]) prof.push(`--v8-flags=${args["v8-flags"]}`);
     const q = EXTRA ? `?${EXTRA}` : "";
     const gostDeno = (main: string) => (kcpPort: number, entry: number) => [
-      [deno, "run", "-A", ...prof, main, "-L", `kcp://127.0.0.1:${kcpPort}/127.0.0.1:${iperfPort}${q}`],
+      [deno, "run", ...perms, ...prof, main, "-L", `kcp://127.0.0.1:${kcpPort}/127.0.0.1:${iperfPort}${q}`],
       [
         deno,
         "run",
-        "-A",
+        ...perms,
         ...prof,
         main,
         "-L",
@@ -224,13 +226,17 @@ async function main(): Promise<void> {
     await server.status;
   }
   console.log(`${SECONDS}s iperf3${args.reverse ? " -R" : ""}${EXTRA ? `, ${EXTRA}` : ""}`);
-  console.log("| impl | Mbit/s | CPU % (both processes) | CPU ms per MB | peak RSS MB (both) |");
-  console.log("|---|---|---|---|---|");
+  console.log(
+    "| impl | Mbit/s | CPU % (both processes) | CPU ms per MB | listener ms/MB user+sys | " +
+      "dialer ms/MB user+sys | peak RSS MB (both) |",
+  );
+  console.log("|---|---|---|---|---|---|---|");
+  const split = (p: { user: number; sys: number }) => `${p.user.toFixed(1)}+${p.sys.toFixed(1)}`;
   for (const r of results) {
     console.log(
       `| ${r.impl} | ${r.mbitPerS.toFixed(1)} | ${r.cpuPercent.toFixed(0)} | ${r.cpuMsPerMB.toFixed(1)} | ${
-        r.peakRssMB.toFixed(0)
-      } |`,
+        split(r.perProcess[0])
+      } | ${split(r.perProcess[1])} | ${r.peakRssMB.toFixed(0)} |`,
     );
   }
 }
