@@ -7,7 +7,8 @@
  *
  * Speed: ChaCha20-Poly1305 runs on `node:crypto` (synchronous, ~600 MiB/s here). AES-GCM runs
  * on `node:crypto` for small messages (length chunks, short payloads: no thread hop) and on
- * Web Crypto for large ones, where several chunks in flight at once use a second core.
+ * Web Crypto for large ones, where several chunks in flight at once use a second core; its
+ * key is imported only when the first large message comes.
  * @module
  */
 import { createCipheriv, createDecipheriv, createHash, hkdfSync } from "node:crypto";
@@ -148,33 +149,36 @@ export function incrementNonce(nonce: Uint8Array): void {
 const ASYNC_MIN = 2048;
 
 /**
- * One AEAD key. `sealSync`/`openSync` are synchronous; `seal`/`open` may return a promise
- * (Web Crypto) and must be given a nonce the caller will not change afterwards.
+ * One AEAD key. `sealInto`/`openSync` are synchronous (`node:crypto`); `seal`/`open` hand
+ * large AES-GCM messages to Web Crypto and then return a promise. Web Crypto copies nonce and
+ * message when called, so callers may change both once `seal`/`open` returns — except for the
+ * first large message, which waits for the key import: that one path copies them itself.
+ *
+ * The Web Crypto key is imported on the first large message, not up front: `importKey`
+ * costs about as much as all the rest of a connection's crypto, and most connections of a
+ * proxy (requests, handshakes) never send a 2 KiB message in one direction.
  */
 export class Aead {
   readonly #nodeAlg: string;
   readonly #key: Uint8Array;
-  readonly #web?: CryptoKey;
+  readonly #aes: boolean;
+  #web?: CryptoKey;
+  #webImport?: Promise<CryptoKey>;
 
-  private constructor(nodeAlg: string, key: Uint8Array, web?: CryptoKey) {
+  private constructor(nodeAlg: string, key: Uint8Array) {
     this.#nodeAlg = nodeAlg;
     this.#key = key;
-    this.#web = web;
+    this.#aes = nodeAlg !== "chacha20-poly1305";
   }
 
-  /** Builds the AEAD for `alg` with `key` (imports a Web Crypto key for AES-GCM). */
-  static async create(alg: MethodInfo["aead"], key: Uint8Array): Promise<Aead> {
-    if (alg === "chacha20-poly1305") return new Aead("chacha20-poly1305", key);
-    const web = await crypto.subtle.importKey("raw", key as Uint8Array<ArrayBuffer>, "AES-GCM", false, [
-      "encrypt",
-      "decrypt",
-    ]);
-    return new Aead(`aes-${key.length * 8}-gcm`, key, web);
-  }
-
-  /** A synchronous-only AEAD (datagrams: one message per key, no Web Crypto key import). */
-  static sync(alg: MethodInfo["aead"], key: Uint8Array): Aead {
+  /** The AEAD for `alg` with `key`. */
+  static create(alg: MethodInfo["aead"], key: Uint8Array): Aead {
     return new Aead(alg === "chacha20-poly1305" ? alg : `aes-${key.length * 8}-gcm`, key);
+  }
+
+  /** The AEAD for one datagram (no Web Crypto ever: datagrams are small). */
+  static sync(alg: MethodInfo["aead"], key: Uint8Array): Aead {
+    return Aead.create(alg, key);
   }
 
   /** Seals `plain` into `out` at `off` (ciphertext then tag): `plain.length + 16` bytes. */
@@ -210,24 +214,39 @@ export class Aead {
    * returned promise, if any, resolves once `out` holds the bytes.
    */
   seal(nonce: Uint8Array, plain: Uint8Array, out: Uint8Array, off: number): Promise<void> | undefined {
-    if (!this.#web || plain.length < ASYNC_MIN) {
+    if (!this.#aes || plain.length < ASYNC_MIN) {
       this.sealInto(nonce, plain, out, off);
       return undefined;
     }
-    return crypto.subtle.encrypt(
-      { name: "AES-GCM", iv: nonce as Uint8Array<ArrayBuffer> },
-      this.#web,
-      plain as Uint8Array<ArrayBuffer>,
-    ).then((ct) => out.set(new Uint8Array(ct), off));
+    return this.#webCall("encrypt", nonce, plain).then((ct) => out.set(new Uint8Array(ct), off));
   }
 
   /** Opens `sealed`, synchronously or (large AES-GCM payloads) as a promise; null if forged. */
   open(nonce: Uint8Array, sealed: Uint8Array): Uint8Array | null | Promise<Uint8Array | null> {
-    if (!this.#web || sealed.length < ASYNC_MIN) return this.openSync(nonce, sealed);
-    return crypto.subtle.decrypt(
-      { name: "AES-GCM", iv: nonce as Uint8Array<ArrayBuffer> },
-      this.#web,
-      sealed as Uint8Array<ArrayBuffer>,
-    ).then((p) => new Uint8Array(p), () => null);
+    if (!this.#aes || sealed.length < ASYNC_MIN) return this.openSync(nonce, sealed);
+    return this.#webCall("decrypt", nonce, sealed).then((p) => new Uint8Array(p), () => null);
+  }
+
+  #webCall(op: "encrypt" | "decrypt", nonce: Uint8Array, data: Uint8Array): Promise<ArrayBuffer> {
+    const call = (key: CryptoKey, iv: Uint8Array, bytes: Uint8Array) =>
+      crypto.subtle[op](
+        { name: "AES-GCM", iv: iv as Uint8Array<ArrayBuffer> },
+        key,
+        bytes as Uint8Array<ArrayBuffer>,
+      );
+    if (this.#web) return call(this.#web, nonce, data);
+    // The caller may reuse nonce and buffer as soon as we return: keep copies for later.
+    const iv = nonce.slice(), bytes = data.slice();
+    this.#webImport ??= crypto.subtle.importKey(
+      "raw",
+      this.#key as Uint8Array<ArrayBuffer>,
+      "AES-GCM",
+      false,
+      [
+        "encrypt",
+        "decrypt",
+      ],
+    ).then((k) => this.#web = k);
+    return this.#webImport.then((k) => call(k, iv, bytes));
   }
 }

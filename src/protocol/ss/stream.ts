@@ -431,7 +431,7 @@ export async function clientStream(
   const max = maxPayload(method);
   const salt = randomBytes(method.saltSize);
   opts.filter?.add(salt);
-  const sealer = new StreamSealer(await Aead.create(method.aead, sessionSubkey(method, psk, salt)), max);
+  const sealer = new StreamSealer(Aead.create(method.aead, sessionSubkey(method, psk, salt)), max);
   const src = new CipherSource(inner);
   const out = innerWriter(inner);
 
@@ -465,7 +465,7 @@ export async function clientStream(
     src.consume(method.saltSize);
     if (opts.filter?.check(serverSalt)) throw new SsAuthError("server salt replayed");
     const opener = new StreamOpener(
-      await Aead.create(method.aead, sessionSubkey(method, psk, serverSalt)),
+      Aead.create(method.aead, sessionSubkey(method, psk, serverSalt)),
       src,
       max,
     );
@@ -528,7 +528,7 @@ export async function serverHandshake(inner: Duplex, keys: StreamKeys): Promise<
     const salt = src.view(method.saltSize).slice();
     src.consume(method.saltSize);
     const opener = new StreamOpener(
-      await Aead.create(method.aead, sessionSubkey(method, psk, salt)),
+      Aead.create(method.aead, sessionSubkey(method, psk, salt)),
       src,
       max,
     );
@@ -585,7 +585,7 @@ export async function serverHandshake(inner: Duplex, keys: StreamKeys): Promise<
     const replySalt = randomBytes(method.saltSize);
     keys.filter?.add(replySalt);
     const sealer = new StreamSealer(
-      await Aead.create(method.aead, sessionSubkey(method, psk, replySalt)),
+      Aead.create(method.aead, sessionSubkey(method, psk, replySalt)),
       max,
     );
     const sealFirst = method.edition === "aead"

@@ -193,7 +193,7 @@ Deno.test("an oversized length is an auth error (never a huge allocation)", asyn
   const { StreamSealer } = await import("./stream.ts");
   const { Aead, sessionSubkey } = await import("./cipher.ts");
   const salt = new Uint8Array(16).fill(1);
-  const sealer = new StreamSealer(await Aead.create(method.aead, sessionSubkey(method, psk, salt)), 0x3fff);
+  const sealer = new StreamSealer(Aead.create(method.aead, sessionSubkey(method, psk, salt)), 0x3fff);
   const bytes = await sealer.sealPieces([new Uint8Array([0xff, 0xff])], salt);
   await assertRejectsWith(serverHandshake(scripted([bytes]).d, { method, psk }), SsAuthError);
 });
