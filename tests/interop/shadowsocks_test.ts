@@ -189,3 +189,54 @@ for (const [method, secret] of REAL_GOST_METHODS) {
     },
   });
 }
+
+for (const [method, secret] of REAL_GOST_METHODS) {
+  Deno.test({
+    name:
+      `interop ${method}: UDP, gost-deno ssu connector → real gost ssu server, and real gost client → gost-deno ssu`,
+    ignore: !GOST_BIN,
+    async fn() {
+      const echo = udpEchoServer("echo:");
+      const tcpEcho = tcpEchoServer();
+      const user = `${method}:${encodeURIComponent(secret)}`;
+      // The real gost serves UDP only; a TCP forwarder in the same process says when it is up.
+      const ready1 = freePort(), ready2 = freePort();
+      const readyArgs = (port: number) => ["-L", `tcp://127.0.0.1:${port}/127.0.0.1:${tcpEcho.port}`];
+      // ours → theirs
+      const p1 = freeUdpPort(), e1 = freeUdpPort();
+      const real = await startLibev(
+        GOST_BIN!,
+        [...readyArgs(ready1), "-L", `ssu://${user}@127.0.0.1:${p1}`],
+        ready1,
+      );
+      const ours = await startGost([
+        ...["-L", `udp://127.0.0.1:${e1}/127.0.0.1:${echo.port}`],
+        ...["-F", `ssu://${user}@127.0.0.1:${p1}`],
+      ]);
+      // theirs → ours
+      const p2 = freeUdpPort(), e2 = freeUdpPort();
+      const ourServer = await startGost(["-L", `ssu://${user}@127.0.0.1:${p2}`]);
+      const realClient = await startLibev(GOST_BIN!, [
+        ...readyArgs(ready2),
+        ...["-L", `udp://127.0.0.1:${e2}/127.0.0.1:${echo.port}`],
+        ...["-F", `ssu://${user}@127.0.0.1:${p2}`],
+      ], ready2);
+      try {
+        for (const entry of [e1, e2]) {
+          for (const msg of ["one", "x".repeat(1200)]) {
+            const got = await udpRoundTrip(entry, msg);
+            assert.ok(got, `no answer through port ${entry}`);
+            assert.equal(new TextDecoder().decode(got), `echo:${msg}`);
+          }
+        }
+      } finally {
+        await realClient.stop();
+        await ourServer.stop();
+        await ours.stop();
+        await real.stop();
+        echo.close();
+        tcpEcho.close();
+      }
+    },
+  });
+}
