@@ -166,7 +166,7 @@ async function reloadFrom(argv: string[], supervisor: WorkerSupervisor): Promise
     return;
   }
   if (cmd.kind !== "run") return;
-  cmd.config = withSharedPorts(cmd.config);
+  cmd.config = supervisor.share(cmd.config);
   const prepared = await prepare(cmd);
   if ("error" in prepared) {
     rootLogger.error(`reload: config rejected, the running one stays:\n${prepared.error}`);

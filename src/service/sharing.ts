@@ -8,13 +8,15 @@
  */
 import type { Config } from "../config/types.ts";
 import { joinHostPort, splitHostPort } from "../core/addr.ts";
+import { normalizeStrategy } from "../chain/selector.ts";
 import { ConfigError } from "../core/errors.ts";
+import { ListenError } from "../core/types.ts";
 import { listenTCP } from "../listener/tcp.ts";
 
 /** Listener types that accept byte streams on a TCP port of their own and honour `reusePort`. */
 const STREAM_LISTENERS = new Set(["tcp", "tls", "ws", "wss", "sshd"]);
-/** Handlers whose sessions span connections or bind ports of their own (reverse, UDP). */
-const STATEFUL_HANDLERS = new Set(["rtcp", "rudp", "udp", "ssu"]);
+/** Handlers whose state spans connections: reverse and UDP sessions, the shadowsocks replay filter. */
+const STATEFUL_HANDLERS = new Set(["rtcp", "rudp", "udp", "ssu", "ss"]);
 /** What `workers` means when unset. */
 export const DEFAULT_WORKERS = "auto";
 /** The most threads `workers` may ask for (each costs an isolate's memory). */
@@ -45,11 +47,37 @@ function listensOnStreamPort(s: unknown): boolean {
     !isFalse(userReusePort(s.listener?.metadata));
 }
 
-/** Can this service run in every worker too (see the module comment)? */
-export function workerEligible(s: unknown): boolean {
+/**
+ * Does a selector over `nodes` keep an order that threads would each keep on their own? Round
+ * robin (the default) does: two threads would each rotate, and a client would see A A B B.
+ * rand, hash and fifo pick the same way in any thread.
+ */
+function rotates(selector: unknown, nodes: unknown): boolean {
+  if (!Array.isArray(nodes) || nodes.length < 2) return false;
+  const strategy = isRecord(selector) && typeof selector.strategy === "string" ? selector.strategy : "round";
+  return (normalizeStrategy(strategy) ?? "round") === "round";
+}
+
+/** Does the chain called `name` have a hop that rotates over several nodes? */
+function chainRotates(config: Config, name: unknown): boolean {
+  if (typeof name !== "string" || !name) return false;
+  const chain = (config.chains ?? []).find((c) => isRecord(c) && c.name === name);
+  return !!chain && Array.isArray(chain.hops) &&
+    chain.hops.some((h) => isRecord(h) && rotates(h.selector, h.nodes));
+}
+
+/**
+ * Can this service run in every worker too? Not when it keeps state across connections that
+ * threads cannot share: reverse and UDP handlers, shadowsocks (its replay filter must see every
+ * connection), limiters (a budget would be multiplied), and round robin over several targets or
+ * chain nodes (the rotation would no longer be one sequence).
+ */
+export function workerEligible(s: unknown, config: Config): boolean {
   if (!listensOnStreamPort(s) || !isRecord(s)) return false;
   if (STATEFUL_HANDLERS.has(typeOf(s.handler, "auto"))) return false;
-  return !s.limiter && !s.climiter && !s.rlimiter && !(isRecord(s.handler) && s.handler.limiter);
+  if (s.limiter || s.climiter || s.rlimiter || (isRecord(s.handler) && s.handler.limiter)) return false;
+  if (isRecord(s.forwarder) && rotates(s.forwarder.selector, s.forwarder.nodes)) return false;
+  return !chainRotates(config, s.handler?.chain) && !chainRotates(config, s.listener?.chain);
 }
 
 /**
@@ -80,22 +108,18 @@ export function threadsOf(config: Config): number {
   }
 }
 
-/** Does this config run services in workers? */
-export function usesWorkers(config: Config): boolean {
-  return threadsOf(config) > 1 && Array.isArray(config.services) && config.services.some(workerEligible);
-}
-
 /**
  * The config the main thread builds when it shares ports with workers: every service on a TCP
- * port of its own gets `reusePort: true` (all sockets of a port need it; a service that runs on
- * the main thread only gets it too, so that a reload can move a port between the two kinds).
- * Returns `config` itself when no worker will run.
+ * port of its own gets `reusePort: true` whenever more than one thread is configured — all
+ * sockets of a port need it, and a service that runs on the main thread only gets it too, so
+ * that a reload can move a port between the kinds while the other side still holds it.
+ * Returns `config` itself when one thread is configured.
  */
-export function withSharedPorts(config: Config): Config {
-  if (!usesWorkers(config)) return config;
+export function withSharedPorts(config: Config, threads = threadsOf(config)): Config {
+  if (threads <= 1 || !Array.isArray(config.services)) return config;
   return {
     ...config,
-    services: config.services!.map((s) => {
+    services: config.services.map((s) => {
       if (!listensOnStreamPort(s) || userReusePort(s.listener?.metadata) !== undefined) return s;
       const metadata = { ...s.listener?.metadata, reusePort: true };
       sharedByUs.add(metadata);
@@ -125,10 +149,16 @@ export function withPort(addr: string, port: number): string {
  * process already is bound once without it first, and released (the window is microseconds).
  */
 export function probePorts(config: Config, held: Set<number | undefined>): void {
+  const probed = new Set<string>();
   for (const s of config.services ?? []) {
     if (!isRecord(s.listener?.metadata) || !sharedByUs.has(s.listener.metadata)) continue;
     const port = portOf(s.addr);
     if (!port || held.has(port)) continue;
+    // Two services of one config on one port would share it silently; without workers the
+    // second fails to bind, and so it does here.
+    const key = `${splitHostPort(s.addr).host}|${port}`;
+    if (probed.has(key)) throw new ListenError(s.addr, new Deno.errors.AddrInUse("Address already in use"));
+    probed.add(key);
     listenTCP(s.addr, false).close();
   }
 }

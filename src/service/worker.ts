@@ -4,7 +4,8 @@
  * keeps, replaces and removes services here exactly as on the main thread. Every log line of a
  * worker carries `worker: <id>`.
  *
- * Requests are handled one at a time, in order; each gets exactly one reply.
+ * Requests are handled one at a time, in order, except `stop`, which runs at once (it must not
+ * wait behind a `retire` that waits for connections); each gets exactly one reply, with its `seq`.
  * @module
  */
 import type { Config } from "../config/types.ts";
@@ -17,7 +18,9 @@ import { Supervisor } from "./reload.ts";
 export type WorkerRequest =
   | { type: "start"; id: number; config: Config }
   | { type: "reload"; config: Config }
-  | { type: "stop" };
+  | { type: "stop" }
+  /** Stop accepting, let live connections finish, then stop. */
+  | { type: "retire" };
 
 /** A worker's answer to one request. */
 export type WorkerReply = { type: "ok" } | { type: "failed"; error: string };
@@ -50,14 +53,21 @@ async function handle(req: WorkerRequest): Promise<void> {
     case "stop":
       await supervisor?.stop();
       return;
+    case "retire": {
+      const services = supervisor?.serviceNames.map((n) => supervisor!.service(n)!) ?? [];
+      await Promise.all(services.map((s) => s.stopAccepting()));
+      await Promise.all(services.map((s) => s.drained()));
+      await supervisor?.stop();
+      return;
+    }
   }
 }
 
 /** Installs the message loop (only when this module runs as a worker). */
 /** The parts of a worker's global scope this module uses. */
 interface WorkerScope extends EventTarget {
-  postMessage(m: WorkerReply): void;
-  onmessage: ((e: MessageEvent<WorkerRequest>) => void) | null;
+  postMessage(m: WorkerReply & { seq: number }): void;
+  onmessage: ((e: MessageEvent<WorkerRequest & { seq: number }>) => void) | null;
 }
 
 function serve(scope: WorkerScope): void {
@@ -71,11 +81,14 @@ function serve(scope: WorkerScope): void {
     log.error(`uncaught: ${errorMessage((e as ErrorEvent).error)}`);
   });
   let queue = Promise.resolve();
-  scope.onmessage = (e: MessageEvent<WorkerRequest>) => {
-    queue = queue.then(() => handle(e.data)).then(
-      () => scope.postMessage({ type: "ok" }),
-      (err) => scope.postMessage({ type: "failed", error: errorMessage(err) }),
+  scope.onmessage = (e) => {
+    const { seq } = e.data;
+    const run = e.data.type === "stop" ? handle(e.data) : (queue = queue.then(() => handle(e.data)));
+    run.then(
+      () => scope.postMessage({ type: "ok", seq }),
+      (err) => scope.postMessage({ type: "failed", error: errorMessage(err), seq }),
     );
+    queue = queue.catch(() => {});
   };
 }
 

@@ -12,14 +12,15 @@
 import type { Config } from "../config/types.ts";
 import { errorMessage } from "../core/errors.ts";
 import type { Runtime } from "./build.ts";
-import { type ReloadSummary, Supervisor } from "./reload.ts";
-import { portOf, probePorts, threadsOf, usesWorkers, withPort, workerEligible } from "./sharing.ts";
+import { ReloadError, type ReloadSummary, Supervisor } from "./reload.ts";
+import { portOf, probePorts, threadsOf, withPort, withSharedPorts, workerEligible } from "./sharing.ts";
 import type { WorkerReply, WorkerRequest } from "./worker.ts";
 
-/** One worker thread and its request/reply channel (replies come back in request order). */
+/** One worker thread and its request/reply channel (each reply names its request's `seq`). */
 class WorkerThread {
   readonly #worker: Worker;
-  readonly #pending: ((r: WorkerReply) => void)[] = [];
+  readonly #pending = new Map<number, (r: WorkerReply) => void>();
+  #seq = 0;
   /** Resolves when the thread dies (an uncaught error or a failed module load). */
   readonly died = Promise.withResolvers<string>();
   alive = true;
@@ -29,7 +30,10 @@ class WorkerThread {
       type: "module",
       name: `gost-worker-${id}`,
     });
-    this.#worker.onmessage = (e: MessageEvent<WorkerReply>) => this.#pending.shift()?.(e.data);
+    this.#worker.onmessage = (e: MessageEvent<WorkerReply & { seq: number }>) => {
+      this.#pending.get(e.data.seq)?.(e.data);
+      this.#pending.delete(e.data.seq);
+    };
     this.#worker.onerror = (e: ErrorEvent) => {
       e.preventDefault();
       this.#die(e.message || "uncaught error");
@@ -42,20 +46,25 @@ class WorkerThread {
     this.alive = false;
     this.#worker.terminate();
     this.died.resolve(why);
-    for (const p of this.#pending.splice(0)) p({ type: "failed", error: `worker died: ${why}` });
+    for (const p of this.#pending.values()) p({ type: "failed", error: `worker died: ${why}` });
+    this.#pending.clear();
   }
 
   /** Sends a request; resolves with its reply, or a failure when the thread dies or is too slow. */
   request(req: WorkerRequest, timeoutMs: number): Promise<WorkerReply> {
     if (!this.alive) return Promise.resolve({ type: "failed", error: "worker not running" });
     const reply = Promise.withResolvers<WorkerReply>();
-    this.#pending.push(reply.resolve);
-    this.#worker.postMessage(req);
+    const seq = ++this.#seq;
+    this.#pending.set(seq, reply.resolve);
+    this.#worker.postMessage({ ...req, seq });
     let timer: ReturnType<typeof setTimeout> | undefined;
     const late = new Promise<WorkerReply>((r) =>
       timer = setTimeout(() => r({ type: "failed", error: `no answer within ${timeoutMs} ms` }), timeoutMs)
     );
-    return Promise.race([reply.promise, late]).finally(() => clearTimeout(timer));
+    return Promise.race([reply.promise, late]).finally(() => {
+      clearTimeout(timer);
+      this.#pending.delete(seq);
+    });
   }
 
   terminate(): void {
@@ -78,12 +87,22 @@ const MIN_LIFETIME_MS = 10_000;
  */
 export class WorkerSupervisor extends Supervisor {
   readonly #threads = new Map<number, WorkerThread>();
+  /** Threads no longer wanted, finishing their live connections. */
+  readonly #retiring = new Set<WorkerThread>();
   /** The config (as the main thread built it) the workers should be running. */
   #config: Config = {};
   #count = 1;
   #stopping = false;
   /** Syncs run one after another (a reload during a slow start waits for it). */
   #serial: Promise<unknown> = Promise.resolve();
+
+  /**
+   * `config` as the main thread must build it for a reload: ports shared as at the start (the
+   * thread count is fixed for the process's life).
+   */
+  share(config: Config): Config {
+    return withSharedPorts(config, this.#count);
+  }
 
   /** Worker threads running now (not counting the main thread). */
   get workerCount(): number {
@@ -92,10 +111,12 @@ export class WorkerSupervisor extends Supervisor {
 
   override async start(config: Config, runtime: Runtime): Promise<void> {
     this.#count = threadsOf(config);
-    if (usesWorkers(config)) probePorts(config, new Set());
+    probePorts(config, new Set());
     await super.start(config, runtime);
     this.#config = config;
-    await this.#sync();
+    // Not awaited: the main thread serves now, and a signal arriving while workers load must
+    // find the program started (each worker logs its own "listening on").
+    this.#sync();
   }
 
   override async reload(config: Config, runtime: Runtime): Promise<ReloadSummary> {
@@ -105,9 +126,14 @@ export class WorkerSupervisor extends Supervisor {
         `workers: ${asked} threads asked, ${this.#count} run; a new count takes effect at restart`,
       );
     }
-    if (usesWorkers(config)) {
-      const held = new Set(this.serviceNames.map((n) => portOf(this.service(n)?.listener.addr)));
+    const held = new Set(this.serviceNames.map((n) => portOf(this.service(n)?.listener.addr)));
+    try {
       probePorts(config, held);
+    } catch (err) {
+      for (const c of runtime.chains.values()) c.close();
+      throw new ReloadError(`the new config cannot start, the running one stays: ${errorMessage(err)}`, {
+        cause: err,
+      });
     }
     const summary = await super.reload(config, runtime);
     this.#config = config;
@@ -117,7 +143,7 @@ export class WorkerSupervisor extends Supervisor {
 
   override async stop(): Promise<void> {
     this.#stopping = true;
-    const threads = [...this.#threads.values()];
+    const threads = [...this.#threads.values(), ...this.#retiring];
     await Promise.all([
       super.stop(),
       ...threads.map(async (t) => {
@@ -129,7 +155,7 @@ export class WorkerSupervisor extends Supervisor {
 
   /** The config a worker runs: the eligible services, on the ports the main thread bound. */
   #workerConfig(): Config {
-    const services = (this.#config.services ?? []).filter(workerEligible).map((s) => {
+    const services = (this.#config.services ?? []).filter((s) => workerEligible(s, this.#config)).map((s) => {
       const bound = portOf(this.service(s.name)?.listener.addr);
       return portOf(s.addr) === 0 && bound ? { ...s, addr: withPort(s.addr, bound) } : s;
     });
@@ -145,7 +171,8 @@ export class WorkerSupervisor extends Supervisor {
 
   async #syncNow(): Promise<void> {
     if (this.#stopping) return;
-    const wanted = usesWorkers(this.#config) ? this.#count - 1 : 0;
+    const eligible = (this.#config.services ?? []).some((s) => workerEligible(s, this.#config));
+    const wanted = eligible ? this.#count - 1 : 0;
     const config = this.#workerConfig();
     const jobs: Promise<void>[] = [];
     for (let id = 1; id <= wanted; id++) {
@@ -158,6 +185,17 @@ export class WorkerSupervisor extends Supervisor {
           }),
         );
       }
+    }
+    // Threads beyond what the config wants now (no service left for them) stop accepting, and
+    // end once their live connections have finished, as a replaced service's would.
+    for (const [id, t] of this.#threads) {
+      if (id <= wanted || !t.alive) continue;
+      this.#threads.delete(id);
+      this.#retiring.add(t);
+      t.request({ type: "retire" }, 2 ** 31 - 1).then(() => {
+        t.terminate();
+        this.#retiring.delete(t);
+      });
     }
     await Promise.all(jobs);
   }
