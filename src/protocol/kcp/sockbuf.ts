@@ -7,8 +7,8 @@
  * (tests/bench/kcp_cpu.ts): a fifth of all datagrams were dropped and retransmitted; with 4 MiB
  * buffers none, throughput 190 -> 266 Mbit/s and CPU per megabyte 54 -> 42 ms (both processes).
  * Deno has no option for socket buffers, so this goes through libc with FFI, only where the
- * process has that permission (`--allow-ffi`, or `-A`) and can read /proc; elsewhere the socket
- * keeps the kernel's default.
+ * process has that permission (`--allow-ffi`, or `-A`); elsewhere the socket keeps the kernel's
+ * default.
  * @module
  */
 
@@ -18,10 +18,15 @@ export const SOCKET_BUFFER = 4 << 20;
 const SOL_SOCKET = 1;
 const SO_SNDBUF = 7;
 const SO_RCVBUF = 8;
+const SO_TYPE = 3;
+const SOCK_DGRAM = 2;
+const AF_INET = 2;
+const AF_INET6 = 10;
 
 const SYMBOLS = {
   setsockopt: { parameters: ["i32", "i32", "i32", "buffer", "u32"], result: "i32" },
   getsockopt: { parameters: ["i32", "i32", "i32", "buffer", "buffer"], result: "i32" },
+  getsockname: { parameters: ["i32", "buffer", "buffer"], result: "i32" },
 } as const;
 type Libc = Deno.DynamicLibrary<typeof SYMBOLS>;
 let libc: Libc | null | undefined;
@@ -34,29 +39,32 @@ function granted(desc: Deno.PermissionDescriptor): boolean {
   }
 }
 
-/** The file descriptor of the UDP socket bound to local `port` (IPv4 or IPv6), or -1. */
-function socketFd(port: number): number {
-  const hex = `:${port.toString(16).toUpperCase().padStart(4, "0")}`;
-  const inodes = new Set<string>();
-  for (const table of ["/proc/net/udp", "/proc/net/udp6"]) {
-    let text = "";
-    try {
-      text = Deno.readTextFileSync(table);
-    } catch {
-      continue;
-    }
-    for (const line of text.split("\n")) {
-      const f = line.trim().split(/\s+/);
-      if (f[1]?.endsWith(hex)) inodes.add(f[9]);
-    }
-  }
-  for (const e of Deno.readDirSync("/proc/self/fd")) {
-    try {
-      const m = /^socket:\[(\d+)\]$/.exec(Deno.readLinkSync(`/proc/self/fd/${e.name}`));
-      if (m && inodes.has(m[1])) return Number(e.name);
-    } catch {
-      // closed meanwhile
-    }
+/** Descriptors looked at when searching for a socket (Deno opens few). */
+const MAX_FD = 4096;
+
+/**
+ * The file descriptor of the datagram socket bound to local `port`, or -1. Deno does not tell
+ * a socket's descriptor, and reading /proc/self/fd needs --allow-all, so this asks the kernel
+ * about each open descriptor in turn (two cheap syscalls each, once per socket).
+ */
+function socketFd(c: Libc, port: number): number {
+  const addr = new Uint8Array(128), len = new Uint32Array(1);
+  const type = new Int32Array(1), typeLen = new Uint32Array(1);
+  for (let fd = 3; fd < MAX_FD; fd++) {
+    len[0] = addr.length;
+    if (c.symbols.getsockname(fd, addr, new Uint8Array(len.buffer)) !== 0) continue;
+    // sockaddr_in and sockaddr_in6 both hold the port, big-endian, at bytes 2..4.
+    const family = addr[0] | (addr[1] << 8);
+    if ((family !== AF_INET && family !== AF_INET6) || ((addr[2] << 8) | addr[3]) !== port) continue;
+    typeLen[0] = 4;
+    const r = c.symbols.getsockopt(
+      fd,
+      SOL_SOCKET,
+      SO_TYPE,
+      new Uint8Array(type.buffer),
+      new Uint8Array(typeLen.buffer),
+    );
+    if (r === 0 && type[0] === SOCK_DGRAM) return fd;
   }
   return -1;
 }
@@ -67,7 +75,7 @@ function socketFd(port: number): number {
  */
 export function enlargeSocketBuffers(sock: Deno.DatagramConn): number {
   if (Deno.build.os !== "linux") return 0;
-  if (!granted({ name: "ffi" }) || !granted({ name: "read", path: "/proc" })) return 0;
+  if (!granted({ name: "ffi" })) return 0;
   if (libc === undefined) {
     try {
       libc = Deno.dlopen("libc.so.6", SYMBOLS);
@@ -78,7 +86,7 @@ export function enlargeSocketBuffers(sock: Deno.DatagramConn): number {
   if (!libc) return 0;
   let fd: number;
   try {
-    fd = socketFd((sock.addr as Deno.NetAddr).port);
+    fd = socketFd(libc, (sock.addr as Deno.NetAddr).port);
   } catch {
     return 0;
   }
