@@ -11,7 +11,7 @@ import type { Chain } from "../chain/node.ts";
 import type { Config } from "../config/types.ts";
 import { splitHostPort } from "../core/addr.ts";
 import { errorMessage } from "../core/errors.ts";
-import type { Logger } from "../core/log.ts";
+import type { Level, Logger } from "../core/log.ts";
 import { buildRuntime, type Runtime } from "./build.ts";
 import type { Service } from "./service.ts";
 
@@ -88,7 +88,7 @@ function fileStamp(path: string): string {
 }
 
 /** The name a service gets in build.ts (`service-N` when unnamed). */
-function serviceName(s: unknown, index: number): string {
+export function serviceName(s: unknown, index: number): string {
   return isRecord(s) && typeof s.name === "string" && s.name ? s.name : `service-${index}`;
 }
 
@@ -153,7 +153,8 @@ export class Supervisor {
   #config: Config = {};
   #stopped = false;
 
-  constructor(readonly log: Logger) {}
+  /** `announce`: the level of each service's "listening on" line. */
+  constructor(readonly log: Logger, readonly announce: Level = "info") {}
 
   /** Names of the services accepting connections now, in config order. */
   get serviceNames(): string[] {
@@ -180,7 +181,7 @@ export class Supervisor {
     const started: Service[] = [];
     try {
       for (const svc of runtime.services) {
-        await svc.start();
+        await svc.start(this.announce);
         started.push(svc);
       }
     } catch (err) {
@@ -247,7 +248,7 @@ export class Supervisor {
     // Services on new ports start while the old ones still serve: a failure there changes nothing.
     try {
       for (const f of first) {
-        await f.svc.start();
+        await f.svc.start(this.announce);
         started.push(f.svc);
       }
     } catch (err) {
@@ -257,7 +258,7 @@ export class Supervisor {
     await Promise.all(retiring.map((e) => e.service.stopAccepting()));
     try {
       for (const f of second) {
-        await f.svc.start();
+        await f.svc.start(this.announce);
         started.push(f.svc);
       }
     } catch (err) {
@@ -326,7 +327,7 @@ export class Supervisor {
         continue;
       }
       try {
-        await svc.start();
+        await svc.start(this.announce);
       } catch (err) {
         this.log.error(`reload: could not restart ${svc.name} on the old config: ${errorMessage(err)}`);
         continue;

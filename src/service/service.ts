@@ -5,7 +5,7 @@
  */
 import type { Duplex } from "../core/duplex.ts";
 import { errorMessage } from "../core/errors.ts";
-import type { Logger } from "../core/log.ts";
+import type { Level, Logger } from "../core/log.ts";
 import type { ConnRecord, Handler, Listener } from "../core/types.ts";
 
 /** A running (or ready to run) service. */
@@ -29,10 +29,13 @@ export class Service {
     return this.#live.size;
   }
 
-  /** Binds the listener (throws `ListenError`) and starts accepting. */
-  async start(): Promise<void> {
+  /**
+   * Binds the listener (throws `ListenError`) and starts accepting. `announce` is the level of
+   * the "listening on" line (a worker thread repeating the service says it at debug).
+   */
+  async start(announce: Level = "info"): Promise<void> {
     await this.listener.listen();
-    this.log.info(`listening on ${this.listener.addr}`);
+    this.log.log(announce, `listening on ${this.listener.addr}`);
     this.#accepting = true;
     this.#loop = this.#acceptLoop();
   }

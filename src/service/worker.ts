@@ -2,7 +2,7 @@
  * The entry of a worker thread (see workers.ts): builds and runs the services the main thread
  * sends, on the same ports (SO_REUSEPORT), with a {@link Supervisor} of its own so that a reload
  * keeps, replaces and removes services here exactly as on the main thread. Every log line of a
- * worker carries `worker: <id>`.
+ * worker carries `worker: <id>`; its "listening on" lines are debug (the main thread's say it).
  *
  * Requests are handled one at a time, in order, except `stop`, which runs at once (it must not
  * wait behind a `retire` that waits for connections); each gets exactly one reply, with its `seq`.
@@ -42,7 +42,8 @@ async function handle(req: WorkerRequest): Promise<void> {
   switch (req.type) {
     case "start": {
       log = rootLogger.with({ worker: req.id });
-      supervisor = new Supervisor(log);
+      // The main thread says "listening on" once per service; a worker's repeat is detail.
+      supervisor = new Supervisor(log, "debug");
       await supervisor.start(req.config, await prepare(req.config));
       return;
     }

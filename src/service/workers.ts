@@ -12,7 +12,7 @@
 import type { Config } from "../config/types.ts";
 import { errorMessage } from "../core/errors.ts";
 import type { Runtime } from "./build.ts";
-import { ReloadError, type ReloadSummary, Supervisor } from "./reload.ts";
+import { ReloadError, type ReloadSummary, serviceName, Supervisor } from "./reload.ts";
 import { portOf, probePorts, threadsOf, withPort, withSharedPorts, workerEligible } from "./sharing.ts";
 import type { WorkerReply, WorkerRequest } from "./worker.ts";
 
@@ -75,7 +75,7 @@ class WorkerThread {
 }
 
 /** How long a worker may take to start or reload its services, and to stop them. */
-const START_TIMEOUT_MS = 30_000;
+const START_TIMEOUT_MS = 10_000;
 const STOP_TIMEOUT_MS = 5_000;
 /** A worker that dies sooner than this after starting is not started again (it would loop). */
 const MIN_LIFETIME_MS = 10_000;
@@ -112,11 +112,29 @@ export class WorkerSupervisor extends Supervisor {
   override async start(config: Config, runtime: Runtime): Promise<void> {
     this.#count = threadsOf(config);
     probePorts(config, new Set());
-    await super.start(config, runtime);
+    // Workers listen first, so that the main thread's "listening on" lines come last and the
+    // program counts as started right after them (a signal sent on seeing them must find it
+    // started). A port-0 service joins the workers once the main thread has its port.
     this.#config = config;
-    // Not awaited: the main thread serves now, and a signal arriving while workers load must
-    // find the program started (each worker logs its own "listening on").
-    this.#sync();
+    await this.#sync();
+    try {
+      await super.start(config, runtime);
+    } catch (err) {
+      await this.#stopThreads();
+      throw err;
+    }
+    const eligible = (config.services ?? []).flatMap((s, i) =>
+      workerEligible(s, config) ? [serviceName(s, i)] : []
+    );
+    if (this.workerCount) {
+      this.log.info(
+        `workers: ${this.workerCount + 1} threads accept connections for ${eligible.join(", ")}`,
+        {
+          workers: this.workerCount + 1,
+        },
+      );
+    }
+    if ((config.services ?? []).some((s) => portOf(s.addr) === 0 && workerEligible(s, config))) this.#sync();
   }
 
   override async reload(config: Config, runtime: Runtime): Promise<ReloadSummary> {
@@ -143,21 +161,27 @@ export class WorkerSupervisor extends Supervisor {
 
   override async stop(): Promise<void> {
     this.#stopping = true;
+    await Promise.all([super.stop(), this.#stopThreads()]);
+  }
+
+  async #stopThreads(): Promise<void> {
     const threads = [...this.#threads.values(), ...this.#retiring];
-    await Promise.all([
-      super.stop(),
-      ...threads.map(async (t) => {
-        await t.request({ type: "stop" }, STOP_TIMEOUT_MS);
-        t.terminate();
-      }),
-    ]);
+    this.#threads.clear();
+    await Promise.all(threads.map(async (t) => {
+      await t.request({ type: "stop" }, STOP_TIMEOUT_MS);
+      t.terminate();
+    }));
   }
 
   /** The config a worker runs: the eligible services, on the ports the main thread bound. */
   #workerConfig(): Config {
-    const services = (this.#config.services ?? []).filter((s) => workerEligible(s, this.#config)).map((s) => {
-      const bound = portOf(this.service(s.name)?.listener.addr);
-      return portOf(s.addr) === 0 && bound ? { ...s, addr: withPort(s.addr, bound) } : s;
+    const services = (this.#config.services ?? []).flatMap((s, i) => {
+      if (!workerEligible(s, this.#config)) return [];
+      // Named as the main thread names it, whatever services are left out before it.
+      const name = serviceName(s, i);
+      if (portOf(s.addr) !== 0) return [{ ...s, name }];
+      const bound = portOf(this.service(name)?.listener.addr);
+      return bound ? [{ ...s, name, addr: withPort(s.addr, bound) }] : [];
     });
     return { ...this.#config, services };
   }

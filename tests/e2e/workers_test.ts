@@ -34,15 +34,14 @@ const threadOf = (l: Line) => (typeof l.worker === "number" ? l.worker : 0);
 /** Per-connection lines (`client >< dst`). */
 const connLines = (g: GostProcess) => lines(g).filter((l) => / >< /.test(l.msg));
 
-/** Starts gost and waits until the main thread and `workers` worker threads listen. */
-async function startWithWorkers(args: string[], services: number, workers: number): Promise<GostProcess> {
+/**
+ * Starts gost and waits until it says that `threads` threads accept connections (workers listen
+ * before the main thread, which says "listening on" once per service and then this).
+ */
+async function startWithWorkers(args: string[], services: number, threads: number): Promise<GostProcess> {
   const g = await startGost(args, services);
-  await waitUntil(
-    () =>
-      lines(g).filter((l) => l.msg.startsWith("listening on") && threadOf(l) > 0).length >=
-        services * workers,
-    () => `workers listening; stderr:\n${g.stderr()}`,
-  );
+  await g.waitFor(new RegExp(`"msg":"workers: ${threads} threads accept connections for `));
+  assert.equal(lines(g).filter((l) => l.msg.startsWith("listening on")).length, services);
   return g;
 }
 
@@ -84,7 +83,7 @@ Deno.test({
     const g = await startWithWorkers(
       ["-workers", "2", "-L", `tcp://127.0.0.1:${port}/127.0.0.1:${echo.port}`],
       1,
-      1,
+      2,
     );
     try {
       const N = 40;
@@ -115,7 +114,7 @@ Deno.test({
     const g = await startWithWorkers(
       ["-workers", "2", "-L", `tcp://127.0.0.1:${port}/127.0.0.1:${echo.port}`],
       1,
-      1,
+      2,
     );
     const conns: Deno.Conn[] = [];
     try {
@@ -170,7 +169,7 @@ Deno.test({
         forward("remove", pRemove, echoA.port)
       }`,
     );
-    const g = await startWithWorkers(["-C", path], 3, 1);
+    const g = await startWithWorkers(["-C", path], 3, 2);
     const held: Deno.Conn[] = [];
     const reload = async (yaml: string, expect: RegExp, times: number) => {
       const before = lines(g).filter((l) => expect.test(l.msg)).length;
