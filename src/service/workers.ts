@@ -112,29 +112,23 @@ export class WorkerSupervisor extends Supervisor {
   override async start(config: Config, runtime: Runtime): Promise<void> {
     this.#count = threadsOf(config);
     probePorts(config, new Set());
-    // Workers listen first, so that the main thread's "listening on" lines come last and the
-    // program counts as started right after them (a signal sent on seeing them must find it
-    // started). A port-0 service joins the workers once the main thread has its port.
+    await super.start(config, runtime);
     this.#config = config;
-    await this.#sync();
-    try {
-      await super.start(config, runtime);
-    } catch (err) {
-      await this.#stopThreads();
-      throw err;
-    }
-    const eligible = (config.services ?? []).flatMap((s, i) =>
-      workerEligible(s, config) ? [serviceName(s, i)] : []
-    );
-    if (this.workerCount) {
-      this.log.info(
-        `workers: ${this.workerCount + 1} threads accept connections for ${eligible.join(", ")}`,
-        {
-          workers: this.workerCount + 1,
-        },
+    // Not awaited: the main thread serves now (its start time stays that of one thread), and
+    // a reload or stop meanwhile queues behind this (#sync is serial).
+    this.#sync().then(() => {
+      const eligible = (config.services ?? []).flatMap((s, i) =>
+        workerEligible(s, config) ? [serviceName(s, i)] : []
       );
-    }
-    if ((config.services ?? []).some((s) => portOf(s.addr) === 0 && workerEligible(s, config))) this.#sync();
+      if (this.workerCount && !this.#stopping) {
+        this.log.info(
+          `workers: ${this.workerCount + 1} threads accept connections for ${eligible.join(", ")}`,
+          {
+            workers: this.workerCount + 1,
+          },
+        );
+      }
+    });
   }
 
   override async reload(config: Config, runtime: Runtime): Promise<ReloadSummary> {
@@ -180,6 +174,7 @@ export class WorkerSupervisor extends Supervisor {
       // Named as the main thread names it, whatever services are left out before it.
       const name = serviceName(s, i);
       if (portOf(s.addr) !== 0) return [{ ...s, name }];
+      // Port 0: the port the main thread got.
       const bound = portOf(this.service(name)?.listener.addr);
       return bound ? [{ ...s, name, addr: withPort(s.addr, bound) }] : [];
     });
