@@ -99,6 +99,13 @@ export function parseWorkers(v: unknown, cpus = navigator.hardwareConcurrency ||
   return n;
 }
 
+/** Is `workers` unset or `auto` (threads start when connections overlap, see workers.ts)? */
+export function workersOnDemand(config: Config): boolean {
+  const v = isRecord(config) ? config.workers : undefined;
+  return v === undefined || v === null || v === "" ||
+    (typeof v === "string" && v.trim().toLowerCase() === "auto");
+}
+
 /** {@link parseWorkers} that falls back to 1 on a bad value (the build reports it). */
 export function threadsOf(config: Config): number {
   try {

@@ -13,7 +13,15 @@ import type { Config } from "../config/types.ts";
 import { errorMessage } from "../core/errors.ts";
 import type { Runtime } from "./build.ts";
 import { ReloadError, type ReloadSummary, serviceName, Supervisor } from "./reload.ts";
-import { portOf, probePorts, threadsOf, withPort, withSharedPorts, workerEligible } from "./sharing.ts";
+import {
+  portOf,
+  probePorts,
+  threadsOf,
+  withPort,
+  withSharedPorts,
+  workerEligible,
+  workersOnDemand,
+} from "./sharing.ts";
 import type { WorkerReply, WorkerRequest } from "./worker.ts";
 
 /** One worker thread and its request/reply channel (each reply names its request's `seq`). */
@@ -93,6 +101,10 @@ export class WorkerSupervisor extends Supervisor {
   #config: Config = {};
   #count = 1;
   #stopping = false;
+  /** Workers run (or are being started): from the start, or once `auto` saw overlap. */
+  #active = false;
+  /** The thread count last logged, so that each change is said once. */
+  #announced = 0;
   /** Syncs run one after another (a reload during a slow start waits for it). */
   #serial: Promise<unknown> = Promise.resolve();
 
@@ -111,31 +123,23 @@ export class WorkerSupervisor extends Supervisor {
 
   override async start(config: Config, runtime: Runtime): Promise<void> {
     this.#count = threadsOf(config);
+    this.#active = !workersOnDemand(config);
     probePorts(config, new Set());
     await super.start(config, runtime);
     this.#config = config;
     // Not awaited: the main thread serves now (its start time stays that of one thread), and
     // a reload or stop meanwhile queues behind this (#sync is serial).
-    this.#sync().then(() => {
-      const eligible = (config.services ?? []).flatMap((s, i) =>
-        workerEligible(s, config) ? [serviceName(s, i)] : []
-      );
-      if (this.workerCount && !this.#stopping) {
-        this.log.info(
-          `workers: ${this.workerCount + 1} threads accept connections for ${eligible.join(", ")}`,
-          {
-            workers: this.workerCount + 1,
-          },
-        );
-      }
-    });
+    if (this.#active) this.#sync();
+    else this.#watch();
   }
 
   override async reload(config: Config, runtime: Runtime): Promise<ReloadSummary> {
     const asked = threadsOf(config);
-    if (asked !== this.#count) {
+    if (asked !== this.#count || workersOnDemand(config) !== workersOnDemand(this.#config)) {
       this.log.warn(
-        `workers: ${asked} threads asked, ${this.#count} run; a new count takes effect at restart`,
+        `workers: ${config.workers ?? "auto"} asked, ${
+          this.#config.workers ?? "auto"
+        } runs; a new setting takes effect at restart`,
       );
     }
     const held = new Set(this.serviceNames.map((n) => portOf(this.service(n)?.listener.addr)));
@@ -149,8 +153,28 @@ export class WorkerSupervisor extends Supervisor {
     }
     const summary = await super.reload(config, runtime);
     this.#config = config;
-    await this.#sync();
+    if (this.#active) await this.#sync();
+    else this.#watch();
     return summary;
+  }
+
+  /**
+   * `workers: auto`: an idle or one-connection-at-a-time program stays one thread (a worker
+   * costs ~16 MiB); the first time two connections of worker services overlap, the workers
+   * start, for good. One connection never spans threads, so overlap is when they can help.
+   */
+  #watch(): void {
+    if (this.#count <= 1) return;
+    const eligible = new Set(this.#eligibleNames());
+    const services = this.serviceNames.filter((n) => eligible.has(n)).map((n) => this.service(n)!);
+    const busy = () => {
+      if (this.#active || services.reduce((sum, s) => sum + s.liveConnections, 0) < 2) return;
+      this.#active = true;
+      for (const s of services) s.onConnection = undefined;
+      this.log.info(`workers: connections overlap, starting ${this.#count - 1} more thread(s)`);
+      this.#sync();
+    };
+    for (const s of services) s.onConnection = busy;
   }
 
   override async stop(): Promise<void> {
@@ -217,6 +241,22 @@ export class WorkerSupervisor extends Supervisor {
       });
     }
     await Promise.all(jobs);
+    const running = this.workerCount;
+    if (running === this.#announced || this.#stopping) return;
+    this.#announced = running;
+    if (running) {
+      this.log.info(
+        `workers: ${running + 1} threads accept connections for ${this.#eligibleNames().join(", ")}`,
+        { workers: running + 1 },
+      );
+    }
+  }
+
+  /** Names of the current config's services that workers repeat. */
+  #eligibleNames(): string[] {
+    return (this.#config.services ?? []).flatMap((s, i) =>
+      workerEligible(s, this.#config) ? [serviceName(s, i)] : []
+    );
   }
 
   async #spawn(id: number, config: Config): Promise<void> {

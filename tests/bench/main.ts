@@ -252,7 +252,7 @@ async function main() {
           echo.port,
         ),
       );
-      if (GOST_BIN) {
+      if (GOST_BIN && !c.denoOnly) {
         rows.push(
           await measureImpl(
             c,

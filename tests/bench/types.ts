@@ -28,4 +28,6 @@ export interface BenchCase {
   }[];
   /** Which measurements apply (default: throughput1, throughput4, connRate, idleMemory). */
   measure?: Measure[];
+  /** The argv uses gost-deno's own flags (e.g. `-workers`): no real gost row. */
+  denoOnly?: boolean;
 }

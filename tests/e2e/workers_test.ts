@@ -106,6 +106,41 @@ Deno.test({
 });
 
 Deno.test({
+  name: "workers: auto (the default) stays one thread until two connections overlap, then starts them",
+  ...opts,
+  ignore: opts.ignore || navigator.hardwareConcurrency < 2,
+  fn: async () => {
+    const echo = tcpEchoServer(0, { greeting: "A" });
+    const port = freePort();
+    const g = await startGost(["-L", `tcp://127.0.0.1:${port}/127.0.0.1:${echo.port}`], 1);
+    const held: Deno.Conn[] = [];
+    try {
+      // One at a time: no worker.
+      for (let i = 0; i < 5; i++) {
+        (await greeted(port)).conn.close();
+        await waitUntil(() => connLines(g).length > i, "the connection's line");
+      }
+      assert.doesNotMatch(g.stderr(), /workers: |"worker"/);
+      // Two at once: the workers start, and later connections land on them too.
+      held.push((await greeted(port)).conn, (await greeted(port)).conn);
+      const threads = navigator.hardwareConcurrency;
+      await g.waitFor(/workers: connections overlap, starting \d+ more thread/);
+      await g.waitFor(new RegExp(`"msg":"workers: ${threads} threads accept connections for service-0"`));
+      for (let i = 0; i < 30; i++) held.push((await greeted(port)).conn);
+      for (const c of held) await echoOn(c, 1024);
+      for (const c of held.splice(0)) c.close();
+      await waitUntil(() => connLines(g).length >= 37, () => `37 connection lines; stderr:\n${g.stderr()}`);
+      assert.ok(connLines(g).some((l) => threadOf(l) > 0), "a worker served a connection");
+      assert.equal(await g.stop(), 0);
+    } finally {
+      for (const c of held) c.close();
+      await g.stop();
+      echo.close();
+    }
+  },
+});
+
+Deno.test({
   name: "workers: SIGTERM ends live connections on every thread and exits 0",
   ...opts,
   fn: async () => {

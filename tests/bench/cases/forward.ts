@@ -1,5 +1,6 @@
 /**
- * Plain TCP port forwarding (issue 2): gost-deno and real gost beside socat and haproxy.
+ * Plain TCP port forwarding (issue 2): gost-deno and real gost beside socat and haproxy, and
+ * gost-deno with one and with two threads sharing the port (`-workers`).
  * @module
  */
 import type { BenchCase } from "../types.ts";
@@ -25,4 +26,11 @@ export const cases: BenchCase[] = [
     ],
     measure: ["throughput1", "throughput4", "reverse", "connRate", "idleMemory"],
   },
+  // The same forward with the thread count fixed (the row above runs the default, `auto`).
+  ...[1, 2].map((n): BenchCase => ({
+    name: `tcp forward, ${n} thread${n > 1 ? "s" : ""}`,
+    gost: [["-workers", String(n), "-L", "tcp://127.0.0.1:$ENTRY/127.0.0.1:$TARGET"]],
+    denoOnly: true,
+    measure: ["throughput1", "throughput4", "reverse", "connRate", "idleMemory"],
+  })),
 ];
