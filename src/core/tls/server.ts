@@ -5,6 +5,7 @@
  * leaves the socket open until the peer goes), and it cannot ask for client certificates.
  * @module
  */
+import { EventEmitter } from "node:events";
 import * as tls from "node:tls";
 import { type Duplex, IODuplex } from "../duplex.ts";
 import { socketDuplex } from "../socket.ts";
@@ -15,18 +16,34 @@ import type { CertPair } from "./selfsigned.ts";
 
 /** Binds a port and turns accepted sockets into TLS duplexes. */
 export class TlsAcceptor {
-  readonly #options: tls.TlsOptions;
+  /** Built once: creating a `tls.Server` parses and checks the key (about 0.3 ms each time). */
+  readonly #shared: tls.Server;
+  /** The shared server's own 'connection' listener, which wraps a socket in a TLSSocket. */
+  readonly #startTls: (socket: unknown) => void;
   readonly #mutual: boolean;
 
   private constructor(pair: CertPair, ca?: string) {
     this.#mutual = !!ca;
-    this.#options = {
+    this.#shared = tls.createServer({
       cert: pair.cert,
       key: pair.key,
       ca,
       requestCert: !!ca,
       rejectUnauthorized: !!ca,
-    };
+    });
+    this.#startTls = this.#shared.listeners("connection")[0] as (socket: unknown) => void;
+  }
+
+  /**
+   * A per-connection view of the shared server: it inherits the credentials and settings
+   * but has its own listener table, so this connection's 'secureConnection' and
+   * 'tlsClientError' reach only its own handlers (EventEmitter supports an emitter whose
+   * prototype is another emitter).
+   */
+  #connectionServer(): tls.Server {
+    const server = Object.create(this.#shared) as tls.Server;
+    EventEmitter.call(server);
+    return server;
   }
 
   /** Uses the configured certificate, else the default one (see `defaultServerPair`). */
@@ -50,9 +67,10 @@ export class TlsAcceptor {
    */
   secure(conn: Deno.Conn): Promise<Duplex> {
     const raw = socketDuplex(conn);
-    // A server object that never listens, fed this one socket: Deno's node:tls applies client
-    // certificate checks only through tls.Server (a bare TLSSocket leaves `authorized` false).
-    const server = tls.createServer(this.#options);
+    // A server object that never listens, fed this one socket: Deno's node:tls reports
+    // handshake errors and applies client certificate checks only through tls.Server (a bare
+    // TLSSocket leaves `authorized` false and keeps its errors to itself).
+    const server = this.#connectionServer();
     return new Promise<Duplex>((resolve, reject) => {
       const stream = toNodeStream(raw);
       const fail = (err: Error) => {
@@ -71,7 +89,7 @@ export class TlsAcceptor {
         }
         resolve(new IODuplex(nodeStreamIO(socket, stream), () => socket.destroy(), raw.local, raw.remote));
       });
-      server.emit("connection", stream);
+      this.#startTls.call(server, stream);
     });
   }
 }
