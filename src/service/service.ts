@@ -24,9 +24,6 @@ export class Service {
     readonly log: Logger,
   ) {}
 
-  /** Called with the live-connection count as each connection starts (workers.ts watches it). */
-  onConnection?: (live: number) => void;
-
   /** Connections being served right now. */
   get liveConnections(): number {
     return this.#live.size;
@@ -62,7 +59,6 @@ export class Service {
 
   async #serve(conn: Duplex): Promise<void> {
     this.#live.add(conn);
-    this.onConnection?.(this.#live.size);
     const started = performance.now();
     const record: ConnRecord = {};
     const log = this.log.with({ remote: conn.remote, local: conn.local, client: conn.remote });

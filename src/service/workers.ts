@@ -9,6 +9,7 @@
  * runs on the main thread exactly as without workers.
  * @module
  */
+import process from "node:process";
 import type { Config } from "../config/types.ts";
 import { errorMessage } from "../core/errors.ts";
 import type { Runtime } from "./build.ts";
@@ -85,6 +86,10 @@ class WorkerThread {
 /** How long a worker may take to start or reload its services, and to stop them. */
 const START_TIMEOUT_MS = 10_000;
 const STOP_TIMEOUT_MS = 5_000;
+/** `auto` starts the workers when the process uses this share of one core... */
+const BUSY_SHARE = 0.5;
+/** ...over one check period of this many ms. */
+const WATCH_MS = 1000;
 /** A worker that dies sooner than this after starting is not started again (it would loop). */
 const MIN_LIFETIME_MS = 10_000;
 
@@ -103,6 +108,8 @@ export class WorkerSupervisor extends Supervisor {
   #stopping = false;
   /** Workers run (or are being started): from the start, or once `auto` saw overlap. */
   #active = false;
+  /** `auto` before the workers start: the timer checking whether one thread is busy. */
+  #watching?: ReturnType<typeof setInterval>;
   /** The thread count last logged, so that each change is said once. */
   #announced = 0;
   /** Syncs run one after another (a reload during a slow start waits for it). */
@@ -159,26 +166,47 @@ export class WorkerSupervisor extends Supervisor {
   }
 
   /**
-   * `workers: auto`: an idle or one-connection-at-a-time program stays one thread (a worker
-   * costs ~16 MiB); the first time two connections of worker services overlap, the workers
-   * start, for good. One connection never spans threads, so overlap is when they can help.
+   * `workers: auto`: a program whose one thread keeps up stays one thread (a worker costs
+   * ~16 MiB and some CPU per connection); once the process spends over half a core for a
+   * second while two or more connections of worker services are live, the workers start, for
+   * good. (One connection never spans threads, so a single busy one is no reason.)
    */
   #watch(): void {
-    if (this.#count <= 1) return;
-    const eligible = new Set(this.#eligibleNames());
-    const services = this.serviceNames.filter((n) => eligible.has(n)).map((n) => this.service(n)!);
-    const busy = () => {
-      if (this.#active || services.reduce((sum, s) => sum + s.liveConnections, 0) < 2) return;
+    if (this.#count <= 1 || this.#watching !== undefined) return;
+    let last = process.cpuUsage();
+    let at = performance.now();
+    const timer = setInterval(() => {
+      const used = process.cpuUsage(last);
+      const now = performance.now();
+      const share = (used.user + used.system) / 1000 / (now - at);
+      last = process.cpuUsage();
+      at = now;
+      if (this.#active || this.#stopping || share < BUSY_SHARE) return;
+      const eligible = new Set(this.#eligibleNames());
+      const live = this.serviceNames.filter((n) => eligible.has(n))
+        .reduce((sum, n) => sum + (this.service(n)?.liveConnections ?? 0), 0);
+      if (live < 2) return;
+      this.#unwatch();
       this.#active = true;
-      for (const s of services) s.onConnection = undefined;
-      this.log.info(`workers: connections overlap, starting ${this.#count - 1} more thread(s)`);
+      this.log.info(
+        `workers: ${live} connections keep one thread busy (${Math.round(share * 100)}% CPU), starting ${
+          this.#count - 1
+        } more thread(s)`,
+      );
       this.#sync();
-    };
-    for (const s of services) s.onConnection = busy;
+    }, WATCH_MS);
+    Deno.unrefTimer(timer);
+    this.#watching = timer;
+  }
+
+  #unwatch(): void {
+    clearInterval(this.#watching);
+    this.#watching = undefined;
   }
 
   override async stop(): Promise<void> {
     this.#stopping = true;
+    this.#unwatch();
     await Promise.all([super.stop(), this.#stopThreads()]);
   }
 
