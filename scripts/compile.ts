@@ -27,6 +27,7 @@ export const TARGETS = [
 
 const ROOT = new URL("../", import.meta.url).pathname;
 const MAIN = new URL("../src/main.ts", import.meta.url).pathname;
+const WORKER = new URL("../src/service/worker.ts", import.meta.url).pathname;
 
 /** The output file for `target` in `dir`. */
 export function binaryName(target: string, dir = `${ROOT}dist`): string {
@@ -75,6 +76,8 @@ export async function compileTarget(target: string, outDir: string, denortBin?: 
       ...GOST_PERMISSIONS,
       `--target=${target}`,
       `--output=${output}`,
+      // Worker threads (src/service/workers.ts) load this module by URL: deno compile embeds it only when told.
+      `--include=${WORKER}`,
       MAIN,
     ],
     cwd: ROOT,
