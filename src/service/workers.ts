@@ -12,6 +12,7 @@
 import process from "node:process";
 import type { Config } from "../config/types.ts";
 import { errorMessage } from "../core/errors.ts";
+import type { Logger } from "../core/log.ts";
 import type { Runtime } from "./build.ts";
 import { ReloadError, type ReloadSummary, serviceName, Supervisor } from "./reload.ts";
 import {
@@ -34,8 +35,8 @@ class WorkerThread {
   readonly died = Promise.withResolvers<string>();
   alive = true;
 
-  constructor(readonly id: number) {
-    this.#worker = new Worker(new URL("./worker.ts", import.meta.url).href, {
+  constructor(readonly id: number, module: string) {
+    this.#worker = new Worker(module, {
       type: "module",
       name: `gost-worker-${id}`,
     });
@@ -99,6 +100,11 @@ const MIN_LIFETIME_MS = 10_000;
  * main thread's services never depend on a worker.
  */
 export class WorkerSupervisor extends Supervisor {
+  /** `workerModule`: what each thread runs (worker.ts; tests pass one that fails). */
+  constructor(log: Logger, readonly workerModule: string = new URL("./worker.ts", import.meta.url).href) {
+    super(log);
+  }
+
   readonly #threads = new Map<number, WorkerThread>();
   /** Threads no longer wanted, finishing their live connections. */
   readonly #retiring = new Set<WorkerThread>();
@@ -290,7 +296,7 @@ export class WorkerSupervisor extends Supervisor {
   async #spawn(id: number, config: Config): Promise<void> {
     let thread: WorkerThread;
     try {
-      thread = new WorkerThread(id);
+      thread = new WorkerThread(id, this.workerModule);
     } catch (err) {
       this.log.error(`worker ${id}: cannot start: ${errorMessage(err)}`, { worker: id });
       return;
