@@ -67,13 +67,28 @@ function chainRotates(config: Config, name: unknown): boolean {
 }
 
 /**
+ * Does an sshd listener name its host key? Without one each thread would generate its own, and
+ * an OpenSSH client would see the host key change from one connection to the next.
+ */
+function hasHostKeyFile(listener: Record<string, unknown>): boolean {
+  const md = isRecord(listener.metadata) ? listener.metadata : {};
+  const named = Object.entries(md).some(([k, v]) =>
+    /^privatekey(file)?$/i.test(k) && typeof v === "string" && v
+  );
+  return named ||
+    (isRecord(listener.tls) && typeof listener.tls.keyFile === "string" && !!listener.tls.keyFile);
+}
+
+/**
  * Can this service run in every worker too? Not when it keeps state across connections that
  * threads cannot share: reverse and UDP handlers, shadowsocks (its replay filter must see every
- * connection), limiters (a budget would be multiplied), and round robin over several targets or
- * chain nodes (the rotation would no longer be one sequence).
+ * connection), limiters (a budget would be multiplied), round robin over several targets or
+ * chain nodes (the rotation would no longer be one sequence), and an sshd listener's generated
+ * host key.
  */
 export function workerEligible(s: unknown, config: Config): boolean {
   if (!listensOnStreamPort(s) || !isRecord(s)) return false;
+  if (typeOf(s.listener, "tcp") === "sshd" && !hasHostKeyFile(s.listener)) return false;
   if (STATEFUL_HANDLERS.has(typeOf(s.handler, "auto"))) return false;
   if (s.limiter || s.climiter || s.rlimiter || (isRecord(s.handler) && s.handler.limiter)) return false;
   if (isRecord(s.forwarder) && rotates(s.forwarder.selector, s.forwarder.nodes)) return false;

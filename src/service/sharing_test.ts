@@ -52,7 +52,11 @@ Deno.test("workers eligibility: stream listeners without cross-connection state"
   const yes = (s: ServiceConfig) => assert.equal(workerEligible(s, cfg), true, JSON.stringify(s));
   const no = (s: ServiceConfig) => assert.equal(workerEligible(s, cfg), false, JSON.stringify(s));
   yes(svc());
-  for (const l of ["tls", "ws", "wss", "sshd"]) yes(svc({ listener: { type: l } }));
+  for (const l of ["tls", "ws", "wss"]) yes(svc({ listener: { type: l } }));
+  // sshd: only with a host key file (a generated key would differ per thread)
+  no(svc({ listener: { type: "sshd" } }));
+  yes(svc({ listener: { type: "sshd", metadata: { privateKeyFile: "/etc/ssh/key" } } }));
+  yes(svc({ listener: { type: "sshd", tls: { keyFile: "key.pem" } } }));
   yes(svc({ handler: { type: "http", chain: "one" }, forwarder: undefined }));
   yes(svc({ handler: { type: "socks5", chain: "rand" }, forwarder: undefined }));
   for (const l of ["udp", "kcp", "rtcp", "rudp"]) no(svc({ listener: { type: l } }));
