@@ -9,11 +9,11 @@ import { splitHostPort } from "../core/addr.ts";
 import type { Duplex } from "../core/duplex.ts";
 import { defineOptions, opt, type Options } from "../core/options.ts";
 import { deadline } from "../core/timeout.ts";
-import { tlsConnect } from "../core/tls/client.ts";
+import { dialTlsTransport, tlsConnect } from "../core/tls/client.ts";
 import { readTlsFiles, tlsClientOptions, type TlsMaterial } from "../core/tls/config.ts";
 import type { DialContext, Dialer } from "../core/types.ts";
 import type { DialerFactory, DialerInit } from "./registry.ts";
-import { DEFAULT_DIAL_TIMEOUT, dialTCP } from "./tcp.ts";
+import { DEFAULT_DIAL_TIMEOUT } from "./tcp.ts";
 
 /** Options of the TLS client side, shared with wss. */
 export const tlsDialOptions = {
@@ -59,7 +59,7 @@ export class TlsDialer implements Dialer {
   constructor(readonly cfg: ClientTls, readonly opts: TlsDialOpts) {}
 
   dial(addr: string, ctx: DialContext): Promise<Duplex> {
-    return dialTCP(addr, { timeout: this.opts.dialTimeout, signal: ctx.signal });
+    return dialTlsTransport(addr, { timeout: this.opts.dialTimeout, signal: ctx.signal });
   }
 
   handshake(conn: Duplex, addr: string): Promise<Duplex> {

@@ -8,7 +8,7 @@ import type { Duplex } from "../core/duplex.ts";
 import { defineOptions, type Options } from "../core/options.ts";
 import type { DialContext, Dialer } from "../core/types.ts";
 import type { DialerFactory } from "./registry.ts";
-import { dialTCP } from "./tcp.ts";
+import { dialTlsTransport } from "../core/tls/client.ts";
 import { type ClientTls, clientTls, tlsDialOptions, tlsHandshake } from "./tls.ts";
 import { wsDialOptions, wsHandshake } from "./ws.ts";
 
@@ -32,7 +32,7 @@ export class WssDialer implements Dialer {
   }
 
   dial(addr: string, ctx: DialContext): Promise<Duplex> {
-    return dialTCP(addr, { timeout: this.opts.dialTimeout, signal: ctx.signal });
+    return dialTlsTransport(addr, { timeout: this.opts.dialTimeout, signal: ctx.signal });
   }
 
   async handshake(conn: Duplex, addr: string): Promise<Duplex> {

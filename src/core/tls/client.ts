@@ -1,11 +1,20 @@
 /**
  * The TLS client handshake over any duplex, through `node:tls` (Deno's own TLS client can
  * only wrap a TCP socket and cannot skip verification, which is gost's default).
+ *
+ * When the duplex is a TCP connection opened by {@link dialTlsTransport} (a `node:net`
+ * socket), `node:tls` attaches its record layer to the socket natively: no JavaScript pump
+ * carries records between TLS and the socket, which about halves the client's CPU per
+ * handshake and per byte. Any other duplex (a tunnel through earlier hops, a pipe) goes
+ * through a Node stream adapter.
  * @module
  */
+import * as net from "node:net";
 import * as tls from "node:tls";
-import { isIPv4, isIPv6 } from "../addr.ts";
-import { type Duplex, IODuplex } from "../duplex.ts";
+import { dialHost, formatAddr, isIPv4, isIPv6, splitHostPort } from "../addr.ts";
+import { type DirectIO, type Duplex, IODuplex } from "../duplex.ts";
+import { DialError } from "../errors.ts";
+import { deadline } from "../timeout.ts";
 import type { TlsMaterial } from "./config.ts";
 import { nodeStreamIO, toNodeStream } from "./node_stream.ts";
 
@@ -18,6 +27,65 @@ export interface TlsClientOptions extends TlsMaterial {
   alpn?: string[];
 }
 
+/** Sockets behind duplexes from {@link dialTlsTransport}, until TLS takes them over. */
+const nativeSockets = new WeakMap<Duplex, net.Socket>();
+
+function nodeAddr(address: string | undefined, port: number | undefined): string {
+  if (!address || port === undefined) return "";
+  return formatAddr({ transport: "tcp", hostname: address, port });
+}
+
+/**
+ * Opens TCP to `addr` for a TLS client. The duplex works as a plain connection too; given
+ * to {@link tlsConnect} untouched (nothing read or written yet), TLS runs natively on it.
+ */
+export async function dialTlsTransport(
+  addr: string,
+  opts: { timeout: number; signal?: AbortSignal },
+): Promise<Duplex> {
+  const { host, port } = splitHostPort(addr);
+  const sock = net.connect({ host: dialHost(host), port, noDelay: true });
+  // A socket without an error listener would take the process down with it.
+  sock.on("error", () => {});
+  const connected = new Promise<void>((resolve, reject) => {
+    if (opts.signal?.aborted) return reject(opts.signal.reason);
+    const onAbort = () => reject(opts.signal!.reason ?? new Error("aborted"));
+    opts.signal?.addEventListener("abort", onAbort, { once: true });
+    sock.once("connect", () => {
+      opts.signal?.removeEventListener("abort", onAbort);
+      resolve();
+    });
+    sock.once("error", (err) => {
+      opts.signal?.removeEventListener("abort", onAbort);
+      reject(err);
+    });
+  });
+  try {
+    await deadline(connected, opts.timeout, "connect", () => sock.destroy());
+  } catch (err) {
+    sock.destroy();
+    throw new DialError(addr, err);
+  }
+  // Reading starts only when the duplex is used as it is: TLS must find the socket unread.
+  let io: DirectIO | undefined;
+  const use = () => {
+    nativeSockets.delete(d);
+    return io ??= nodeStreamIO(sock);
+  };
+  const d = new IODuplex(
+    {
+      read: (buf) => use().read(buf),
+      write: (data) => use().write(data),
+      closeWrite: () => use().closeWrite(),
+    },
+    () => sock.destroy(),
+    nodeAddr(sock.localAddress, sock.localPort),
+    nodeAddr(sock.remoteAddress, sock.remotePort),
+  );
+  nativeSockets.set(d, sock);
+  return d;
+}
+
 /**
  * Runs the client handshake over `conn`; resolves to the encrypted duplex. Rejects with the
  * TLS error (wrong certificate, not TLS at all, closed). The caller sets the deadline and
@@ -26,9 +94,11 @@ export interface TlsClientOptions extends TlsMaterial {
 export function tlsConnect(conn: Duplex, opts: TlsClientOptions): Promise<Duplex> {
   const name = opts.serverName.replace(/^\[|\]$/g, "");
   const ip = isIPv4(name) || isIPv6(name);
-  const transport = toNodeStream(conn);
+  const native = nativeSockets.get(conn);
+  nativeSockets.delete(conn);
+  const transport = native ? undefined : toNodeStream(conn);
   const socket = tls.connect({
-    socket: transport as unknown as import("node:net").Socket,
+    socket: (native ?? transport) as unknown as net.Socket,
     servername: ip || name === "" ? undefined : name,
     rejectUnauthorized: opts.secure,
     ca: opts.ca,

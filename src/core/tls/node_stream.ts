@@ -115,13 +115,28 @@ export function toNodeStream(d: Duplex): NodeDuplex {
   return stream;
 }
 
+/** The read switch of the TCP handle under a `node:tls` socket attached natively (Deno internals). */
+interface NativeReadSwitch {
+  readStop(): number;
+  readStart(): number;
+}
+
+function nativeSocketHandle(s: NodeDuplex): NativeReadSwitch | undefined {
+  const h = (s as unknown as { _handle?: { _nativeTcpHandle?: Partial<NativeReadSwitch> } })._handle
+    ?._nativeTcpHandle;
+  return typeof h?.readStop === "function" && typeof h.readStart === "function"
+    ? h as NativeReadSwitch
+    : undefined;
+}
+
 /**
  * Direct I/O over a Node duplex (a `tls.TLSSocket`). Decrypted chunks are queued as they
  * come (at most {@link MAX_PENDING} bytes, through the transport's gate) and reads fill the
  * caller's buffer from them; writes resolve once the stream has taken the bytes and the
  * transport has room (so the caller may reuse them, and nothing piles up unbounded).
  *
- * `transport` is the stream the TLS socket runs over (from {@link toNodeStream}). Deno's
+ * `transport` is the stream the TLS socket runs over (from {@link toNodeStream}); without
+ * one (TLS over a native `node:net` socket) the TLS socket pauses itself instead. Deno's
  * `node:tls` does not always end its readable side when the peer's close_notify and FIN
  * arrive after this side half-closed (seen with transfers over ~64 KiB), so the end of the
  * transport also ends reading once everything decrypted has been taken.
@@ -136,6 +151,23 @@ export function nodeStreamIO(s: NodeDuplex, transport?: NodeDuplex): DirectIO {
   let wake: (() => void) | null = null;
   const gate = transport ? gates.get(transport) : undefined;
   gate?.holdWhile(() => queued >= MAX_PENDING && !ended && !failure);
+  // Over a native socket (no JavaScript transport to hold), the stream pauses, and so does
+  // the socket beneath: Deno's TLS layer keeps reading and decrypting into an unbounded
+  // buffer while its TLS socket is paused.
+  const native = transport ? undefined : nativeSocketHandle(s);
+  let paused = false;
+  const hold = () => {
+    if (gate || paused || queued < MAX_PENDING) return;
+    paused = true;
+    s.pause();
+    native?.readStop();
+  };
+  const unhold = () => {
+    if (!paused || queued >= MAX_PENDING) return;
+    paused = false;
+    native?.readStart();
+    s.resume();
+  };
   const notify = () => {
     const w = wake;
     wake = null;
@@ -146,6 +178,7 @@ export function nodeStreamIO(s: NodeDuplex, transport?: NodeDuplex): DirectIO {
     if (chunk.length === 0) return;
     queue.push(chunk);
     queued += chunk.length;
+    hold();
     notify();
   });
   s.on("end", () => {
@@ -183,20 +216,23 @@ export function nodeStreamIO(s: NodeDuplex, transport?: NodeDuplex): DirectIO {
     }
     queued -= n;
     gate?.release();
+    unhold();
     return n;
   };
   let drain: Promise<void> | null = null;
+  // Encrypted bytes waiting to go out: in the JavaScript transport, else in the stream.
+  const outbound = transport ?? s;
   const transportRoom = (): Promise<void> | null => {
-    if (!transport || transport.writableLength < MAX_PENDING || transport.destroyed) return null;
+    if (outbound.writableLength < MAX_PENDING || outbound.destroyed) return null;
     drain ??= new Promise<void>((resolve) => {
       const done = () => {
-        transport.off("drain", done);
-        transport.off("close", done);
+        outbound.off("drain", done);
+        outbound.off("close", done);
         drain = null;
         resolve();
       };
-      transport.on("drain", done);
-      transport.on("close", done);
+      outbound.on("drain", done);
+      outbound.on("close", done);
     });
     return drain;
   };

@@ -1,9 +1,10 @@
 import assert from "node:assert/strict";
 import { duplexPair } from "../pipe.ts";
-import { IODuplex, writeTo } from "../duplex.ts";
+import { type Duplex, IODuplex, writeTo } from "../duplex.ts";
+import { randomBytes, sha256 } from "../../../tests/_helpers.ts";
 import { sleep } from "../timeout.ts";
 import { socketDuplex } from "../socket.ts";
-import { tlsConnect } from "./client.ts";
+import { dialTlsTransport, tlsConnect } from "./client.ts";
 import { TlsAcceptor } from "./server.ts";
 import { selfSignedCert } from "./selfsigned.ts";
 
@@ -153,4 +154,101 @@ Deno.test("tls: decrypted bytes nobody reads hold the transport (bounded bufferi
   secured.close();
   await serving;
   l.close();
+});
+
+/** Reads `d` to its end; returns everything. */
+async function readAll(d: Duplex): Promise<Uint8Array> {
+  const parts: Uint8Array[] = [];
+  const buf = new Uint8Array(256 * 1024);
+  for (;;) {
+    const n = await d.direct!.read(buf);
+    if (n === null) break;
+    parts.push(buf.slice(0, n));
+  }
+  const out = new Uint8Array(parts.reduce((s, p) => s + p.length, 0));
+  let off = 0;
+  for (const p of parts) {
+    out.set(p, off);
+    off += p.length;
+  }
+  return out;
+}
+
+Deno.test("tls: over a dialed native socket, 8 MiB each way with half-close, byte-exact", async () => {
+  const server = await TlsAcceptor.create({ pair: await selfSignedCert() });
+  const l = server.listen("127.0.0.1:0");
+  const port = (l.addr as Deno.NetAddr).port;
+  const up = randomBytes(8 * 1024 * 1024);
+  const down = randomBytes(8 * 1024 * 1024);
+  const serving = (async () => {
+    const d = await server.secure(await l.accept());
+    // The client's half-close ends our read while our direction stays open.
+    const got = await readAll(d);
+    await d.direct!.write(down);
+    await d.direct!.closeWrite();
+    d.close();
+    return got;
+  })();
+  const transport = await dialTlsTransport(`127.0.0.1:${port}`, { timeout: 5000 });
+  assert.match(transport.remote, new RegExp(`:${port}$`));
+  const secured = await tlsConnect(transport, { serverName: "127.0.0.1", secure: false });
+  await secured.direct!.write(up);
+  await secured.direct!.closeWrite();
+  const back = await readAll(secured);
+  secured.close();
+  assert.equal(await sha256(await serving), await sha256(up));
+  assert.equal(await sha256(back), await sha256(down));
+  l.close();
+});
+
+Deno.test("tls: over a native socket, bytes nobody reads stop the sender (bounded buffering)", async () => {
+  const server = await TlsAcceptor.create({ pair: await selfSignedCert() });
+  const l = server.listen("127.0.0.1:0");
+  const port = (l.addr as Deno.NetAddr).port;
+  const total = 64 * 1024 * 1024;
+  let sent = 0;
+  const serving = (async () => {
+    const d = await server.secure(await l.accept());
+    const chunk = new Uint8Array(64 * 1024).fill(7);
+    for (; sent < total; sent += chunk.length) await d.direct!.write(chunk);
+    await d.direct!.closeWrite();
+    d.close();
+  })();
+  const secured = await tlsConnect(await dialTlsTransport(`127.0.0.1:${port}`, { timeout: 5000 }), {
+    serverName: "localhost",
+    secure: false,
+  });
+  await sleep(500);
+  // Our queue (512 KiB) plus both kernels' socket buffers; far below what was offered.
+  assert.ok(sent < 16 * 1024 * 1024, `the server got ${sent} bytes out with no reader`);
+  let got = 0;
+  const buf = new Uint8Array(256 * 1024);
+  for (;;) {
+    const n = await secured.direct!.read(buf);
+    if (n === null) break;
+    got += n;
+  }
+  assert.equal(got, total);
+  secured.close();
+  await serving;
+  l.close();
+});
+
+Deno.test("tls: a refused dial names the address; an aborted one stops", async () => {
+  const port = (() => {
+    const l = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+    const p = (l.addr as Deno.NetAddr).port;
+    l.close();
+    return p;
+  })();
+  await assert.rejects(
+    () => dialTlsTransport(`127.0.0.1:${port}`, { timeout: 5000 }),
+    new RegExp(`dial 127.0.0.1:${port}`),
+  );
+  const ctl = new AbortController();
+  ctl.abort(new Error("stopped"));
+  await assert.rejects(
+    () => dialTlsTransport(`127.0.0.1:${port}`, { timeout: 5000, signal: ctl.signal }),
+    /stopped/,
+  );
 });
