@@ -3,10 +3,9 @@
  * main thread's services are repeated in N-1 Workers (each its own thread and event loop), all
  * listening on the same port with SO_REUSEPORT, and the kernel spreads new connections over them.
  *
- * Only services that keep no state across connections run in workers: a stream listener (tcp,
- * tls, ws, wss, sshd) and a handler that is not a reverse or UDP one, with no limiter (a shared
- * budget would be multiplied). Everything else — and the whole config when `workers` is 1 —
- * runs on the main thread exactly as without workers.
+ * Only services that keep no state across connections run in workers (`workerEligible` in
+ * sharing.ts says which); everything else — and the whole config when `workers` is 1 — runs on
+ * the main thread exactly as without workers. docs/architecture.md (Threads) has the whole story.
  * @module
  */
 import process from "node:process";
@@ -56,17 +55,21 @@ class WorkerThread {
     this.alive = false;
     this.#worker.terminate();
     this.died.resolve(why);
-    for (const p of this.#pending.values()) p({ type: "failed", error: `worker died: ${why}` });
+    for (const p of this.#pending.values()) p({ type: "failed", error: `worker ended: ${why}` });
     this.#pending.clear();
   }
 
-  /** Sends a request; resolves with its reply, or a failure when the thread dies or is too slow. */
-  request(req: WorkerRequest, timeoutMs: number): Promise<WorkerReply> {
+  /**
+   * Sends a request; resolves with its reply, or a failure when the thread ends or takes longer
+   * than `timeoutMs` (no limit when undefined).
+   */
+  request(req: WorkerRequest, timeoutMs?: number): Promise<WorkerReply> {
     if (!this.alive) return Promise.resolve({ type: "failed", error: "worker not running" });
     const reply = Promise.withResolvers<WorkerReply>();
     const seq = ++this.#seq;
     this.#pending.set(seq, reply.resolve);
     this.#worker.postMessage({ ...req, seq });
+    if (timeoutMs === undefined) return reply.promise;
     let timer: ReturnType<typeof setTimeout> | undefined;
     const late = new Promise<WorkerReply>((r) =>
       timer = setTimeout(() => r({ type: "failed", error: `no answer within ${timeoutMs} ms` }), timeoutMs)
@@ -77,10 +80,9 @@ class WorkerThread {
     });
   }
 
+  /** Ends the thread now (its sockets close with it). */
   terminate(): void {
-    this.alive = false;
-    this.#worker.terminate();
-    this.died.resolve("terminated");
+    this.#die("terminated");
   }
 }
 
@@ -100,11 +102,6 @@ const MIN_LIFETIME_MS = 10_000;
  * main thread's services never depend on a worker.
  */
 export class WorkerSupervisor extends Supervisor {
-  /** `workerModule`: what each thread runs (worker.ts; tests pass one that fails). */
-  constructor(log: Logger, readonly workerModule: string = new URL("./worker.ts", import.meta.url).href) {
-    super(log);
-  }
-
   readonly #threads = new Map<number, WorkerThread>();
   /** Threads no longer wanted, finishing their live connections. */
   readonly #retiring = new Set<WorkerThread>();
@@ -112,7 +109,7 @@ export class WorkerSupervisor extends Supervisor {
   #config: Config = {};
   #count = 1;
   #stopping = false;
-  /** Workers run (or are being started): from the start, or once `auto` saw overlap. */
+  /** Workers run (or are being started): from the start, or once `auto` saw a busy thread. */
   #active = false;
   /** `auto` before the workers start: the timer checking whether one thread is busy. */
   #watching?: ReturnType<typeof setInterval>;
@@ -120,6 +117,11 @@ export class WorkerSupervisor extends Supervisor {
   #announced = 0;
   /** Syncs run one after another (a reload during a slow start waits for it). */
   #serial: Promise<unknown> = Promise.resolve();
+
+  /** `workerModule`: what each thread runs (worker.ts; tests pass one that fails). */
+  constructor(log: Logger, readonly workerModule: string = new URL("./worker.ts", import.meta.url).href) {
+    super(log);
+  }
 
   /**
    * `config` as the main thread must build it for a reload: ports shared as at the start (the
@@ -269,7 +271,7 @@ export class WorkerSupervisor extends Supervisor {
       if (id <= wanted || !t.alive) continue;
       this.#threads.delete(id);
       this.#retiring.add(t);
-      t.request({ type: "retire" }, 2 ** 31 - 1).then(() => {
+      t.request({ type: "retire" }).then(() => {
         t.terminate();
         this.#retiring.delete(t);
       });
@@ -305,6 +307,7 @@ export class WorkerSupervisor extends Supervisor {
     const started = performance.now();
     const reply = await thread.request({ type: "start", id, config }, START_TIMEOUT_MS);
     if (reply.type !== "ok") {
+      if (this.#stopping) return;
       this.log.error(`worker ${id}: cannot start, the main thread serves without it: ${reply.error}`, {
         worker: id,
       });
