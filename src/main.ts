@@ -68,7 +68,7 @@ export async function main(argv: string[]): Promise<number> {
     // Validated like a start (nothing bound), so `-O` doubles as a config check for scripts.
     for (const c of prepared.runtime.chains.values()) c.close();
     for (const w of prepared.warnings) printErr(`gost: warning: ${w}`);
-    console.log(configToText(config, cmd.output).trimEnd());
+    console.log((await configToText(config, cmd.output)).trimEnd());
     return EXIT.OK;
   }
   try {

@@ -18,12 +18,12 @@ const GOLDEN_PATH = new URL("./testdata/cli-golden.json", import.meta.url);
 const golden = JSON.parse(await Deno.readTextFile(GOLDEN_PATH)) as { cases: GoldenCase[] };
 
 for (const [i, c] of golden.cases.entries()) {
-  Deno.test(`golden ${i}: gost ${c.args.join(" ")}`, () => {
+  Deno.test(`golden ${i}: gost ${c.args.join(" ")}`, async () => {
     const flags = parseFlags(c.args);
     const { config } = buildConfigFromArgs(flags.services, flags.nodes);
     const expected = yaml.load(c.yaml);
     // Compare what we print (after a YAML round trip), not just the in-memory object.
-    const printed = yaml.load(configToText(config, "yaml"));
+    const printed = yaml.load(await configToText(config, "yaml"));
     deepStrictEqual(printed, expected);
   });
 }

@@ -11,10 +11,10 @@
  * `api`, `tls`, …) are taken from the last source that has them.
  * @module
  */
-import yaml from "js-yaml";
 import { ConfigError, errorMessage } from "../core/errors.ts";
 import { canonicalKey, CONFIG_SHAPE, type Field, normalize } from "./shape.ts";
 import type { Config } from "./types.ts";
+import { type Yaml, yaml as loadYaml } from "./yaml.ts";
 
 /** Where a config path was written: the source's name (a file, `standard input`, `-L`, `-F`) and 1-based line. */
 export interface SourcePos {
@@ -87,25 +87,29 @@ function mapLines(frame: Frame, path: string, field: Field | undefined, name: st
 
 /**
  * Parses config text (YAML or JSON). `name` labels messages (a file name, `-` for stdin).
- * Throws {@link ConfigLoadError} for malformed YAML or a document that is not a mapping.
+ * Rejects with {@link ConfigLoadError} for malformed YAML or a document that is not a mapping.
  */
-export function parseConfigText(text: string, name: string): LoadedConfig {
+export async function parseConfigText(text: string, name: string): Promise<LoadedConfig> {
+  const yaml = await loadYaml();
   const stack: Frame[] = [{ line: 0, children: [] }];
   let doc: unknown;
   try {
-    doc = yaml.load(text, {
-      filename: name,
-      // js-yaml reports each node as it opens and closes; nesting gives the tree of lines.
-      listener(event: string, state: { line: number; result: unknown }) {
-        if (event === "open") {
-          const frame: Frame = { line: state.line + 1, children: [] };
-          stack[stack.length - 1].children.push(frame);
-          stack.push(frame);
-        } else if (stack.length > 1) {
-          stack.pop()!.result = state.result;
-        }
-      },
-    } as yaml.LoadOptions);
+    doc = yaml.load(
+      text,
+      {
+        filename: name,
+        // js-yaml reports each node as it opens and closes; nesting gives the tree of lines.
+        listener(event: string, state: { line: number; result: unknown }) {
+          if (event === "open") {
+            const frame: Frame = { line: state.line + 1, children: [] };
+            stack[stack.length - 1].children.push(frame);
+            stack.push(frame);
+          } else if (stack.length > 1) {
+            stack.pop()!.result = state.result;
+          }
+        },
+      } as Parameters<Yaml["load"]>[1],
+    );
   } catch (err) {
     const mark = (err as { mark?: { line: number; column: number } }).mark;
     const reason = (err as { reason?: string }).reason ?? errorMessage(err);
@@ -133,7 +137,7 @@ export function parseConfigText(text: string, name: string): LoadedConfig {
 
 /** Reads a `-C` argument: a file, `-` for standard input, or inline JSON (`{"services": …}`). */
 export async function loadConfigSource(arg: string): Promise<LoadedConfig> {
-  if (arg.trimStart().startsWith("{")) return parseConfigText(arg, "<inline>");
+  if (arg.trimStart().startsWith("{")) return await parseConfigText(arg, "<inline>");
   let text: string;
   try {
     text = arg === "-" ? await new Response(Deno.stdin.readable).text() : await Deno.readTextFile(arg);
@@ -141,7 +145,7 @@ export async function loadConfigSource(arg: string): Promise<LoadedConfig> {
     const why = err instanceof Deno.errors.NotFound ? "no such file" : errorMessage(err);
     throw new ConfigLoadError(arg === "-" ? "standard input" : arg, undefined, `cannot read: ${why}`);
   }
-  return parseConfigText(text, arg === "-" ? "standard input" : arg);
+  return await parseConfigText(text, arg === "-" ? "standard input" : arg);
 }
 
 /** gost's default config locations, searched when neither `-L` nor `-C` is given. */

@@ -1,4 +1,4 @@
-import { deepStrictEqual, equal, match, throws } from "node:assert/strict";
+import { deepStrictEqual, equal, match, rejects } from "node:assert/strict";
 import { ConfigError } from "../core/errors.ts";
 import {
   ConfigLoadError,
@@ -35,8 +35,8 @@ chains:
               type: socks5
 `;
 
-Deno.test("load: every config path knows its line", () => {
-  const { sources } = parseConfigText(YAML, "x.yaml");
+Deno.test("load: every config path knows its line", async () => {
+  const { sources } = await parseConfigText(YAML, "x.yaml");
   const line = (p: string) => sources.get(p)?.line;
   equal(line("services"), 2);
   equal(line("services[0]"), 3);
@@ -49,15 +49,15 @@ Deno.test("load: every config path knows its line", () => {
   equal(sources.get("services[0].handler.type")?.source, "x.yaml");
 });
 
-Deno.test("load: keys of known sections are matched in any case and respelt as gost's", () => {
-  const { config } = parseConfigText(YAML, "x.yaml");
+Deno.test("load: keys of known sections are matched in any case and respelt as gost's", async () => {
+  const { config } = await parseConfigText(YAML, "x.yaml");
   deepStrictEqual(config.services![1].handler, { type: "http", chain: "c1" });
   // metadata keys are kept as written
   deepStrictEqual(config.services![0].handler.metadata, { readTimeout: "5x" });
 });
 
-Deno.test("load: JSON is YAML", () => {
-  const { config, sources } = parseConfigText(
+Deno.test("load: JSON is YAML", async () => {
+  const { config, sources } = await parseConfigText(
     '{\n"services": [\n {"name": "a", "addr": ":1"}\n]\n}',
     "x.json",
   );
@@ -65,27 +65,27 @@ Deno.test("load: JSON is YAML", () => {
   equal(sources.get("services[0].addr")?.line, 3);
 });
 
-Deno.test("load: malformed YAML names the line", () => {
-  throws(
+Deno.test("load: malformed YAML names the line", async () => {
+  await rejects(
     () => parseConfigText("services:\n  - name: a\n   addr: :80\n", "bad.yaml"),
     (e: Error) => e instanceof ConfigLoadError && /^bad\.yaml: line 3: malformed YAML: /.test(e.message),
   );
-  throws(() => parseConfigText("a: [1, 2\n", "bad.yaml"), /malformed YAML/);
-  throws(
+  await rejects(() => parseConfigText("a: [1, 2\n", "bad.yaml"), /malformed YAML/);
+  await rejects(
     () => parseConfigText("a: 1\na: 2\n", "dup.yaml"),
     /line \d: malformed YAML: duplicated mapping key/,
   );
-  throws(() => parseConfigText("- a\n- b\n", "list.yaml"), /must be a mapping.*got a list/);
+  await rejects(() => parseConfigText("- a\n- b\n", "list.yaml"), /must be a mapping.*got a list/);
 });
 
-Deno.test("load: an empty document is an empty config", () => {
-  deepStrictEqual(parseConfigText("", "e.yaml").config, {});
-  deepStrictEqual(parseConfigText("# nothing\n", "e.yaml").config, {});
+Deno.test("load: an empty document is an empty config", async () => {
+  deepStrictEqual((await parseConfigText("", "e.yaml")).config, {});
+  deepStrictEqual((await parseConfigText("# nothing\n", "e.yaml")).config, {});
 });
 
-Deno.test("load: merging appends lists and renumbers their paths", () => {
-  const a = parseConfigText("services:\n  - name: a\n    addr: :1\nlog:\n  level: info\n", "a.yaml");
-  const b = parseConfigText("services:\n  - name: b\n    addr: :2\nlog:\n  level: debug\n", "b.yaml");
+Deno.test("load: merging appends lists and renumbers their paths", async () => {
+  const a = await parseConfigText("services:\n  - name: a\n    addr: :1\nlog:\n  level: info\n", "a.yaml");
+  const b = await parseConfigText("services:\n  - name: b\n    addr: :2\nlog:\n  level: debug\n", "b.yaml");
   const m = mergeConfigs([a, b]);
   deepStrictEqual(m.config.services!.map((s) => s.name), ["a", "b"]);
   equal(m.config.log?.level, "debug");
@@ -93,15 +93,15 @@ Deno.test("load: merging appends lists and renumbers their paths", () => {
   deepStrictEqual(m.sources.get("log.level"), { source: "b.yaml", line: 5 });
 });
 
-Deno.test("load: locate falls back to the nearest enclosing path", () => {
-  const { sources } = parseConfigText(YAML, "x.yaml");
+Deno.test("load: locate falls back to the nearest enclosing path", async () => {
+  const { sources } = await parseConfigText(YAML, "x.yaml");
   equal(locate(sources, "services[0].forwarder")?.line, 3);
   equal(locate(sources, "services[0].handler.metadata.readTimeout")?.line, 8);
   equal(locate(sources, "nothing.here"), undefined);
 });
 
-Deno.test("load: formatConfigErrors puts the line first", () => {
-  const { sources } = parseConfigText(YAML, "x.yaml");
+Deno.test("load: formatConfigErrors puts the line first", async () => {
+  const { sources } = await parseConfigText(YAML, "x.yaml");
   const text = formatConfigErrors([
     new ConfigError("services[0].handler.type", 'unknown handler type "htp"'),
     new ConfigError("services[9]", "no such"),
@@ -111,8 +111,8 @@ Deno.test("load: formatConfigErrors puts the line first", () => {
   match(lines[1], /^line 2: services\[9\]: no such$/);
 });
 
-Deno.test("load: withLine prefixes the line of a message that starts with a path", () => {
-  const { sources } = parseConfigText(YAML, "x.yaml");
+Deno.test("load: withLine prefixes the line of a message that starts with a path", async () => {
+  const { sources } = await parseConfigText(YAML, "x.yaml");
   equal(
     withLine("services[0].handler.metadata.readTimeout: unknown option", sources),
     "line 8: services[0].handler.metadata.readTimeout: unknown option",

@@ -4,17 +4,17 @@
  * command line or a config file means without starting it.
  * @module
  */
-import yaml from "js-yaml";
 import { normalize } from "./shape.ts";
 import type { Config } from "./types.ts";
+import { yaml } from "./yaml.ts";
 
 /** The output formats of `-O`. */
 export const OUTPUT_FORMATS = ["yaml", "json"] as const;
 export type OutputFormat = typeof OUTPUT_FORMATS[number];
 
 /** Serialises a config as YAML or JSON, in gost's key order. */
-export function configToText(config: Config, format: OutputFormat): string {
+export async function configToText(config: Config, format: OutputFormat): Promise<string> {
   const ordered = normalize(config, undefined, { sortMaps: true });
   if (format === "json") return JSON.stringify(ordered, null, 2) + "\n";
-  return yaml.dump(ordered, { indent: 2, lineWidth: -1, noRefs: true, quotingType: '"' });
+  return (await yaml()).dump(ordered, { indent: 2, lineWidth: -1, noRefs: true, quotingType: '"' });
 }
