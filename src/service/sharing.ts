@@ -121,8 +121,18 @@ export function workersOnDemand(config: Config): boolean {
     (typeof v === "string" && v.trim().toLowerCase() === "auto");
 }
 
-/** {@link parseWorkers} that falls back to 1 on a bad value (the build reports it). */
+/**
+ * Can threads share a port here? Linux spreads connections over SO_REUSEPORT sockets; other
+ * systems give them all to one socket (or refuse the second bind), so workers would not help.
+ */
+export const PORT_SHARING = Deno.build.os === "linux";
+
+/**
+ * The threads to run: {@link parseWorkers}, falling back to 1 on a bad value (the build reports
+ * it) and where ports cannot be shared.
+ */
 export function threadsOf(config: Config): number {
+  if (!PORT_SHARING) return 1;
   try {
     return parseWorkers(isRecord(config) ? config.workers : undefined);
   } catch {

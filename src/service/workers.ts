@@ -15,6 +15,7 @@ import type { Logger } from "../core/log.ts";
 import type { Runtime } from "./build.ts";
 import { ReloadError, type ReloadSummary, serviceName, Supervisor } from "./reload.ts";
 import {
+  PORT_SHARING,
   portOf,
   probePorts,
   threadsOf,
@@ -138,6 +139,9 @@ export class WorkerSupervisor extends Supervisor {
 
   override async start(config: Config, runtime: Runtime): Promise<void> {
     this.#count = threadsOf(config);
+    if (!PORT_SHARING && !workersOnDemand(config) && config.workers !== 1 && config.workers !== "1") {
+      this.log.warn(`workers: threads sharing a port need Linux (SO_REUSEPORT); serving on one thread`);
+    }
     this.#active = !workersOnDemand(config);
     probePorts(config, new Set());
     await super.start(config, runtime);
