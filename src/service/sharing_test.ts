@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import type { Config, ServiceConfig } from "../config/types.ts";
 import { ConfigError } from "../core/errors.ts";
-import { parseWorkers, probePorts, withSharedPorts, workerEligible } from "./sharing.ts";
+import { parseWorkers, PORT_SHARING, probePorts, withSharedPorts, workerEligible } from "./sharing.ts";
 
 const svc = (over: Partial<ServiceConfig> & Record<string, unknown> = {}): ServiceConfig => ({
   name: "s",
@@ -74,7 +74,10 @@ Deno.test("workers eligibility: stream listeners without cross-connection state"
   no(svc({ handler: { type: "http", chain: "rr" }, forwarder: undefined }));
 });
 
-Deno.test("withSharedPorts: reusePort on every stream-port service, only when workers run", () => {
+Deno.test({
+  name: "withSharedPorts: reusePort on every stream-port service, only when workers run",
+  ignore: !PORT_SHARING,
+}, () => {
   const config: Config = {
     workers: 2,
     services: [
@@ -100,7 +103,10 @@ Deno.test("withSharedPorts: reusePort on every stream-port service, only when wo
   assert.deepEqual(withSharedPorts(single, 2).services![0].listener.metadata, { reusePort: true });
 });
 
-Deno.test("probePorts: a port another program shares with SO_REUSEPORT still fails the start", () => {
+Deno.test({
+  name: "probePorts: a port another program shares with SO_REUSEPORT still fails the start",
+  ignore: !PORT_SHARING,
+}, () => {
   const other = Deno.listen({ hostname: "127.0.0.1", port: 0, reusePort: true });
   const port = (other.addr as Deno.NetAddr).port;
   try {

@@ -3,7 +3,7 @@ import type { Config } from "../config/types.ts";
 import { Logger } from "../core/log.ts";
 import { tcpEchoServer, tcpRoundTrip, waitUntil } from "../../tests/_helpers.ts";
 import { buildRuntime } from "./build.ts";
-import { withSharedPorts } from "./sharing.ts";
+import { PORT_SHARING, withSharedPorts } from "./sharing.ts";
 import { WorkerSupervisor } from "./workers.ts";
 
 /** Worker modules that fail in each way a thread can: at load, and after answering its start. */
@@ -24,6 +24,7 @@ for (const [module, expected] of FAILING) {
     name: `workers: a thread that fails (${
       expected.source.slice(11, 40)
     }…) is logged; the main thread serves on`,
+    ignore: !PORT_SHARING,
     sanitizeOps: false,
     sanitizeResources: false,
     fn: async () => {
