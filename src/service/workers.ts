@@ -8,8 +8,8 @@
  * the main thread exactly as without workers. docs/architecture.md (Threads) has the whole story.
  * @module
  */
-import process from "node:process";
 import type { Config } from "../config/types.ts";
+import { cpuMicros } from "../core/cpu_time.ts";
 import { errorMessage } from "../core/errors.ts";
 import type { Logger } from "../core/log.ts";
 import type { Runtime } from "./build.ts";
@@ -185,19 +185,20 @@ export class WorkerSupervisor extends Supervisor {
    */
   #watch(): void {
     if (this.#count <= 1 || this.#watching !== undefined) return;
-    let last = process.cpuUsage();
-    let at = performance.now();
+    // The CPU clock is read only while two connections are live: an idle process never loads
+    // it (its first use costs ~6 MiB, see core/cpu_time.ts).
+    let last: { cpu: number; at: number } | undefined;
     const timer = setInterval(() => {
-      const used = process.cpuUsage(last);
-      const now = performance.now();
-      const share = (used.user + used.system) / 1000 / (now - at);
-      last = process.cpuUsage();
-      at = now;
-      if (this.#active || this.#stopping || share < BUSY_SHARE) return;
+      if (this.#active || this.#stopping) return;
       const eligible = new Set(this.#eligibleNames());
       const live = this.serviceNames.filter((n) => eligible.has(n))
         .reduce((sum, n) => sum + (this.service(n)?.liveConnections ?? 0), 0);
-      if (live < 2) return;
+      const cpu = live >= 2 ? cpuMicros() : undefined;
+      const prev = last;
+      last = cpu === undefined ? undefined : { cpu, at: performance.now() };
+      if (!prev || !last) return;
+      const share = (last.cpu - prev.cpu) / 1000 / (last.at - prev.at);
+      if (share < BUSY_SHARE) return;
       this.#unwatch();
       this.#active = true;
       this.log.info(
