@@ -163,7 +163,9 @@ export function nodeStreamIO(s: NodeDuplex, transport?: NodeDuplex): DirectIO {
     native?.readStop();
   };
   const unhold = () => {
-    if (!paused || queued >= MAX_PENDING) return;
+    // Resume only once most of the queue is taken, so that a reader slower than the socket
+    // does not stop and restart it for every chunk.
+    if (!paused || queued > MAX_PENDING / 4) return;
     paused = false;
     native?.readStart();
     s.resume();
