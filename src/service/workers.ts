@@ -265,7 +265,13 @@ export class WorkerSupervisor extends Supervisor {
       else {
         jobs.push(
           t.request({ type: "reload", config }, START_TIMEOUT_MS).then((r) => {
-            if (r.type !== "ok") this.log.error(`worker ${id}: reload failed: ${r.error}`, { worker: id });
+            if (r.type === "ok") return;
+            // A worker left on the old config would serve it on the shared port: start afresh.
+            this.log.error(`worker ${id}: reload failed, starting it again on the new config: ${r.error}`, {
+              worker: id,
+            });
+            t.terminate();
+            return this.#spawn(id, config);
           }),
         );
       }

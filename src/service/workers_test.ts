@@ -61,3 +61,45 @@ for (const [module, expected] of FAILING) {
     },
   });
 }
+
+Deno.test({
+  name: "workers: a thread whose reload fails is started again on the new config, not left on the old one",
+  ignore: !PORT_SHARING,
+  sanitizeOps: false,
+  sanitizeResources: false,
+  fn: async () => {
+    const echo = tcpEchoServer();
+    const lines: { msg: string }[] = [];
+    const log = new Logger({ level: "info", format: "json", sink: (l) => lines.push(JSON.parse(l)) });
+    const config = (target: string): Config =>
+      withSharedPorts({
+        workers: 2,
+        services: [{
+          name: "s",
+          addr: "127.0.0.1:0",
+          handler: { type: "tcp" },
+          listener: { type: "tcp" },
+          forwarder: { nodes: [{ name: "t", addr: target }] },
+        }],
+      });
+    // A thread that starts fine and refuses every reload.
+    const module = "data:text/javascript,self.onmessage = (e) => self.postMessage(e.data.type === 'reload' " +
+      "? { type: 'failed', error: 'refused', seq: e.data.seq } : { type: 'ok', seq: e.data.seq });";
+    const first = config(`127.0.0.1:${echo.port}`);
+    const supervisor = new WorkerSupervisor(log, module);
+    try {
+      await supervisor.start(first, (await buildRuntime(first, log)).runtime!);
+      await waitUntil(() => lines.some((l) => /^workers: 2 threads accept/.test(l.msg)), "the worker");
+      const second = config("127.0.0.1:9");
+      await supervisor.reload(second, (await buildRuntime(second, log)).runtime!);
+      assert.ok(
+        lines.some((l) => l.msg === "worker 1: reload failed, starting it again on the new config: refused"),
+        lines.map((l) => l.msg).join("\n"),
+      );
+      assert.equal(supervisor.workerCount, 1);
+    } finally {
+      await supervisor.stop();
+      echo.close();
+    }
+  },
+});
