@@ -271,8 +271,18 @@ export function tcpEchoServer(
   const l = Deno.listen({ hostname: "127.0.0.1", port });
   let count = 0;
   const conns = new Set<Deno.Conn>();
+  let closed = false;
   (async () => {
-    for await (const c of l) {
+    while (!closed) {
+      let c: Deno.Conn;
+      try {
+        c = await l.accept();
+      } catch (err) {
+        // One failed accept (a reset before accept, a short fd shortage) must not end the server.
+        if (closed || err instanceof Deno.errors.BadResource) return;
+        await new Promise((r) => setTimeout(r, 10));
+        continue;
+      }
       count++;
       conns.add(c);
       (async () => {
@@ -301,6 +311,7 @@ export function tcpEchoServer(
     port: (l.addr as Deno.NetAddr).port,
     connections: () => count,
     close() {
+      closed = true;
       l.close();
       for (const c of conns) {
         try {

@@ -110,12 +110,18 @@ async function connRate(port: number, parallel: number, ms = 3000): Promise<numb
     const buf = new Uint8Array(1);
     while (performance.now() < end) {
       const c = await deadline(Deno.connect({ hostname: "127.0.0.1", port }), STALL_MS, "connect");
+      let closed = false;
+      const close = () => {
+        if (!closed) c.close();
+        closed = true;
+      };
       try {
         await c.write(one);
-        const n = await deadline(c.read(buf), STALL_MS, "echo through the path", () => c.close());
+        // A stall closes the connection and fails the measurement with its own message.
+        const n = await deadline(c.read(buf), STALL_MS, "echo through the path", close);
         if (n === 1) done++;
       } finally {
-        c.close();
+        close();
       }
     }
   };
