@@ -111,6 +111,7 @@ export class KcpDialer implements Dialer {
     const smux = smuxOver(kcp, this.#cfg, true, this.#log);
     this.#live.add(kcp);
     kcp.onClose(() => {
+      this.#log?.debug(`kcp: session to ${addr} closed: ${kcp.summary()}`);
       this.#live.delete(kcp);
       smux.close();
       try {

@@ -175,6 +175,7 @@ export class KcpListener implements Listener {
     this.#embryonic++;
     this.stats.sessionsOpened++;
     kcp.onClose(() => {
+      this.#log?.debug(`kcp: session ${conv} from ${key} closed: ${kcp.summary()}`);
       if (this.#sessions.get(key) === e) this.#sessions.delete(key);
       if (e.streams === 0) this.#embryonic--;
       smux.close();

@@ -6,7 +6,8 @@
  *
  * `deno run -A tests/bench/kcp_cpu.ts [--seconds=10] [--reverse] [--repeat=N] [--base=DIR] [--ffi]
  * [--profile=DIR] [--only=gost-deno,kcptun] [extra kcp options, e.g. kcp.sndwnd=128&kcp.rcvwnd=128]`.
- * gost-deno runs with the project's permissions (scripts/permissions.ts); `--ffi` adds `--allow-ffi`.
+ * gost-deno runs with the project's permissions (scripts/permissions.ts); `--ffi` adds `--allow-ffi`,
+ * `--env` adds `--allow-env` (for experiments that read the environment).
  * The table splits CPU per megabyte by process (the listener receives, the dialer sends; `-R`
  * swaps them) into user + system time.
  * `--base=DIR` adds rows for an earlier checkout (`git archive COMMIT | tar -x -C DIR`);
@@ -28,6 +29,19 @@ interface Result {
   peakRssMB: number;
   /** CPU ms per MB of each process (listener first), split user / system. */
   perProcess: { user: number; sys: number }[];
+  /** Datagrams the kernel dropped for full receive buffers during the run (all of the machine's UDP). */
+  udpDrops: number;
+}
+
+/** Linux's count of UDP datagrams dropped because a receive buffer was full, or 0. */
+function udpRcvbufErrors(): number {
+  try {
+    const lines = Deno.readTextFileSync("/proc/net/snmp").split("\n").filter((l) => l.startsWith("Udp:"));
+    const names = lines[0].split(/\s+/), values = lines[1].split(/\s+/);
+    return Number(values[names.indexOf("RcvbufErrors")] ?? 0);
+  } catch {
+    return 0;
+  }
 }
 
 const args = Object.fromEntries(
@@ -77,6 +91,7 @@ async function run(impl: string, commands: string[][], entry: number): Promise<R
     await new Promise((r) => setTimeout(r, 500));
     const pids = children.map((c) => c.pid);
     const t0 = pids.map(cpuSplit);
+    const drops0 = udpRcvbufErrors();
     let peak = 0;
     const sampler = setInterval(() => {
       const rss = total(pids, rssKB);
@@ -115,6 +130,7 @@ async function run(impl: string, commands: string[][], entry: number): Promise<R
       cpuPercent: cpuSeconds / wall * 100,
       peakRssMB: peak / 1024,
       perProcess: used.map((u) => ({ user: u.user * 10 / mb, sys: u.sys * 10 / mb })),
+      udpDrops: udpRcvbufErrors() - drops0,
     };
   } finally {
     await stopProcesses(children, "SIGINT");
@@ -152,7 +168,11 @@ async function main(): Promise<void> {
     const deno = Deno.execPath();
     // What `deno task gost` and the compiled binary run with; `--ffi` adds FFI, which lets the
     // KCP socket ask for kcptun's 4 MiB buffers (src/protocol/kcp/sockbuf.ts).
-    const perms = [...GOST_PERMISSIONS, ...(args.ffi ? ["--allow-ffi"] : [])];
+    const perms = [
+      ...GOST_PERMISSIONS.filter((p) => !(args.env && p.startsWith("--allow-env"))),
+      ...(args.ffi ? ["--allow-ffi"] : []),
+      ...(args.env ? ["--allow-env"] : []),
+    ];
     const prof = args.profile ? ["--cpu-prof", `--cpu-prof-dir=${args.profile}`] : [];
     if (args["v8-flags"]) prof.push(`--v8-flags=${args["v8-flags"]}`);
     const q = EXTRA ? `?${EXTRA}` : "";
@@ -228,15 +248,15 @@ async function main(): Promise<void> {
   console.log(`${SECONDS}s iperf3${args.reverse ? " -R" : ""}${EXTRA ? `, ${EXTRA}` : ""}`);
   console.log(
     "| impl | Mbit/s | CPU % (both processes) | CPU ms per MB | listener ms/MB user+sys | " +
-      "dialer ms/MB user+sys | peak RSS MB (both) |",
+      "dialer ms/MB user+sys | peak RSS MB (both) | UDP drops |",
   );
-  console.log("|---|---|---|---|---|---|---|");
+  console.log("|---|---|---|---|---|---|---|---|");
   const split = (p: { user: number; sys: number }) => `${p.user.toFixed(1)}+${p.sys.toFixed(1)}`;
   for (const r of results) {
     console.log(
       `| ${r.impl} | ${r.mbitPerS.toFixed(1)} | ${r.cpuPercent.toFixed(0)} | ${r.cpuMsPerMB.toFixed(1)} | ${
         split(r.perProcess[0])
-      } | ${split(r.perProcess[1])} | ${r.peakRssMB.toFixed(0)} |`,
+      } | ${split(r.perProcess[1])} | ${r.peakRssMB.toFixed(0)} | ${r.udpDrops} |`,
     );
   }
 }

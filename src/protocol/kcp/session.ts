@@ -156,6 +156,14 @@ export class KcpSession implements Duplex {
     return this.#closed;
   }
 
+  /** Datagram, segment and repair counters in one line, for a debug log when the session ends. */
+  summary(): string {
+    const s = this.stats, a = this.arq.stats;
+    return `datagrams in ${s.inPackets} out ${s.outPackets}, segments in ${a.inSegs} out ${a.outSegs}, ` +
+      `retransmitted ${a.retransSegs} (fast ${a.fastRetransSegs}, timeout ${a.lostSegs}), ` +
+      `duplicates ${a.repeatSegs}, fec rebuilt ${s.fecRecovered}, bad ${s.checksumErrors + s.kcpErrors}`;
+  }
+
   /** Registers a callback run once when the session closes. */
   onClose(fn: (s: KcpSession) => void): void {
     if (this.#closed) fn(this);
