@@ -238,6 +238,35 @@ export class Arq {
     return out;
   }
 
+  /**
+   * Copies as much of what the application can read now as fits into `buf` (stream mode; a
+   * segment that does not fit whole is left with its remainder) and returns the byte count.
+   * One copy from the received datagrams to the reader's buffer, none in between.
+   */
+  recvInto(buf: Uint8Array): number {
+    const q = this.rcvQueue;
+    if (q.length === 0) return 0;
+    const fastRecover = q.length >= this.rcvWnd;
+    let n = 0, count = 0;
+    while (count < q.length && n < buf.length) {
+      const seg = q.at(count);
+      const d = seg.data, room = buf.length - n;
+      if (d.length <= room) {
+        buf.set(d, n);
+        n += d.length;
+        count++;
+      } else {
+        buf.set(d.subarray(0, room), n);
+        n += room;
+        seg.data = d.subarray(room);
+      }
+    }
+    q.dropFront(count);
+    this.#moveReady();
+    if (q.length < this.rcvWnd && fastRecover) this.probe |= ASK_TELL;
+    return n;
+  }
+
   /** Moves in-order segments from the receive buffer to the receive queue, within the window. */
   #moveReady(): void {
     let count = 0;

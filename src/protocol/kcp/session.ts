@@ -9,7 +9,7 @@
  * Work per datagram is synchronous (no promise besides the socket's own).
  * @module
  */
-import type { Duplex } from "../../core/duplex.ts";
+import type { DirectIO, Duplex } from "../../core/duplex.ts";
 import { Arq, currentMs, OVERHEAD } from "./arq.ts";
 import { type BlockCrypt, CRYPT_HEADER_SIZE, openPacket, sealPacket } from "./crypt.ts";
 import { FEC_HEADER_SIZE_PLUS2, FecDecoder, FecEncoder, TYPE_DATA, TYPE_PARITY } from "./fec.ts";
@@ -65,6 +65,17 @@ export class KcpSession implements Duplex {
   readonly arq: Arq;
   readonly readable: ReadableStream<Uint8Array>;
   readonly writable: WritableStream<Uint8Array>;
+  /**
+   * Reads into the reader's own buffer straight from the received segments, and writes without
+   * a stream in between: the framing layers above (snappy, smux) read through it with their
+   * {@link ChunkReader}, which then neither joins chunks nor copies a frame that straddles two.
+   */
+  readonly direct: DirectIO = {
+    read: (buf) => this.#read(buf),
+    write: (data) => this.#write(data),
+    // A KCP session has no half-close; the stream layered on top (smux) carries FIN.
+    closeWrite: () => Promise.resolve(),
+  };
   readonly stats: SessionStats = {
     inPackets: 0,
     outPackets: 0,
@@ -133,18 +144,38 @@ export class KcpSession implements Duplex {
     }, { highWaterMark: 0 });
 
     this.writable = new WritableStream<Uint8Array>({
-      write: async (chunk) => {
-        while (!this.#closed && this.#sendBlocked()) {
-          await new Promise<void>((r) => this.#wakeWriter = r);
-        }
-        if (this.#closed) throw this.#error ?? new Error("kcp: session closed");
-        this.arq.send(chunk);
-        this.arq.flush(false);
-      },
+      write: (chunk) => this.#write(chunk),
       // A KCP session has no half-close; the stream layered on top (smux) carries FIN.
       close: () => {},
       abort: () => this.close(),
     }, { highWaterMark: 1 });
+  }
+
+  /** Queues `chunk` once the send window has room, and sends what the window allows. */
+  async #write(chunk: Uint8Array): Promise<void> {
+    while (!this.#closed && this.#sendBlocked()) {
+      await new Promise<void>((r) => this.#wakeWriter = r);
+    }
+    if (this.#closed) throw this.#error ?? new Error("kcp: session closed");
+    this.arq.send(chunk);
+    this.arq.flush(false);
+  }
+
+  /** Fills `buf` from the received stream: the byte count, or null once the session closed. */
+  async #read(buf: Uint8Array): Promise<number | null> {
+    for (;;) {
+      const n = this.arq.recvInto(buf);
+      if (n > 0) {
+        // Reading opened the receive window: tell a stalled peer right away.
+        if (this.arq.probe) this.arq.flush(false);
+        return n;
+      }
+      if (this.#closed) {
+        if (this.#error) throw this.#error;
+        return null;
+      }
+      await new Promise<void>((r) => this.#wakeReader = r);
+    }
   }
 
   #sendBlocked(): boolean {
