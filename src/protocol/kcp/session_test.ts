@@ -114,3 +114,32 @@ Deno.test("kcp session: a peer that never answers is declared dead", async () =>
   await assert.rejects(r.read(), /dead link/);
   assert.ok(s.closed);
 });
+
+Deno.test("kcp session: direct reads into small buffers split segments and keep every byte in order", async () => {
+  const { a, b } = pair(testConfig());
+  try {
+    const data = new Uint8Array(300_000).map((_, i) => (i * 7919) >> 3);
+    const sending = (async () => {
+      for (let off = 0; off < data.length; off += 40_000) {
+        await a.direct.write(data.subarray(off, Math.min(data.length, off + 40_000)));
+      }
+    })();
+    const got = new Uint8Array(data.length);
+    let n = 0, reads = 0;
+    while (n < data.length) {
+      // 1000 bytes is less than one segment (1298 here): most reads leave a remainder behind.
+      const r = await b.direct.read(got.subarray(n, Math.min(data.length, n + 1000)));
+      assert.ok(r !== null && r > 0);
+      n += r;
+      reads++;
+    }
+    await sending;
+    assert.ok(reads >= 300);
+    assert.deepEqual(got, data);
+    b.close();
+    assert.equal(await b.direct.read(new Uint8Array(10)), null);
+  } finally {
+    a.close();
+    b.close();
+  }
+});
