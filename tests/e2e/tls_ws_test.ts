@@ -136,6 +136,77 @@ Deno.test({
   },
 });
 
+/**
+ * Runs `count` round trips of `size` bytes through `port`, `parallel` at a time; each client
+ * half-closes after sending and must still get every byte back. Returns one line per short
+ * or corrupted answer.
+ */
+async function echoMany(port: number, count: number, parallel: number, size: number): Promise<string[]> {
+  const failures: string[] = [];
+  let next = 0;
+  await Promise.all(Array.from({ length: parallel }, async () => {
+    while (next < count) {
+      const i = next++;
+      const data = randomBytes(size, 100 + i);
+      const got = await tcpRoundTrip(port, data).catch((err) => {
+        failures.push(`#${i}: ${err}`);
+        return null;
+      });
+      if (!got) continue;
+      if (got.length !== data.length) failures.push(`#${i}: ${got.length} of ${data.length} bytes`);
+      else if (await sha256(got) !== await sha256(data)) failures.push(`#${i}: corrupted`);
+    }
+  }));
+  return failures;
+}
+
+Deno.test({
+  name:
+    "ws/wss: many concurrent half-closed round trips through relay+ws, forward+wss, forward+ws, relay+wss lose nothing",
+  ...opts,
+  fn: async () => {
+    // The side that finishes first used to close its socket while the peer's TLS close_notify
+    // (sent after the WebSocket Close frame) was still unread, so the kernel sent a reset and
+    // threw away the answer's tail: short data with no error, a few percent of connections.
+    const echo = tcpEchoServer();
+    const [ws, wss, rws, rwss, c1, c2, c3, c4] = Array.from({ length: 8 }, () => freePort());
+    const target = `${L}:${echo.port}`;
+    try {
+      await withGost([
+        [[
+          "-L",
+          `ws://${L}:${ws}/${target}`,
+          "-L",
+          `wss://${L}:${wss}/${target}`,
+          "-L",
+          `relay+ws://${L}:${rws}/${target}`,
+          "-L",
+          `relay+wss://${L}:${rwss}/${target}`,
+        ], 4],
+        [["-L", `tcp://${L}:${c1}`, "-F", `relay+ws://${L}:${rws}`], 1],
+        [["-L", `tcp://${L}:${c2}`, "-F", `forward+wss://${L}:${wss}`], 1],
+        [["-L", `tcp://${L}:${c3}`, "-F", `forward+ws://${L}:${ws}`], 1],
+        [["-L", `tcp://${L}:${c4}`, "-F", `relay+wss://${L}:${rwss}`], 1],
+      ], async () => {
+        const paths = { "relay+ws": c1, "forward+wss": c2, "forward+ws": c3, "relay+wss": c4 };
+        // One path at a time: a busy server finishes later, when the peer's trailer arrived.
+        const results: string[][] = [];
+        for (const [name, port] of Object.entries(paths)) {
+          results.push((await echoMany(port, 60, 4, 256 * 1024)).map((f) => `${name} ${f}`));
+        }
+        const failures = results.flat();
+        assert.deepEqual(
+          failures,
+          [],
+          `${failures.length} of 240 round trips failed:\n${failures.join("\n")}`,
+        );
+      });
+    } finally {
+      echo.close();
+    }
+  },
+});
+
 Deno.test({
   name: "relay+wss with auth behind an http proxy (seed example); wrong credentials are refused",
   ...opts,

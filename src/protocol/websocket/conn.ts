@@ -7,6 +7,13 @@
  * costs one underlying write. Pings are answered, pongs ignored. Half-close is carried as a
  * Close frame: after receiving one, reads end while writing goes on until this side closes
  * too (between two gost-deno nodes this keeps TCP half-close semantics end to end).
+ *
+ * A Close frame is not the end of the bytes: the stream underneath may still carry the peer's
+ * own end of stream (a TLS close_notify follows the Close frame). Closing a socket while such
+ * bytes wait unread makes the kernel reset the connection and drop what it has not sent yet,
+ * so the peer silently loses the tail of our data. After a completed Close handshake, closing
+ * therefore first reads the stream underneath to its end (bounded: {@link LINGER_MS},
+ * {@link LINGER_BYTES}).
  * @module
  */
 import { type DirectIO, type Duplex, IODuplex } from "../../core/duplex.ts";
@@ -23,6 +30,11 @@ import {
 
 /** Writes longer than this are sent as several frames. */
 export const MAX_FRAME_PAYLOAD = 256 * 1024;
+
+/** How long closing waits for the peer's end of stream after the Close handshake. */
+export const LINGER_MS = 2000;
+/** How many trailing bytes closing reads and discards before it gives up waiting. */
+export const LINGER_BYTES = 64 * 1024;
 
 /** Options of a {@link WebSocketIO}. */
 export interface WebSocketIOOptions {
@@ -49,10 +61,12 @@ export class WebSocketIO implements DirectIO {
   readonly #ctrl = new Uint8Array(MAX_CONTROL_PAYLOAD);
   #ctrlLen = 0;
   #readDone = false;
+  #closeReceived = false;
   // Write state: frames are assembled in #out, one writer at a time.
   #out = new Uint8Array(0);
   #queue: Promise<void> = Promise.resolve();
   #closeSent = false;
+  #underClosed = false;
   #timer?: ReturnType<typeof setInterval>;
 
   constructor(io: DirectIO, opts: WebSocketIOOptions) {
@@ -70,6 +84,11 @@ export class WebSocketIO implements DirectIO {
   /** True once the peer sent a Close frame or the stream ended. */
   get readDone(): boolean {
     return this.#readDone;
+  }
+
+  /** True once Close frames went both ways (and our half-close reached the stream beneath). */
+  get closedCleanly(): boolean {
+    return this.#closeReceived && this.#closeSent && this.#underClosed;
   }
 
   async read(buf: Uint8Array): Promise<number | null> {
@@ -139,6 +158,7 @@ export class WebSocketIO implements DirectIO {
         break;
       case Opcode.CLOSE:
         this.#readDone = true;
+        this.#closeReceived = true;
         break;
     }
   }
@@ -160,6 +180,7 @@ export class WebSocketIO implements DirectIO {
       try {
         await this.#frame(Opcode.CLOSE, CLOSE_NORMAL);
         await this.#io.closeWrite();
+        this.#underClosed = true;
       } catch {
         // the peer is gone: nothing left to tell it
       }
@@ -195,14 +216,42 @@ export class WebSocketIO implements DirectIO {
   }
 }
 
-/** Wraps `under` (already upgraded) as a WebSocket byte stream with direct access. */
+/**
+ * Reads `io` until the peer's end of stream (discarding what comes), at most `LINGER_BYTES`
+ * bytes for at most `LINGER_MS`, then runs `close`. Our side has half-closed already, so a
+ * well-behaved peer ends promptly.
+ */
+async function lingerThenClose(io: DirectIO, close: () => void): Promise<void> {
+  const timer = setTimeout(close, LINGER_MS);
+  Deno.unrefTimer(timer);
+  try {
+    const buf = new Uint8Array(4096);
+    for (let seen = 0; seen <= LINGER_BYTES;) {
+      const n = await io.read(buf);
+      if (n === null) break;
+      seen += n;
+    }
+  } catch {
+    // reset or closed by the timer: the socket is done either way
+  } finally {
+    clearTimeout(timer);
+    close();
+  }
+}
+
+/**
+ * Wraps `under` (already upgraded) as a WebSocket byte stream with direct access. Closing it
+ * after a completed Close handshake lets the stream beneath reach its end first (see the
+ * module comment); any other close is immediate.
+ */
 export function webSocketDuplex(under: Duplex, io: DirectIO, opts: WebSocketIOOptions): Duplex {
   const ws = new WebSocketIO(io, opts);
   return new IODuplex(
     ws,
     () => {
       ws.stop();
-      under.close();
+      if (ws.closedCleanly) lingerThenClose(io, () => under.close());
+      else under.close();
     },
     under.local,
     under.remote,

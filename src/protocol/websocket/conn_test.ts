@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { duplexPair } from "../../core/pipe.ts";
 import { writeTo } from "../../core/duplex.ts";
+import { socketDuplex } from "../../core/socket.ts";
 import { encodeFrame, Opcode, parseFrameHeader } from "./frame.ts";
 import { WebSocketIO } from "./conn.ts";
 import { acceptWebSocket, connectWebSocket } from "./upgrade.ts";
@@ -141,4 +142,43 @@ Deno.test("websocket: keepalive pings go out at the interval", async () => {
   ws.stop();
   a.close();
   b.close();
+});
+
+Deno.test({
+  name: "websocket: closing after the Close handshake reads the peer's trailing bytes first (no reset)",
+  sanitizeOps: false,
+  sanitizeResources: false,
+  fn: async () => {
+    // Over real TCP: a socket closed with unread bytes in its receive queue makes the kernel
+    // send a reset and drop its unsent queue, so the peer loses the end of what we wrote.
+    // Here the peer's trailer (as a TLS close_notify follows a Close frame) arrives after
+    // our read ended at its Close frame, while most of our answer is still queued.
+    const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+    const clientConn = await Deno.connect({ hostname: "127.0.0.1", port: listener.addr.port });
+    const serverConn = await listener.accept();
+    listener.close();
+    const [client, server] = await Promise.all([
+      connectWebSocket(socketDuplex(clientConn), { host: "x:1", path: "/ws" }),
+      acceptWebSocket(socketDuplex(serverConn), { path: "/ws" }),
+    ]);
+    const answer = random(2 << 20);
+    // The client reads nothing yet: the answer waits in the server's send queue.
+    const receiving = new Promise<Uint8Array>((resolve) =>
+      setTimeout(() => resolve(readAll(client.direct!)), 300)
+    );
+    await server.direct!.write(answer);
+    await server.direct!.closeWrite();
+    // The client's Close frame ends the server's reading; then come trailing bytes.
+    await clientConn.write(encodeFrame(Opcode.CLOSE, Uint8Array.of(3, 232), Uint8Array.of(1, 2, 3, 4)));
+    assert.equal(await server.direct!.read(new Uint8Array(16)), null);
+    await clientConn.write(Uint8Array.of(0x15, 0x03, 0x03, 0x00, 0x02, 0x01, 0x00));
+    await new Promise((r) => setTimeout(r, 100)); // the trailer is in the server's receive queue
+    server.close(); // what relay() does once both directions ended
+    const got = await receiving.catch((err) => err);
+    assert.ok(got instanceof Uint8Array, `the client's read failed: ${got}`);
+    assert.equal(got.length, answer.length);
+    assert.deepEqual(got, answer);
+    await clientConn.closeWrite().catch(() => {});
+    client.close();
+  },
 });
