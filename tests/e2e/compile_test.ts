@@ -6,7 +6,7 @@
  */
 import { equal, match, ok } from "node:assert/strict";
 import { binaryName } from "../../scripts/compile.ts";
-import { GOST_PERMISSIONS } from "../../scripts/permissions.ts";
+import { GOST_PERMISSIONS, SOURCE_RUN_FLAGS } from "../../scripts/permissions.ts";
 import { decoder, freePort, retry, ROOT, spawnProcess, tcpEchoServer, tcpRoundTrip } from "../_helpers.ts";
 
 const COMPILE = new URL("../../scripts/compile.ts", import.meta.url).pathname;
@@ -28,11 +28,11 @@ async function compile(args: string[], env: Record<string, string | undefined> =
   return { code: out.code, stdout: decoder.decode(out.stdout), stderr: decoder.decode(out.stderr) };
 }
 
-Deno.test("permissions: deno task gost runs with exactly the shipped permission set", async () => {
+Deno.test("permissions: deno task gost runs with exactly the shipped permission set (and lazy module loading)", async () => {
   const cfg = JSON.parse(await Deno.readTextFile(`${ROOT}deno.json`));
   const task: string = cfg.tasks.gost;
   const flags = task.split(/\s+/).filter((w) => w.startsWith("--"));
-  equal(flags.join(" "), GOST_PERMISSIONS.join(" "));
+  equal(flags.join(" "), [...SOURCE_RUN_FLAGS, ...GOST_PERMISSIONS].join(" "));
   ok(!/--allow-all|-A\b|--allow-run|--allow-ffi|--allow-sys/.test(task));
 });
 
