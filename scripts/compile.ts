@@ -14,7 +14,7 @@
  * `DENORT_BIN` that is not a denort (a full `deno` binary ignores the embedded program).
  * @module
  */
-import { GOST_PERMISSIONS } from "./permissions.ts";
+import { GOST_PERMISSIONS, V8_FLAGS } from "./permissions.ts";
 
 /** The targets `deno compile` supports that gost ships for. */
 export const TARGETS = [
@@ -73,6 +73,7 @@ export async function compileTarget(target: string, outDir: string, denortBin?: 
       "--quiet",
       "--no-check",
       `--config=${ROOT}deno.json`,
+      ...V8_FLAGS,
       ...GOST_PERMISSIONS,
       `--target=${target}`,
       `--output=${output}`,

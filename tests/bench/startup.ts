@@ -17,7 +17,7 @@
  * connection, which the forward accepts and fails to dial (127.0.0.1:9), as any server would.
  * @module
  */
-import { GOST_PERMISSIONS, SOURCE_RUN_FLAGS } from "../../scripts/permissions.ts";
+import { GOST_PERMISSIONS, SOURCE_RUN_FLAGS, V8_FLAGS } from "../../scripts/permissions.ts";
 import { binaryName } from "../../scripts/compile.ts";
 import { freePort, MAIN } from "../_helpers.ts";
 import { cpuNs, rssKB, stopProcesses } from "./_proc.ts";
@@ -139,11 +139,11 @@ export async function startupBench(runs = Number(Deno.env.get("STARTUP_RUNS") ??
   const impls: Impl[] = [
     {
       name: "gost-deno (deno task gost)",
-      argvFor: (p) => [deno, "run", ...SOURCE_RUN_FLAGS, ...GOST_PERMISSIONS, MAIN, ...args(p)],
+      argvFor: (p) => [deno, "run", ...SOURCE_RUN_FLAGS, ...V8_FLAGS, ...GOST_PERMISSIONS, MAIN, ...args(p)],
       env,
     },
     {
-      name: "gost-deno (deno run, without lazy imports)",
+      name: "gost-deno (plain deno run: no lazy imports, default V8 flags)",
       argvFor: (p) => [deno, "run", ...GOST_PERMISSIONS, MAIN, ...args(p)],
       env,
     },

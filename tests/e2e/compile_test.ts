@@ -6,7 +6,7 @@
  */
 import { equal, match, ok } from "node:assert/strict";
 import { binaryName } from "../../scripts/compile.ts";
-import { GOST_PERMISSIONS, SOURCE_RUN_FLAGS } from "../../scripts/permissions.ts";
+import { GOST_PERMISSIONS, SOURCE_RUN_FLAGS, V8_FLAGS } from "../../scripts/permissions.ts";
 import { decoder, freePort, retry, ROOT, spawnProcess, tcpEchoServer, tcpRoundTrip } from "../_helpers.ts";
 
 const COMPILE = new URL("../../scripts/compile.ts", import.meta.url).pathname;
@@ -32,7 +32,7 @@ Deno.test("permissions: deno task gost runs with exactly the shipped permission 
   const cfg = JSON.parse(await Deno.readTextFile(`${ROOT}deno.json`));
   const task: string = cfg.tasks.gost;
   const flags = task.split(/\s+/).filter((w) => w.startsWith("--"));
-  equal(flags.join(" "), [...SOURCE_RUN_FLAGS, ...GOST_PERMISSIONS].join(" "));
+  equal(flags.join(" "), [...SOURCE_RUN_FLAGS, ...V8_FLAGS, ...GOST_PERMISSIONS].join(" "));
   ok(!/--allow-all|-A\b|--allow-run|--allow-ffi|--allow-sys/.test(task));
 });
 
