@@ -136,15 +136,19 @@ export async function startupBench(runs = Number(Deno.env.get("STARTUP_RUNS") ??
   // The same plus one timer: since Deno 2.x the global setTimeout is Node's, and its first use
   // loads part of Deno's Node layer. gost-deno's first connection (a dial deadline) pays this.
   const floorTimer = await tempProgram(LISTENER + "setTimeout(() => {}, 1);\n" + ACCEPT);
+  // Every row that loads modules Deno code-caches runs with the same V8 flags: V8 rejects a
+  // code cache made under other flags, so rows with different flags would keep evicting
+  // each other's entries and all measure cold compiles.
+  const gostFlags = [...V8_FLAGS, ...GOST_PERMISSIONS];
   const impls: Impl[] = [
     {
       name: "gost-deno (deno task gost)",
-      argvFor: (p) => [deno, "run", ...SOURCE_RUN_FLAGS, ...V8_FLAGS, ...GOST_PERMISSIONS, MAIN, ...args(p)],
+      argvFor: (p) => [deno, "run", ...SOURCE_RUN_FLAGS, ...gostFlags, MAIN, ...args(p)],
       env,
     },
     {
-      name: "gost-deno (plain deno run: no lazy imports, default V8 flags)",
-      argvFor: (p) => [deno, "run", ...GOST_PERMISSIONS, MAIN, ...args(p)],
+      name: "gost-deno without lazy imports",
+      argvFor: (p) => [deno, "run", ...gostFlags, MAIN, ...args(p)],
       env,
     },
     {
@@ -156,22 +160,14 @@ export async function startupBench(runs = Number(Deno.env.get("STARTUP_RUNS") ??
       name: "deno floor: gost's flags and deno.json",
       argvFor: (
         p,
-      ) => [deno, "run", `--config=${config}`, ...SOURCE_RUN_FLAGS, ...GOST_PERMISSIONS, floor, String(p)],
+      ) => [deno, "run", `--config=${config}`, ...SOURCE_RUN_FLAGS, ...gostFlags, floor, String(p)],
       env,
     },
     {
       name: "deno floor + one setTimeout",
       argvFor: (
         p,
-      ) => [
-        deno,
-        "run",
-        `--config=${config}`,
-        ...SOURCE_RUN_FLAGS,
-        ...GOST_PERMISSIONS,
-        floorTimer,
-        String(p),
-      ],
+      ) => [deno, "run", `--config=${config}`, ...SOURCE_RUN_FLAGS, ...gostFlags, floorTimer, String(p)],
       env,
     },
   ];

@@ -36,6 +36,14 @@ Deno.test("permissions: deno task gost runs with exactly the shipped permission 
   ok(!/--allow-all|-A\b|--allow-run|--allow-ffi|--allow-sys/.test(task));
 });
 
+Deno.test("permissions: the README's deno install line uses the same flags as deno task gost", async () => {
+  const readme = await Deno.readTextFile(`${ROOT}README.md`);
+  const line = /deno install -g [^`]*src\/main\.ts/.exec(readme.replaceAll("\\\n", " "))?.[0];
+  ok(line, "README has a deno install line");
+  const flags = line.split(/\s+/).filter((w) => w.startsWith("--"));
+  equal(flags.join(" "), [...SOURCE_RUN_FLAGS, ...V8_FLAGS, ...GOST_PERMISSIONS].join(" "));
+});
+
 Deno.test("compile: unknown targets are refused; an unreachable runtime is one clear line and exit 1", async () => {
   const bad = await compile(["--target=mips-unknown-linux-gnu"]);
   equal(bad.code, 2);
