@@ -141,7 +141,9 @@ Deno.test({
         c.close();
       });
       try {
-        await g.waitFor(/workers: \d+ connections keep one thread busy \(\d+% CPU\), starting \d+ more thread/);
+        await g.waitFor(
+          /workers: \d+ connections keep one thread busy \(\d+% CPU\), starting \d+ more thread/,
+        );
         await g.waitFor(
           new RegExp(
             `"msg":"workers: ${navigator.hardwareConcurrency} threads accept connections for service-0"`,
