@@ -86,11 +86,15 @@ async function launch(
 
 /** iperf3 client run; returns Gbit/s received. */
 async function iperf(port: number, args: string[] = []): Promise<number> {
+  // iperf3 has no overall timeout: a path that stops moving bytes would hang the whole run.
+  const limitMs = SECONDS * 1000 + STALL_MS;
   const out = await new Deno.Command("iperf3", {
     args: ["-c", "127.0.0.1", "-p", String(port), "-t", String(SECONDS), "-J", ...args],
     stdout: "piped",
     stderr: "piped",
+    signal: AbortSignal.timeout(limitMs),
   }).output();
+  if (out.signal) throw new Error(`iperf3 ${args.join(" ")} stalled: no result within ${limitMs / 1000} s`);
   const text = new TextDecoder().decode(out.stdout);
   try {
     const j = JSON.parse(text);
