@@ -84,6 +84,20 @@ async function launch(
   };
 }
 
+/** An iperf3 server on a free port. */
+async function startIperfServer(): Promise<{ port: number; stop(): Promise<void> }> {
+  const port = freePort();
+  const child = new Deno.Command("iperf3", {
+    args: ["-s", "-p", String(port)],
+    stdout: "null",
+    stderr: "null",
+  })
+    .spawn();
+  // Not probed: iperf3 treats a connection without its cookie as a failed test.
+  await new Promise((r) => setTimeout(r, 300));
+  return { port, stop: () => stopProcesses([child]) };
+}
+
 /** iperf3 client run; returns Gbit/s received. */
 async function iperf(port: number, args: string[] = []): Promise<number> {
   // iperf3 has no overall timeout: a path that stops moving bytes would hang the whole run.
@@ -169,16 +183,21 @@ async function measureImpl(
   measures: Measure[],
   impl: string,
   commandsFor: (ports: Ports, extra: Record<string, string>) => string[][],
-  iperfPort: number,
   echoPort: number,
 ): Promise<Row> {
   const row: Row = { case: c.name, impl };
   const wantsIperf = measures.some((m) => m === "throughput1" || m === "throughput4" || m === "reverse");
   try {
     if (wantsIperf) {
-      const ports = allocPorts(iperfPort);
+      // A fresh iperf3 server per implementation: one that a stalled path left "busy running a test" must not
+      // fail the rows after it.
+      const server = await startIperfServer();
+      const ports = allocPorts(server.port);
       const extra = { HAPROXY_CFG: haproxyConfig(ports) };
-      const run = await launch(commandsFor(ports, extra), ports.ENTRY);
+      const run = await launch(commandsFor(ports, extra), ports.ENTRY).catch(async (err) => {
+        await server.stop();
+        throw err;
+      });
       try {
         if (measures.includes("throughput1")) {
           const t0 = total(run.pids, cpuTicks), w0 = performance.now();
@@ -190,6 +209,7 @@ async function measureImpl(
         if (measures.includes("reverse")) row.reverse = await iperf(ports.ENTRY, ["-R"]);
       } finally {
         await run.stop();
+        await server.stop();
       }
     }
     if (measures.includes("connRate") || measures.includes("idleMemory")) {
@@ -258,7 +278,6 @@ async function main() {
               MAIN,
               ...substitute(argv, p, x),
             ]),
-          iperfPort,
           echo.port,
         ),
       );
@@ -269,7 +288,6 @@ async function main() {
             c.measure ?? DEFAULT_MEASURES,
             "gost",
             (p, x) => c.gost.map((argv) => [GOST_BIN, ...substitute(argv, p, x)]),
-            iperfPort,
             echo.port,
           ),
         );
@@ -286,7 +304,6 @@ async function main() {
             peer.measure ?? c.measure ?? DEFAULT_MEASURES,
             peer.name,
             (p, x) => peer.commands.map((argv) => substitute(argv, p, x)),
-            iperfPort,
             echo.port,
           ),
         );

@@ -5,6 +5,9 @@
  */
 import type { BenchCase } from "../types.ts";
 
+/** kcptun with gost's KCP defaults (empty key, AES, FEC 10/3, snappy, mode fast, windows 1024), as kcp_cpu.ts. */
+const KCPTUN_AS_GOST = ["--key", "", "--sndwnd", "1024", "--rcvwnd", "1024", "--quiet"];
+
 export const cases: BenchCase[] = [
   {
     name: "kcp forward",
@@ -17,8 +20,8 @@ export const cases: BenchCase[] = [
         name: "kcptun",
         needs: ["kcptun-server", "kcptun-client"],
         commands: [
-          ["kcptun-server", "-l", "127.0.0.1:$P1", "-t", "127.0.0.1:$TARGET", "--quiet"],
-          ["kcptun-client", "-l", "127.0.0.1:$ENTRY", "-r", "127.0.0.1:$P1", "--quiet"],
+          ["kcptun-server", "-l", "127.0.0.1:$P1", "-t", "127.0.0.1:$TARGET", ...KCPTUN_AS_GOST],
+          ["kcptun-client", "-l", "127.0.0.1:$ENTRY", "-r", "127.0.0.1:$P1", ...KCPTUN_AS_GOST],
         ],
       },
     ],
