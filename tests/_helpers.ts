@@ -459,3 +459,21 @@ export async function sha256(data: Uint8Array): Promise<string> {
 }
 
 export { decoder, encoder };
+
+/**
+ * One YAML list item (under `services:`) for a TCP forward named `name` from 127.0.0.1:`port` to
+ * 127.0.0.1:`target`, optionally through `chain`.
+ */
+export function forwardServiceYaml(name: string, port: number, target: number, chain?: string): string {
+  return `  - name: ${name}
+    addr: 127.0.0.1:${port}
+    handler:
+      type: tcp${chain ? `\n      chain: ${chain}` : ""}
+    listener:
+      type: tcp
+    forwarder:
+      nodes:
+        - name: t
+          addr: 127.0.0.1:${target}
+`;
+}

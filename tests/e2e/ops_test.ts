@@ -7,6 +7,7 @@ import { equal, match, ok } from "node:assert/strict";
 import { GOST_PERMISSIONS } from "../../scripts/permissions.ts";
 import {
   decoder,
+  forwardServiceYaml,
   freePort,
   MAIN,
   retry,
@@ -22,17 +23,7 @@ import {
 
 const FORWARD = (port: number, target: number, extra = "") =>
   `services:
-  - name: fwd
-    addr: 127.0.0.1:${port}
-    handler:
-      type: tcp
-    listener:
-      type: tcp
-    forwarder:
-      nodes:
-        - name: t
-          addr: 127.0.0.1:${target}
-${extra}`;
+${forwardServiceYaml("fwd", port, target)}${extra}`;
 
 async function withDir(fn: (dir: string) => Promise<void>): Promise<void> {
   const dir = await Deno.makeTempDir();

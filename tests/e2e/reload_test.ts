@@ -6,7 +6,15 @@
  */
 import { equal, match, ok, rejects } from "node:assert/strict";
 import { deadline } from "../../src/core/timeout.ts";
-import { decoder, freePort, type GostProcess, startGost, tcpEchoServer, waitUntil } from "../_helpers.ts";
+import {
+  decoder,
+  forwardServiceYaml,
+  freePort,
+  type GostProcess,
+  startGost,
+  tcpEchoServer,
+  waitUntil,
+} from "../_helpers.ts";
 
 const ON_WINDOWS = Deno.build.os === "windows";
 
@@ -54,19 +62,7 @@ class Client {
   }
 }
 
-function forward(name: string, port: number, target: number, chain?: string): string {
-  return `  - name: ${name}
-    addr: 127.0.0.1:${port}
-    handler:
-      type: tcp${chain ? `\n      chain: ${chain}` : ""}
-    listener:
-      type: tcp
-    forwarder:
-      nodes:
-        - name: t
-          addr: 127.0.0.1:${target}
-`;
-}
+const forward = forwardServiceYaml;
 
 function relayServer(name: string, port: number): string {
   return `  - name: ${name}

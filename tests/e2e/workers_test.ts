@@ -8,6 +8,7 @@ import assert from "node:assert/strict";
 import { deadline } from "../../src/core/timeout.ts";
 import {
   decoder,
+  forwardServiceYaml,
   freePort,
   type GostProcess,
   randomBytes,
@@ -204,19 +205,7 @@ Deno.test({
   },
 });
 
-function forward(name: string, port: number, target: number): string {
-  return `  - name: ${name}
-    addr: 127.0.0.1:${port}
-    handler:
-      type: tcp
-    listener:
-      type: tcp
-    forwarder:
-      nodes:
-        - name: t
-          addr: 127.0.0.1:${target}
-`;
-}
+const forward = forwardServiceYaml;
 
 Deno.test({
   name: "workers: SIGHUP reload reaches every thread (kept, replaced, removed, rejected)",
