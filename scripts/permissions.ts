@@ -44,3 +44,6 @@ export const SOURCE_RUN_FLAGS = ["--unstable-lazy-dynamic-imports"];
  * box the background thread had no core of its own anyway.
  */
 export const V8_FLAGS = ["--v8-flags=--no-concurrent-recompilation"];
+
+/** Everything `deno task gost` passes before the entry module: what tests and the bench run gost with too. */
+export const GOST_RUN_FLAGS = [...SOURCE_RUN_FLAGS, ...V8_FLAGS, ...GOST_PERMISSIONS];

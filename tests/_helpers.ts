@@ -3,7 +3,7 @@
  * peers from Debian packages (skipped locally when missing, a failure under CI=true).
  * @module
  */
-import { GOST_PERMISSIONS } from "../scripts/permissions.ts";
+import { GOST_RUN_FLAGS } from "../scripts/permissions.ts";
 import type { Duplex } from "../src/core/duplex.ts";
 import { socketDuplex } from "../src/core/socket.ts";
 
@@ -175,7 +175,7 @@ export function spawnProcess(
 
 /** Runs the CLI with `args` (from source, with the permissions `deno task gost` grants). */
 export function spawnGost(args: string[], opts: SpawnOptions = {}): GostProcess & { stdout: string } {
-  return spawnProcess(Deno.execPath(), ["run", ...GOST_PERMISSIONS, MAIN, ...args], opts, "gost");
+  return spawnProcess(Deno.execPath(), ["run", ...GOST_RUN_FLAGS, MAIN, ...args], opts, "gost");
 }
 
 /**

@@ -12,7 +12,7 @@ import { allCases } from "./cases/mod.ts";
 import { deadline } from "../../src/core/timeout.ts";
 import type { BenchCase, Measure } from "./types.ts";
 import { freePort, MAIN, tcpEchoServer, which } from "../_helpers.ts";
-import { GOST_PERMISSIONS } from "../../scripts/permissions.ts";
+import { GOST_RUN_FLAGS } from "../../scripts/permissions.ts";
 import { startupBench } from "./startup.ts";
 import { cpuTicks, rssKB, stopProcesses, total } from "./_proc.ts";
 
@@ -274,7 +274,7 @@ async function main() {
             c.gost.map((argv) => [
               deno,
               "run",
-              ...GOST_PERMISSIONS,
+              ...GOST_RUN_FLAGS,
               MAIN,
               ...substitute(argv, p, x),
             ]),
