@@ -181,7 +181,10 @@ export class Aead {
     return Aead.create(alg, key);
   }
 
-  /** Seals `plain` into `out` at `off` (ciphertext then tag): `plain.length + 16` bytes. */
+  /**
+   * Seals `plain` into `out` at `off` (ciphertext then tag): `plain.length + 16` bytes. `plain` may
+   * be those same bytes of `out` (sealed in place): it is read whole before `out` is written.
+   */
   sealInto(nonce: Uint8Array, plain: Uint8Array, out: Uint8Array, off: number): void {
     const c = createCipheriv(this.#nodeAlg as "chacha20-poly1305", this.#key, nonce, {
       authTagLength: TAG_SIZE,

@@ -113,8 +113,10 @@ export function sealPacket2022(
   const server = main.type === TYPE_SERVER;
   const pad = main.padding ?? 0;
   const headLen = 1 + 8 + (server ? SESSION_ID_SIZE : 0) + 2 + pad + addr.length;
-  const body = new Uint8Array(headLen + payload.length);
-  const view = new DataView(body.buffer);
+  // The plaintext is laid out where its ciphertext goes and sealed in place: one buffer per packet.
+  const out = new Uint8Array(SEPARATE_HEADER_SIZE + headLen + payload.length + TAG_SIZE);
+  const body = out.subarray(SEPARATE_HEADER_SIZE, SEPARATE_HEADER_SIZE + headLen + payload.length);
+  const view = new DataView(out.buffer, SEPARATE_HEADER_SIZE);
   body[0] = main.type;
   view.setBigUint64(1, BigInt(Math.floor(nowMs / 1000)));
   let off = 9;
@@ -135,7 +137,6 @@ export function sealPacket2022(
   separate.set(key.id);
   new DataView(separate.buffer).setUint32(8, Math.floor(packetId / 2 ** 32));
   new DataView(separate.buffer).setUint32(12, packetId >>> 0);
-  const out = new Uint8Array(SEPARATE_HEADER_SIZE + body.length + TAG_SIZE);
   headerCipher.encrypt(separate, out, 0);
   key.aead.sealInto(separate.subarray(4), body, out, SEPARATE_HEADER_SIZE);
   return out;
