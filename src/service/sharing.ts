@@ -163,6 +163,7 @@ export function withSharedPorts(config: Config, threads = threadsOf(config)): Co
 /** Listener metadata that got `reusePort` from {@link withSharedPorts} (not from the user). */
 const sharedByUs = new WeakSet<object>();
 
+/** The port of a service address, or undefined when it is not a valid `host:port`. */
 export function portOf(addr: unknown): number | undefined {
   try {
     return typeof addr === "string" ? splitHostPort(addr).port : undefined;
@@ -171,6 +172,7 @@ export function portOf(addr: unknown): number | undefined {
   }
 }
 
+/** `addr` with its port replaced (a port-0 service's workers listen on the port the main thread got). */
 export function withPort(addr: string, port: number): string {
   return joinHostPort(splitHostPort(addr).host, port);
 }
