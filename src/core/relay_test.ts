@@ -170,3 +170,52 @@ Deno.test("ChunkPump: small reads are copied out of one reused buffer, full read
     3,
   ]);
 });
+
+Deno.test("copy (socket to socket): the buffer grows while reads fill it, to RELAY_MAX_READ, and shrinks when quiet", async () => {
+  const { MIN_READ, IODuplex } = await import("./duplex.ts");
+  const { copy, RELAY_MAX_READ } = await import("./relay.ts");
+  // Bytes each read delivers (capped by the buffer offered): a burst, then a quiet spell, then a burst.
+  const script = [1e9, 1e9, 1e9, 1e9, 1e9, 1e9, 100, 20_000, 5, 5, 5, 5, 5, 1e9, 3];
+  const offered: number[] = [];
+  let written = 0;
+  const src = new IODuplex({
+    read(buf) {
+      const n = script.shift();
+      if (n === undefined) return Promise.resolve(null);
+      offered.push(buf.length);
+      return Promise.resolve(Math.min(n, buf.length));
+    },
+    write: () => Promise.resolve(),
+    closeWrite: () => Promise.resolve(),
+  }, () => {});
+  const dst = new IODuplex({
+    read: () => Promise.resolve(null),
+    write: (b) => {
+      written += b.length;
+      return Promise.resolve();
+    },
+    closeWrite: () => Promise.resolve(),
+  }, () => {});
+  let counted = 0;
+  await copy(src, dst, (n) => counted += n);
+  const K = MIN_READ;
+  assert.equal(RELAY_MAX_READ, 128 * K);
+  assert.deepEqual(offered, [
+    K,
+    4 * K,
+    16 * K,
+    64 * K,
+    128 * K,
+    128 * K, // grows ×4 while full, capped
+    128 * K,
+    128 * K, // a small read, then a mid-size one: no shrinking yet
+    128 * K,
+    128 * K,
+    128 * K,
+    128 * K, // four small reads in a row…
+    K, // …give the buffer back
+    K,
+    4 * K, // and it grows again
+  ]);
+  assert.equal(written, counted);
+});
