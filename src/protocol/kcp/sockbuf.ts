@@ -11,6 +11,7 @@
  * default.
  * @module
  */
+import { ffiAllowed, openLibrary } from "../../core/ffi.ts";
 
 /** Bytes kcptun asks for (`--sockbuf`); the kernel caps it at net.core.[rw]mem_max and doubles it. */
 export const SOCKET_BUFFER = 4 << 20;
@@ -30,14 +31,6 @@ const SYMBOLS = {
 } as const;
 type Libc = Deno.DynamicLibrary<typeof SYMBOLS>;
 let libc: Libc | null | undefined;
-
-function granted(desc: Deno.PermissionDescriptor): boolean {
-  try {
-    return Deno.permissions.querySync(desc).state === "granted";
-  } catch {
-    return false;
-  }
-}
 
 /** Descriptors looked at when searching for a socket (Deno opens few). */
 const MAX_FD = 4096;
@@ -75,14 +68,8 @@ function socketFd(c: Libc, port: number): number {
  */
 export function enlargeSocketBuffers(sock: Deno.DatagramConn): number {
   if (Deno.build.os !== "linux") return 0;
-  if (!granted({ name: "ffi" })) return 0;
-  if (libc === undefined) {
-    try {
-      libc = Deno.dlopen("libc.so.6", SYMBOLS);
-    } catch {
-      libc = null;
-    }
-  }
+  if (!ffiAllowed()) return 0;
+  if (libc === undefined) libc = openLibrary(["libc.so.6"], SYMBOLS);
   if (!libc) return 0;
   let fd: number;
   try {
