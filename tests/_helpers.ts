@@ -90,6 +90,8 @@ export interface SpawnOptions {
   stdin?: string;
   cwd?: string;
   env?: Record<string, string>;
+  /** Deno flags added to the project's own for gost run from source (e.g. `--allow-ffi`). */
+  denoFlags?: string[];
 }
 
 /**
@@ -175,7 +177,8 @@ export function spawnProcess(
 
 /** Runs the CLI with `args` (from source, with the permissions `deno task gost` grants). */
 export function spawnGost(args: string[], opts: SpawnOptions = {}): GostProcess & { stdout: string } {
-  return spawnProcess(Deno.execPath(), ["run", ...GOST_RUN_FLAGS, MAIN, ...args], opts, "gost");
+  const flags = [...GOST_RUN_FLAGS, ...opts.denoFlags ?? []];
+  return spawnProcess(Deno.execPath(), ["run", ...flags, MAIN, ...args], opts, "gost");
 }
 
 /**

@@ -275,6 +275,7 @@ async function main() {
               deno,
               "run",
               ...GOST_RUN_FLAGS,
+              ...c.denoFlags ?? [],
               MAIN,
               ...substitute(argv, p, x),
             ]),

@@ -30,4 +30,6 @@ export interface BenchCase {
   measure?: Measure[];
   /** The argv uses gost-deno's own flags (e.g. `-workers`): no real gost row. */
   denoOnly?: boolean;
+  /** Deno flags added to the project's own for the gost-deno processes (e.g. `--allow-ffi`). */
+  denoFlags?: string[];
 }

@@ -3,6 +3,9 @@
  * ss-local) against our ss/ssu handlers, and our ss/ssu connectors against `ss-server`,
  * for each AEAD cipher, TCP with 10 MiB checked by SHA-256 and UDP datagrams.
  *
+ * Each runs twice: with the project's permissions (Deno's crypto) and with `--allow-ffi`
+ * (OpenSSL's libcrypto, src/protocol/ss/openssl.ts).
+ *
  * shadowsocks-libev does not carry half-close, so the TCP checks read back exactly as many
  * bytes as they sent instead of waiting for end of stream.
  */
@@ -54,95 +57,127 @@ async function echoThrough(port: number, data: Uint8Array): Promise<Uint8Array> 
 const payload = randomBytes(SIZE, 7);
 const payloadSum = await sha256(payload);
 
-for (const method of CIPHERS) {
-  peerTest(`interop ${method}: ss-tunnel → gost-deno ss handler, 10 MiB echo`, ["ss-tunnel"], async () => {
-    const echo = tcpEchoServer();
-    const ssPort = freePort(), tunPort = freePort();
-    const gost = await startGost(["-L", `ss://${method}:${PASSWORD}@127.0.0.1:${ssPort}`]);
-    const tun = await startLibev("ss-tunnel", [
-      ...["-s", "127.0.0.1", "-p", `${ssPort}`, "-b", "127.0.0.1", "-l", `${tunPort}`],
-      ...["-k", PASSWORD, "-m", method, "-L", `127.0.0.1:${echo.port}`],
-    ], tunPort);
-    try {
-      const back = await echoThrough(tunPort, payload);
-      assert.equal(back.length, SIZE);
-      assert.equal(await sha256(back), payloadSum);
-    } finally {
-      await tun.stop();
-      await gost.stop();
-      echo.close();
-    }
-  });
+/** gost-deno's crypto in a run: Deno's own, or libcrypto where FFI is allowed. */
+const BACKENDS = [
+  { label: "", denoFlags: [] },
+  { label: " (--allow-ffi: libcrypto)", denoFlags: ["--allow-ffi"] },
+];
 
-  peerTest(`interop ${method}: gost-deno ss connector → ss-server, 10 MiB echo`, ["ss-server"], async () => {
-    const echo = tcpEchoServer();
-    const ssPort = freePort(), entry = freePort();
-    const server = await startLibev("ss-server", [
-      ...["-s", "127.0.0.1", "-p", `${ssPort}`, "-k", PASSWORD, "-m", method],
-    ], ssPort);
-    const gost = await startGost([
-      ...["-L", `tcp://127.0.0.1:${entry}/127.0.0.1:${echo.port}`],
-      ...["-F", `ss://${method}:${PASSWORD}@127.0.0.1:${ssPort}`],
-    ]);
-    try {
-      const back = await echoThrough(entry, payload);
-      assert.equal(back.length, SIZE);
-      assert.equal(await sha256(back), payloadSum);
-    } finally {
-      await gost.stop();
-      await server.stop();
-      echo.close();
-    }
-  });
-
-  peerTest(`interop ${method}: ss-tunnel -u → gost-deno ssu handler, UDP`, ["ss-tunnel"], async () => {
-    const echo = udpEchoServer("echo:");
-    const ssPort = freePort(), tunPort = freePort();
-    const gost = await startGost(["-L", `ssu://${method}:${PASSWORD}@127.0.0.1:${ssPort}`]);
-    // ss-tunnel's TCP port doubles as its readiness signal; -u adds the UDP side on the same port.
-    const tun = await startLibev("ss-tunnel", [
-      ...["-s", "127.0.0.1", "-p", `${ssPort}`, "-b", "127.0.0.1", "-l", `${tunPort}`, "-u"],
-      ...["-k", PASSWORD, "-m", method, "-L", `127.0.0.1:${echo.port}`],
-    ], tunPort);
-    try {
-      for (const msg of ["one", "two", "x".repeat(1400)]) {
-        const got = await udpRoundTrip(tunPort, msg);
-        assert.ok(got, `no UDP answer for ${msg.length} bytes`);
-        assert.equal(new TextDecoder().decode(got), `echo:${msg}`);
-      }
-    } finally {
-      await tun.stop();
-      await gost.stop();
-      echo.close();
-    }
-  });
-
-  peerTest(
-    `interop ${method}: gost-deno ssu connector → ss-server -u, UDP port forwarding`,
-    ["ss-server"],
-    async () => {
-      const echo = udpEchoServer("echo:");
-      const ssPort = freePort(), entry = freeUdpPort();
-      const server = await startLibev("ss-server", [
-        ...["-s", "127.0.0.1", "-p", `${ssPort}`, "-k", PASSWORD, "-m", method, "-u"],
-      ], ssPort);
-      const gost = await startGost([
-        ...["-L", `udp://127.0.0.1:${entry}/127.0.0.1:${echo.port}`],
-        ...["-F", `ssu://${method}:${PASSWORD}@127.0.0.1:${ssPort}`],
-      ]);
-      try {
-        for (const msg of ["one", "two", "y".repeat(1400)]) {
-          const got = await udpRoundTrip(entry, msg);
-          assert.ok(got, `no UDP answer for ${msg.length} bytes`);
-          assert.equal(new TextDecoder().decode(got), `echo:${msg}`);
+for (const { label, denoFlags } of BACKENDS) {
+  for (const method of CIPHERS) {
+    peerTest(
+      `interop ${method}${label}: ss-tunnel → gost-deno ss handler, 10 MiB echo`,
+      ["ss-tunnel"],
+      async () => {
+        const echo = tcpEchoServer();
+        const ssPort = freePort(), tunPort = freePort();
+        const gost = await startGost(["-L", `ss://${method}:${PASSWORD}@127.0.0.1:${ssPort}`], 1, {
+          denoFlags,
+        });
+        const tun = await startLibev("ss-tunnel", [
+          ...["-s", "127.0.0.1", "-p", `${ssPort}`, "-b", "127.0.0.1", "-l", `${tunPort}`],
+          ...["-k", PASSWORD, "-m", method, "-L", `127.0.0.1:${echo.port}`],
+        ], tunPort);
+        try {
+          const back = await echoThrough(tunPort, payload);
+          assert.equal(back.length, SIZE);
+          assert.equal(await sha256(back), payloadSum);
+        } finally {
+          await tun.stop();
+          await gost.stop();
+          echo.close();
         }
-      } finally {
-        await gost.stop();
-        await server.stop();
-        echo.close();
-      }
-    },
-  );
+      },
+    );
+
+    peerTest(
+      `interop ${method}${label}: gost-deno ss connector → ss-server, 10 MiB echo`,
+      ["ss-server"],
+      async () => {
+        const echo = tcpEchoServer();
+        const ssPort = freePort(), entry = freePort();
+        const server = await startLibev("ss-server", [
+          ...["-s", "127.0.0.1", "-p", `${ssPort}`, "-k", PASSWORD, "-m", method],
+        ], ssPort);
+        const gost = await startGost(
+          [
+            ...["-L", `tcp://127.0.0.1:${entry}/127.0.0.1:${echo.port}`],
+            ...["-F", `ss://${method}:${PASSWORD}@127.0.0.1:${ssPort}`],
+          ],
+          1,
+          { denoFlags },
+        );
+        try {
+          const back = await echoThrough(entry, payload);
+          assert.equal(back.length, SIZE);
+          assert.equal(await sha256(back), payloadSum);
+        } finally {
+          await gost.stop();
+          await server.stop();
+          echo.close();
+        }
+      },
+    );
+
+    peerTest(
+      `interop ${method}${label}: ss-tunnel -u → gost-deno ssu handler, UDP`,
+      ["ss-tunnel"],
+      async () => {
+        const echo = udpEchoServer("echo:");
+        const ssPort = freePort(), tunPort = freePort();
+        const gost = await startGost(["-L", `ssu://${method}:${PASSWORD}@127.0.0.1:${ssPort}`], 1, {
+          denoFlags,
+        });
+        // ss-tunnel's TCP port doubles as its readiness signal; -u adds the UDP side on the same port.
+        const tun = await startLibev("ss-tunnel", [
+          ...["-s", "127.0.0.1", "-p", `${ssPort}`, "-b", "127.0.0.1", "-l", `${tunPort}`, "-u"],
+          ...["-k", PASSWORD, "-m", method, "-L", `127.0.0.1:${echo.port}`],
+        ], tunPort);
+        try {
+          for (const msg of ["one", "two", "x".repeat(1400)]) {
+            const got = await udpRoundTrip(tunPort, msg);
+            assert.ok(got, `no UDP answer for ${msg.length} bytes`);
+            assert.equal(new TextDecoder().decode(got), `echo:${msg}`);
+          }
+        } finally {
+          await tun.stop();
+          await gost.stop();
+          echo.close();
+        }
+      },
+    );
+
+    peerTest(
+      `interop ${method}${label}: gost-deno ssu connector → ss-server -u, UDP port forwarding`,
+      ["ss-server"],
+      async () => {
+        const echo = udpEchoServer("echo:");
+        const ssPort = freePort(), entry = freeUdpPort();
+        const server = await startLibev("ss-server", [
+          ...["-s", "127.0.0.1", "-p", `${ssPort}`, "-k", PASSWORD, "-m", method, "-u"],
+        ], ssPort);
+        const gost = await startGost(
+          [
+            ...["-L", `udp://127.0.0.1:${entry}/127.0.0.1:${echo.port}`],
+            ...["-F", `ssu://${method}:${PASSWORD}@127.0.0.1:${ssPort}`],
+          ],
+          1,
+          { denoFlags },
+        );
+        try {
+          for (const msg of ["one", "two", "y".repeat(1400)]) {
+            const got = await udpRoundTrip(entry, msg);
+            assert.ok(got, `no UDP answer for ${msg.length} bytes`);
+            assert.equal(new TextDecoder().decode(got), `echo:${msg}`);
+          }
+        } finally {
+          await gost.stop();
+          await server.stop();
+          echo.close();
+        }
+      },
+    );
+  }
 }
 
 // Real gost 3.x (GOST_BIN) in both directions, an AEAD and a 2022 method.

@@ -8,11 +8,13 @@
  * Speed: ChaCha20-Poly1305 runs on `node:crypto` (synchronous, ~600 MiB/s here). AES-GCM runs
  * on `node:crypto` for small messages (length chunks, short payloads: no thread hop) and on
  * Web Crypto for large ones, where several chunks in flight at once use a second core; its
- * key is imported only when the first large message comes.
+ * key is imported only when the first large message comes. Where the process may load
+ * OpenSSL's libcrypto (`--allow-ffi`), every message goes there instead (see openssl.ts).
  * @module
  */
 import { createCipheriv, createDecipheriv, createHash, hkdfSync } from "node:crypto";
 import { blake3 } from "@noble/hashes/blake3.js";
+import { NativeAead, type NativeAlg } from "./openssl.ts";
 
 /** What a method is built from. */
 export interface MethodInfo {
@@ -162,6 +164,8 @@ export class Aead {
   readonly #nodeAlg: string;
   readonly #key: Uint8Array;
   readonly #aes: boolean;
+  /** libcrypto, where the process may load it: then every call below goes there. */
+  readonly #native: NativeAead | null;
   #web?: CryptoKey;
   #webImport?: Promise<CryptoKey>;
 
@@ -169,6 +173,12 @@ export class Aead {
     this.#nodeAlg = nodeAlg;
     this.#key = key;
     this.#aes = nodeAlg !== "chacha20-poly1305";
+    this.#native = NativeAead.create(nodeAlg as NativeAlg, key);
+  }
+
+  /** True when this key runs on OpenSSL's libcrypto rather than Deno's crypto. */
+  get native(): boolean {
+    return this.#native !== null;
   }
 
   /** The AEAD for `alg` with `key`. */
@@ -186,6 +196,7 @@ export class Aead {
    * be those same bytes of `out` (sealed in place): it is read whole before `out` is written.
    */
   sealInto(nonce: Uint8Array, plain: Uint8Array, out: Uint8Array, off: number): void {
+    if (this.#native) return this.#native.seal(nonce, plain, out, off);
     const c = createCipheriv(this.#nodeAlg as "chacha20-poly1305", this.#key, nonce, {
       authTagLength: TAG_SIZE,
     });
@@ -197,6 +208,7 @@ export class Aead {
 
   /** Opens `sealed` (ciphertext then tag); null when it does not authenticate. */
   openSync(nonce: Uint8Array, sealed: Uint8Array): Uint8Array | null {
+    if (this.#native) return this.#native.open(nonce, sealed);
     if (sealed.length < TAG_SIZE) return null;
     const n = sealed.length - TAG_SIZE;
     try {
@@ -217,7 +229,7 @@ export class Aead {
    * returned promise, if any, resolves once `out` holds the bytes.
    */
   seal(nonce: Uint8Array, plain: Uint8Array, out: Uint8Array, off: number): Promise<void> | undefined {
-    if (!this.#aes || plain.length < ASYNC_MIN) {
+    if (!this.#aes || this.#native || plain.length < ASYNC_MIN) {
       this.sealInto(nonce, plain, out, off);
       return undefined;
     }
@@ -226,7 +238,7 @@ export class Aead {
 
   /** Opens `sealed`, synchronously or (large AES-GCM payloads) as a promise; null if forged. */
   open(nonce: Uint8Array, sealed: Uint8Array): Uint8Array | null | Promise<Uint8Array | null> {
-    if (!this.#aes || sealed.length < ASYNC_MIN) return this.openSync(nonce, sealed);
+    if (!this.#aes || this.#native || sealed.length < ASYNC_MIN) return this.openSync(nonce, sealed);
     return this.#webCall("decrypt", nonce, sealed).then((p) => new Uint8Array(p), () => null);
   }
 

@@ -2,7 +2,8 @@ import assert from "node:assert/strict";
 import { type Duplex, streamDuplex } from "../../core/duplex.ts";
 import { socketDuplex } from "../../core/socket.ts";
 import { encodeSocksAddr } from "../../core/socks_addr.ts";
-import { lookupMethod, methodKey, SUPPORTED_METHODS } from "./cipher.ts";
+import { lookupMethod, type MethodInfo, methodKey, SUPPORTED_METHODS } from "./cipher.ts";
+import { nativeCryptoActive, setNativeCrypto } from "./openssl.ts";
 import { SaltFilter } from "./replay.ts";
 import { clientStream, serverHandshake, SsAuthError, SsTruncatedError } from "./stream.ts";
 import { hex, toHex } from "../../../tests/_helpers.ts";
@@ -124,39 +125,51 @@ const KEYS: Record<string, string> = {
 for (const name of SUPPORTED_METHODS) {
   const method = lookupMethod(name)!;
   const psk = methodKey(method, KEYS[name] ?? "secret");
-  for (const nodelay of [false, true]) {
-    Deno.test(`round trip ${name}${nodelay ? " nodelay" : ""}: 1 MiB each way over TCP`, async () => {
-      const [a, b] = await socketPair();
-      const filter = new SaltFilter();
-      const target = "example.com:443";
-      const client = await clientStream(a, encodeSocksAddr(target), { method, psk, nodelay });
-      const payload = random(1 << 20);
-      const writing = (async () => {
-        // uneven writes, bigger than one chunk and tiny ones
-        for (let off = 0, step = 1; off < payload.length; off += step, step = step * 3 % 70001 + 1) {
-          await client.direct!.write(payload.subarray(off, Math.min(payload.length, off + step)));
-        }
-        await client.direct!.closeWrite();
-      })();
-      const req = await serverHandshake(b, { method, psk, filter });
-      assert.equal(req.target, target);
-      const got = await readAll(req.conn, payload.length + 1);
-      await writing;
-      assert.equal(got.length, payload.length);
-      assert.deepEqual(got, payload);
-      // and back
-      const back = payload.subarray(0, 300_000);
-      const echo = (async () => {
-        await req.conn.direct!.write(back);
-        await req.conn.direct!.closeWrite();
-      })();
-      const reply = await readAll(client, back.length + 1);
-      await echo;
-      assert.deepEqual(reply, back);
-      client.close();
-      req.conn.close();
+  for (
+    const [nodelay, backend] of [[false, "deno"], [true, "deno"], [false, "libcrypto"]] as const
+  ) {
+    Deno.test(`round trip ${name}${nodelay ? " nodelay" : ""} (${backend} crypto): 1 MiB each way over TCP`, async () => {
+      setNativeCrypto(backend === "libcrypto");
+      try {
+        assert.equal(nativeCryptoActive(), backend === "libcrypto", "libcrypto loads under --allow-ffi");
+        await roundTrip(method, psk, nodelay);
+      } finally {
+        setNativeCrypto(true);
+      }
     });
   }
+}
+
+async function roundTrip(method: MethodInfo, psk: Uint8Array, nodelay: boolean): Promise<void> {
+  const [a, b] = await socketPair();
+  const filter = new SaltFilter();
+  const target = "example.com:443";
+  const client = await clientStream(a, encodeSocksAddr(target), { method, psk, nodelay });
+  const payload = random(1 << 20);
+  const writing = (async () => {
+    // uneven writes, bigger than one chunk and tiny ones
+    for (let off = 0, step = 1; off < payload.length; off += step, step = step * 3 % 70001 + 1) {
+      await client.direct!.write(payload.subarray(off, Math.min(payload.length, off + step)));
+    }
+    await client.direct!.closeWrite();
+  })();
+  const req = await serverHandshake(b, { method, psk, filter });
+  assert.equal(req.target, target);
+  const got = await readAll(req.conn, payload.length + 1);
+  await writing;
+  assert.equal(got.length, payload.length);
+  assert.deepEqual(got, payload);
+  // and back
+  const back = payload.subarray(0, 300_000);
+  const echo = (async () => {
+    await req.conn.direct!.write(back);
+    await req.conn.direct!.closeWrite();
+  })();
+  const reply = await readAll(client, back.length + 1);
+  await echo;
+  assert.deepEqual(reply, back);
+  client.close();
+  req.conn.close();
 }
 
 Deno.test("2022: a stale timestamp is refused as a replay", async () => {

@@ -20,7 +20,19 @@ const METHODS = [
   "2022-blake3-aes-256-gcm",
 ];
 
-export const cases: BenchCase[] = METHODS.map((method) => {
+export const cases: BenchCase[] = METHODS.flatMap((method) => [
+  ssCase(method),
+  // The same path where the processes may load OpenSSL's libcrypto (src/protocol/ss/openssl.ts).
+  {
+    ...ssCase(method),
+    name: `ss ${method}, --allow-ffi`,
+    denoFlags: ["--allow-ffi"],
+    denoOnly: true,
+    peers: [],
+  },
+]);
+
+function ssCase(method: string): BenchCase {
   const secret = encodeURIComponent(KEYS[method] ?? PASS);
   const libev = !method.startsWith("2022-");
   return {
@@ -44,4 +56,4 @@ export const cases: BenchCase[] = METHODS.map((method) => {
       : [],
     measure: ["throughput1", "reverse", "connRate", "idleMemory"],
   };
-});
+}
