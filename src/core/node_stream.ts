@@ -21,13 +21,20 @@ export interface NodeStreamOptions {
   allowHalfOpen?: boolean;
   /** Sees the first non-empty chunk read from the source (e.g. to log what a client sent). */
   onFirstChunk?: (chunk: Uint8Array) => void;
+  /** Waited on before each read: lets the consumer on top stop the source (TLS's bounded queue). */
+  beforeRead?: () => Promise<void>;
+  /** Called once the stream is destroyed (to release whatever `beforeRead` waits on). */
+  onDestroy?: () => void;
+  /** A failed half-close errors the stream (default false: it only ends the writable side). */
+  closeWriteErrors?: boolean;
 }
 
 /**
  * A Node duplex stream reading from and writing to `d` (which it then owns). Reads are
  * pulled only while Node wants more (backpressure), into buffers that grow while the source
  * fills them; a write calls back once the bytes are written, so the caller's buffer is
- * never retained.
+ * never retained. Writes that pile up while one is under way (TLS emits a record at a time)
+ * go out as one.
  */
 export function toNodeStream(d: Duplex, opts: NodeStreamOptions = {}): NodeDuplex {
   const io = directIO(d);
@@ -42,6 +49,7 @@ export function toNodeStream(d: Duplex, opts: NodeStreamOptions = {}): NodeDuple
       (async () => {
         try {
           for (;;) {
+            if (opts.beforeRead) await opts.beforeRead();
             // Pushed chunks are kept by the stream: each read needs its own buffer.
             const buf = new Uint8Array(size);
             const n = await io.read(buf);
@@ -69,11 +77,23 @@ export function toNodeStream(d: Duplex, opts: NodeStreamOptions = {}): NodeDuple
     write(chunk: Uint8Array, _enc, cb) {
       io.write(chunk).then(() => cb(), (err) => cb(err));
     },
+    writev(chunks, cb) {
+      let total = 0;
+      for (const c of chunks) total += (c.chunk as Uint8Array).length;
+      const all = new Uint8Array(total);
+      let off = 0;
+      for (const c of chunks) {
+        all.set(c.chunk as Uint8Array, off);
+        off += (c.chunk as Uint8Array).length;
+      }
+      io.write(all).then(() => cb(), (err) => cb(err));
+    },
     final(cb) {
-      io.closeWrite().then(() => cb(), () => cb());
+      io.closeWrite().then(() => cb(), (err) => cb(opts.closeWriteErrors ? err : undefined));
     },
     destroy(err, cb) {
       d.close();
+      opts.onDestroy?.();
       cb(err);
     },
   });

@@ -11,19 +11,14 @@
  * the reader lets it go on once it took them.
  * @module
  */
-import { Buffer } from "node:buffer";
-import { Duplex as NodeDuplex } from "node:stream";
-import { directIO } from "../direct_io.ts";
+import type { Duplex as NodeDuplex } from "node:stream";
 import type { DirectIO, Duplex } from "../duplex.ts";
+import { SOURCE_END, toNodeStream as toCoreNodeStream } from "../node_stream.ts";
 
-const MIN_READ = 16 * 1024;
-const MAX_READ = 256 * 1024;
+export { SOURCE_END };
 
 /** Decrypted bytes allowed to wait unread before the transport stops reading. */
 export const MAX_PENDING = 512 * 1024;
-
-/** Emitted by {@link toNodeStream}'s stream when its source reached end of stream. */
-export const SOURCE_END = "gost:sourceend";
 
 /** Lets the reader of a TLS socket hold the transport beneath it. */
 export class FlowGate {
@@ -52,64 +47,19 @@ export class FlowGate {
 const gates = new WeakMap<NodeDuplex, FlowGate>();
 
 /**
- * A Node duplex stream reading from and writing to `d` (which it then owns). Writes that
- * pile up while one is under way (TLS emits a record at a time) go out as one.
+ * A Node duplex stream over `d` (which it then owns) for `node:tls` to run on: core's
+ * adapter, half-open, holding its reads at the gate that {@link nodeStreamIO} controls.
  */
 export function toNodeStream(d: Duplex): NodeDuplex {
-  const io = directIO(d);
   const gate = new FlowGate();
-  let reading = false;
-  let size = MIN_READ;
-  const stream: NodeDuplex = new NodeDuplex({
+  const stream = toCoreNodeStream(d, {
     allowHalfOpen: true,
-    read() {
-      if (reading) return;
-      reading = true;
-      (async () => {
-        try {
-          for (;;) {
-            await gate.room();
-            // Pushed chunks are kept by the stream: each read needs its own buffer.
-            const buf = new Uint8Array(size);
-            const n = await io.read(buf);
-            if (n === null) {
-              stream.emit(SOURCE_END);
-              stream.push(null);
-              return;
-            }
-            if (n === size && size < MAX_READ) size *= 4;
-            if (!stream.push(Buffer.from(buf.buffer, 0, n))) return;
-          }
-        } catch (err) {
-          stream.destroy(err as Error);
-        } finally {
-          reading = false;
-        }
-      })();
-    },
-    write(chunk: Uint8Array, _enc, cb) {
-      io.write(chunk).then(() => cb(), (err) => cb(err));
-    },
-    writev(chunks, cb) {
-      let total = 0;
-      for (const c of chunks) total += (c.chunk as Uint8Array).length;
-      const all = new Uint8Array(total);
-      let off = 0;
-      for (const c of chunks) {
-        all.set(c.chunk as Uint8Array, off);
-        off += (c.chunk as Uint8Array).length;
-      }
-      io.write(all).then(() => cb(), (err) => cb(err));
-    },
-    final(cb) {
-      io.closeWrite().then(() => cb(), (err) => cb(err));
-    },
-    destroy(err, cb) {
-      d.close();
+    beforeRead: () => gate.room(),
+    onDestroy: () => {
       gate.holdWhile(() => false);
       gate.release();
-      cb(err);
     },
+    closeWriteErrors: true,
   });
   gates.set(stream, gate);
   return stream;
