@@ -33,9 +33,17 @@ export function parseKey(data: string | Uint8Array, passphrase?: string): Parsed
   return Array.isArray(r) ? r[0] : r;
 }
 
-/** A fresh ed25519 key pair in OpenSSH format. */
+/**
+ * A fresh ed25519 key pair in OpenSSH format. Under Deno, ssh2's generator writes about one
+ * key in 200 that ssh2's own parser refuses ("Malformed OpenSSH private key"; measured 17 of
+ * 3000), which made an sshd service without a key file fail to start now and then: a pair is
+ * only returned once it parses, and a new one is drawn otherwise.
+ */
 export function generateHostKey(): { private: string; public: string } {
-  return lib.utils.generateKeyPairSync("ed25519");
+  for (let attempt = 1;; attempt++) {
+    const pair = lib.utils.generateKeyPairSync("ed25519");
+    if (!(lib.utils.parseKey(pair.private) instanceof Error) || attempt >= 20) return pair;
+  }
 }
 
 /**
