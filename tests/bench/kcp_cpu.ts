@@ -2,7 +2,8 @@
  * KCP cost per megabyte (issue 5): iperf3 through a KCP forward (`-L tcp:// -F forward+kcp://` and
  * `-L kcp://`, two processes), measuring throughput, the CPU both processes spend per megabyte
  * moved, and their peak resident memory — for gost-deno and, beside it, Debian's kcptun pair
- * (with the same crypt, FEC, compression and windows as gost-deno's defaults).
+ * (with the same crypt, FEC, compression and windows as gost-deno's defaults) and, when GOST_BIN
+ * names one, the real gost with the same command lines.
  *
  * `deno run -A tests/bench/kcp_cpu.ts [--seconds=10] [--reverse] [--repeat=N] [--base=DIR] [--ffi]
  * [--profile=DIR] [--only=gost-deno,kcptun] [extra kcp options, e.g. kcp.sndwnd=128&kcp.rcvwnd=128]`.
@@ -12,14 +13,14 @@
  * swaps them) into user + system time.
  * `--base=DIR` adds rows for an earlier checkout (`git archive COMMIT | tar -x -C DIR`);
  * `--repeat=N` interleaves N rounds (the machine is shared: compare within one run).
- * `--v8-flags=...` is passed to both gost-deno processes (e.g. `--trace-gc`).
+ * `--v8-flags=...` is added to the project's V8 flags for both gost-deno processes (e.g. `--trace-gc`).
  * With `--profile=DIR` the gost-deno processes run with `--cpu-prof` and write their profiles there
  * (summarise one with `deno run -A tests/bench/kcp_cpu.ts --summary=FILE`).
  * @module
  */
 import { freePort, MAIN, which } from "../_helpers.ts";
 import { rssKB, stopProcesses, total } from "./_proc.ts";
-import { GOST_PERMISSIONS } from "../../scripts/permissions.ts";
+import { GOST_PERMISSIONS, V8_FLAGS } from "../../scripts/permissions.ts";
 
 interface Result {
   impl: string;
@@ -51,6 +52,7 @@ const args = Object.fromEntries(
   }),
 );
 const SECONDS = Number(args.seconds ?? 10);
+const GOST_BIN = Deno.env.get("GOST_BIN") ?? "";
 const EXTRA = Deno.args.filter((a) => !a.startsWith("--")).join("&");
 
 /** User and system CPU ticks of `pid` (zeros when it is gone). */
@@ -174,7 +176,12 @@ async function main(): Promise<void> {
       ...(args.env ? ["--allow-env"] : []),
     ];
     const prof = args.profile ? ["--cpu-prof", `--cpu-prof-dir=${args.profile}`] : [];
-    if (args["v8-flags"]) prof.push(`--v8-flags=${args["v8-flags"]}`);
+    // The project's V8 flags, plus any given here, as one --v8-flags.
+    const v8 = [
+      ...V8_FLAGS.map((f) => f.replace(/^--v8-flags=/, "")),
+      ...(args["v8-flags"] ? [args["v8-flags"]] : []),
+    ];
+    prof.push(`--v8-flags=${v8.join(",")}`);
     const q = EXTRA ? `?${EXTRA}` : "";
     const gostDeno = (main: string) => (kcpPort: number, entry: number) => [
       [deno, "run", ...perms, ...prof, main, "-L", `kcp://127.0.0.1:${kcpPort}/127.0.0.1:${iperfPort}${q}`],
@@ -194,6 +201,15 @@ async function main(): Promise<void> {
       "gost-deno": gostDeno(args.main ?? MAIN),
       // An earlier checkout (`git archive <commit> | tar -x -C DIR`) for before/after rows.
       ...(args.base ? { "gost-deno (base)": gostDeno(`${args.base}/src/main.ts`) } : {}),
+      // The real gost with every default, as the issue's target names it (GOST_BIN=/path/to/gost).
+      ...(GOST_BIN
+        ? {
+          gost: (kcpPort: number, entry: number) => [
+            [GOST_BIN, "-L", `kcp://127.0.0.1:${kcpPort}/127.0.0.1:${iperfPort}${q}`],
+            [GOST_BIN, "-L", `tcp://127.0.0.1:${entry}`, "-F", `forward+kcp://127.0.0.1:${kcpPort}${q}`],
+          ],
+        }
+        : {}),
       // kcptun with gost-deno's defaults: AES, FEC 10/3, snappy, mode fast, windows 1024.
       kcptun: (kcpPort, entry) =>
         which("kcptun-server") && which("kcptun-client")

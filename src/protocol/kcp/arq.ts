@@ -13,6 +13,7 @@
  */
 
 import { Slab } from "./slab.ts";
+import type { SendBudget } from "./pacer.ts";
 
 export const OVERHEAD = 24;
 export const CMD_PUSH = 81;
@@ -160,6 +161,11 @@ export class Arq {
    * buffer is the callee's to keep.
    * @param slab where outgoing segments and datagrams are carved from.
    */
+  /** Segments the peer has acknowledged so far (each counted once, by una or by its own ack). */
+  delivered = 0;
+  /** When set, data is sent only as far as this budget allows (acks always go); see pacer.ts. */
+  budget: SendBudget | null = null;
+
   constructor(
     conv: number,
     readonly output: (pkt: Uint8Array) => void,
@@ -344,6 +350,7 @@ export class Arq {
     if (diff(sn, this.sndUna) < 0 || diff(sn, this.sndNxt) >= 0) return;
     for (const seg of this.sndBuf) {
       if (seg.sn === sn) {
+        if (!seg.acked) this.delivered++;
         seg.acked = true;
         break;
       }
@@ -362,7 +369,10 @@ export class Arq {
   #parseUna(una: number): number {
     let count = 0;
     const buf = this.sndBuf;
-    while (count < buf.length && diff(una, buf[count].sn) > 0) count++;
+    while (count < buf.length && diff(una, buf[count].sn) > 0) {
+      if (!buf[count].acked) this.delivered++;
+      count++;
+    }
     if (count > 0) buf.splice(0, count);
     return count;
   }
@@ -475,8 +485,14 @@ export class Arq {
     const wnd = this.#wndUnused();
     const una = this.rcvNxt;
     let pos = this.reserved;
+    const budget = this.budget;
+    const allowed = budget ? budget.allowance() : Infinity;
+    let emitted = 0, heldBack = false;
     const emit = () => {
-      if (pos > this.reserved) this.output(this.slab.copy(buf.subarray(0, pos)));
+      if (pos > this.reserved) {
+        this.output(this.slab.copy(buf.subarray(0, pos)));
+        emitted++;
+      }
       pos = this.reserved;
     };
     const header = (cmd: number, frg: number, ts: number, sn: number, len: number) => {
@@ -501,7 +517,11 @@ export class Arq {
       }
     }
     this.acklist = [];
-    if (ackOnly) return emit();
+    if (ackOnly) {
+      emit();
+      budget?.spend(emitted, false);
+      return;
+    }
 
     if (this.rmtWnd === 0) {
       const now = currentMs();
@@ -546,6 +566,12 @@ export class Arq {
     let change = 0, lost = 0;
     for (const seg of this.sndBuf) {
       if (seg.acked) continue;
+      const opensDatagram = pos === this.reserved || pos + OVERHEAD + seg.data.length > mtu;
+      if (opensDatagram && emitted + (pos > this.reserved ? 1 : 0) >= allowed) {
+        // Out of budget: what is left keeps its state and goes at the next flush.
+        heldBack = true;
+        break;
+      }
       let needsend = false;
       if (seg.xmit === 0) {
         needsend = true;
@@ -584,6 +610,7 @@ export class Arq {
       }
     }
     emit();
+    budget?.spend(emitted, heldBack);
     this.stats.lostSegs += lost;
 
     if (!this.nocwnd) {

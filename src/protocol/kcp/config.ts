@@ -41,6 +41,8 @@ export interface KcpConfig {
   streambuf: number;
   /** smux keepalive interval, seconds. */
   keepalive: number;
+  /** gost-deno's own: pace sending to the delivery rate (pacer.ts); gost and kcptun send in bursts. */
+  pacing: boolean;
 }
 
 /** gost's documented defaults (which kcptun 20210922 shares), except the key: see module doc. */
@@ -65,6 +67,7 @@ export const DEFAULT_KCP_CONFIG: Readonly<KcpConfig> = {
   smuxbuf: 4194304,
   streambuf: 2097152,
   keepalive: 10,
+  pacing: true,
 };
 
 /** (nodelay, interval, resend, nc) of each preset mode. */
@@ -99,6 +102,7 @@ export const kcpOptions = defineOptions({
   smuxbuf: opt.int(["kcp.smuxbuf"], DEFAULT_KCP_CONFIG.smuxbuf, { min: 0 }),
   streambuf: opt.int(["kcp.streambuf"], DEFAULT_KCP_CONFIG.streambuf, { min: 0 }),
   keepalive: opt.int(["kcp.keepalive"], DEFAULT_KCP_CONFIG.keepalive, { min: 0 }),
+  pacing: opt.bool(["kcp.pacing"], DEFAULT_KCP_CONFIG.pacing),
   tcp: opt.bool(["kcp.tcp", "tcp"], false),
   backlog: opt.int(["backlog"], 128, { min: 1, max: 65536 }),
   handshakeTimeout: opt.duration(["handshakeTimeout"], 10_000),

@@ -25,6 +25,7 @@ export function sessionConfigOf(cfg: KcpConfig): SessionConfig {
     resend: cfg.resend,
     nc: cfg.nc,
     ackNoDelay: cfg.acknodelay,
+    pacing: cfg.pacing,
   };
 }
 

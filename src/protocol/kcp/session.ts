@@ -13,6 +13,7 @@ import type { DirectIO, Duplex } from "../../core/duplex.ts";
 import { Arq, currentMs, OVERHEAD } from "./arq.ts";
 import { type BlockCrypt, CRYPT_HEADER_SIZE, openPacket, sealPacket } from "./crypt.ts";
 import { FEC_HEADER_SIZE_PLUS2, FecDecoder, FecEncoder, TYPE_DATA, TYPE_PARITY } from "./fec.ts";
+import { DEFAULT_PACER, Pacer } from "./pacer.ts";
 import { Slab } from "./slab.ts";
 
 /** What a session needs to know about the wire and its tuning. */
@@ -29,6 +30,8 @@ export interface SessionConfig {
   resend: number;
   nc: number;
   ackNoDelay: boolean;
+  /** Pace outgoing datagrams to the delivery rate (see pacer.ts) instead of sending window-sized bursts. */
+  pacing: boolean;
 }
 
 /** Counters of what was dropped or repaired, for logs and tests. */
@@ -91,6 +94,7 @@ export class KcpSession implements Duplex {
   readonly #fecDec: FecDecoder | null;
   readonly #ackNoDelay: boolean;
   readonly #send: (pkt: Uint8Array) => void;
+  readonly #pacer: Pacer | null;
   #timer: ReturnType<typeof setInterval>;
   #closed = false;
   #error: Error | null = null;
@@ -106,9 +110,9 @@ export class KcpSession implements Duplex {
     readonly remote = "",
   ) {
     this.#crypt = cfg.crypt;
-    this.#send = send;
     this.#ackNoDelay = cfg.ackNoDelay;
     const fec = cfg.dataShards > 0 && cfg.parityShards > 0;
+    this.#send = send;
     const cryptHeader = cfg.crypt ? CRYPT_HEADER_SIZE : 0;
     // Outgoing segments, datagrams and parity share one slab.
     const slab = new Slab();
@@ -120,6 +124,11 @@ export class KcpSession implements Duplex {
     arq.setNoDelay(cfg.nodelay, cfg.interval, cfg.resend, cfg.nc);
     arq.setWindowSize(cfg.sndWnd, cfg.rcvWnd);
     arq.stream = true;
+    if (cfg.pacing) {
+      this.#pacer = arq.budget = new Pacer(() => {
+        if (!this.#closed) arq.flush(false);
+      }, { ...DEFAULT_PACER, datagramsPerSegment: fec ? 1 + cfg.parityShards / cfg.dataShards : 1 });
+    } else this.#pacer = null;
     this.#timer = setInterval(() => this.#tick(), arq.interval);
 
     this.readable = new ReadableStream<Uint8Array>({
@@ -264,6 +273,7 @@ export class KcpSession implements Duplex {
     }
     this.stats.inPackets++;
     const arq = this.arq;
+    const delivered = arq.delivered;
     let ok = true;
     const flag = body[4] | (body[5] << 8);
     if (flag === TYPE_DATA || flag === TYPE_PARITY) {
@@ -287,6 +297,7 @@ export class KcpSession implements Duplex {
       ok = false;
     }
     if (ok) this.lastInput = currentMs();
+    if (this.#pacer && arq.delivered !== delivered) this.#pacer.delivered(arq.delivered - delivered);
     this.#wake();
     return ok;
   }
@@ -297,6 +308,7 @@ export class KcpSession implements Duplex {
     this.#closed = true;
     this.#error = err ?? null;
     clearInterval(this.#timer);
+    this.#pacer?.close();
     this.arq.release();
     const r = this.#wakeReader, w = this.#wakeWriter;
     this.#wakeReader = this.#wakeWriter = null;

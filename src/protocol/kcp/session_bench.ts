@@ -24,6 +24,7 @@ function config(crypt: CryptName): SessionConfig {
     resend: 2,
     nc: 1,
     ackNoDelay: false,
+    pacing: true,
   };
 }
 
