@@ -552,7 +552,11 @@ export class Arq {
     if (!this.nocwnd) cwnd = Math.min(this.cwnd, cwnd);
     let newSegs = 0;
     const q = this.sndQueue;
-    while (newSegs < q.length && diff(this.sndNxt, this.sndUna + cwnd) < 0) {
+    // Under a budget, segments that could not be sent now stay queued: a segment in the send
+    // buffer counts against the window and runs a timer, and held there it would make the
+    // window look full while nothing is on the wire.
+    const admit = allowed - emitted - (pos > this.reserved ? 1 : 0);
+    while (newSegs < q.length && newSegs < admit && diff(this.sndNxt, this.sndUna + cwnd) < 0) {
       const seg = q.at(newSegs);
       seg.sn = this.sndNxt;
       this.sndBuf.push(seg);
@@ -560,6 +564,8 @@ export class Arq {
       newSegs++;
     }
     if (newSegs > 0) q.dropFront(newSegs);
+    // Queued data the window would take but the budget did not: come back when it refills.
+    if (newSegs < q.length && newSegs >= admit && diff(this.sndNxt, this.sndUna + cwnd) < 0) heldBack = true;
 
     const resent = this.fastresend > 0 ? this.fastresend : 0xffffffff;
     let current = currentMs();

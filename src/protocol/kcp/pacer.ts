@@ -39,16 +39,19 @@ export interface PacerOptions {
 }
 
 /**
- * Defaults chosen by measurement (`tests/bench/kcp_cpu.ts`, gost-deno to gost-deno over loopback,
- * 2 cores, iperf3 through a KCP forward; unpaced: 210–260 Mbit/s at 46–52 ms of CPU per MB, ~20%
- * of datagrams dropped). Burst 64 and gain 1.25 over the best of 4 samples of 50 ms: 320–360
- * Mbit/s at 35–40 ms/MB. A burst of 128 or 8 samples: ~300 Mbit/s at ~40 ms/MB; a burst of 32
- * dropped almost nothing but the ~1 ms timer grain then capped the rate (~155 Mbit/s). The floor
- * (~170 Mbit/s of 1350-byte datagrams) lets a fresh or idle session start fast.
+ * Defaults chosen by measurement (`tests/bench/kcp_cpu.ts`, iperf3 through a KCP forward over
+ * loopback, 2 cores). gost-deno to gost-deno, unpaced: 245–258 Mbit/s at 44–47 ms of CPU per MB,
+ * a fifth of the datagrams dropped; paced as here: 316–354 Mbit/s at 35–38 ms/MB. A burst of 64
+ * did a little better there (320–360) but cost a third of the throughput towards kcptun (kcp-go
+ * with 4 MiB socket buffers: 150–160 against 260–270 unpaced): timers fire late under load and the
+ * tokens a late timer would have earned beyond the burst are lost. With 128: 282 towards kcptun,
+ * unpaced 259. A burst of 32 capped the rate near 155 Mbit/s; eight samples instead of four and a
+ * BBR-style gain cycle (1.25, 0.75, then 1) both ended near 220–300 Mbit/s. The floor (~170 Mbit/s
+ * of 1350-byte datagrams) lets a fresh or idle session start fast.
  */
 export const DEFAULT_PACER: Omit<PacerOptions, "datagramsPerSegment"> = {
   floor: 16,
-  burst: 64,
+  burst: 128,
   gain: 1.25,
   sampleMs: 50,
   samples: 4,

@@ -99,7 +99,7 @@ Deno.test("pacer: a closed pacer never resumes", () => {
   assert.equal(t.timers.size, 0);
 });
 
-Deno.test("arq with a budget: acks always go, data only as far as allowed, the rest keeps its state", () => {
+Deno.test("arq with a budget: data only as far as allowed, the rest stays queued for the next flush", () => {
   const sent: Uint8Array[] = [];
   const a = new Arq(7, (pkt) => sent.push(pkt));
   a.setMtu(1350);
@@ -121,6 +121,9 @@ Deno.test("arq with a budget: acks always go, data only as far as allowed, the r
   assert.equal(sent.length, 3);
   assert.deepEqual(spent, [[3, true]]);
   assert.equal(a.stats.outSegs, 3);
+  // The rest waits in the queue: out of the window, no timer running.
+  assert.equal(a.sndBuf.length, 3);
+  assert.equal(a.sndQueue.length, 7);
 
   // Nothing allowed: nothing sent, and the held-back segments are not counted as retransmitted.
   a.flush(false);
