@@ -42,22 +42,13 @@ const MAX_FD = 4096;
  */
 function socketFd(c: Libc, port: number): number {
   const addr = new Uint8Array(128), len = new Uint32Array(1);
-  const type = new Int32Array(1), typeLen = new Uint32Array(1);
   for (let fd = 3; fd < MAX_FD; fd++) {
     len[0] = addr.length;
     if (c.symbols.getsockname(fd, addr, new Uint8Array(len.buffer)) !== 0) continue;
     // sockaddr_in and sockaddr_in6 both hold the port, big-endian, at bytes 2..4.
     const family = addr[0] | (addr[1] << 8);
     if ((family !== AF_INET && family !== AF_INET6) || ((addr[2] << 8) | addr[3]) !== port) continue;
-    typeLen[0] = 4;
-    const r = c.symbols.getsockopt(
-      fd,
-      SOL_SOCKET,
-      SO_TYPE,
-      new Uint8Array(type.buffer),
-      new Uint8Array(typeLen.buffer),
-    );
-    if (r === 0 && type[0] === SOCK_DGRAM) return fd;
+    if (intOption(c, fd, SO_TYPE) === SOCK_DGRAM) return fd;
   }
   return -1;
 }
@@ -81,13 +72,18 @@ export function enlargeSocketBuffers(sock: Deno.DatagramConn): number {
   const v = new Uint8Array(new Int32Array([SOCKET_BUFFER]).buffer);
   libc.symbols.setsockopt(fd, SOL_SOCKET, SO_SNDBUF, v, 4);
   if (libc.symbols.setsockopt(fd, SOL_SOCKET, SO_RCVBUF, v, 4) !== 0) return 0;
-  const got = new Int32Array(1), len = new Uint32Array([4]);
-  const ok = libc.symbols.getsockopt(
+  return intOption(libc, fd, SO_RCVBUF) ?? 0;
+}
+
+/** An int-valued SOL_SOCKET option of `fd`, or null when getsockopt fails. */
+function intOption(c: Libc, fd: number, name: number): number | null {
+  const value = new Int32Array(1), len = new Uint32Array([4]);
+  const r = c.symbols.getsockopt(
     fd,
     SOL_SOCKET,
-    SO_RCVBUF,
-    new Uint8Array(got.buffer),
+    name,
+    new Uint8Array(value.buffer),
     new Uint8Array(len.buffer),
   );
-  return ok === 0 ? got[0] : 0;
+  return r === 0 ? value[0] : null;
 }
