@@ -6,6 +6,7 @@
  * @module
  */
 import { BufferedReader } from "../core/buffered_reader.ts";
+import { concat } from "../core/bytes.ts";
 import { framedDatagrams } from "../core/datagram_stream.ts";
 import { type Duplex, writeTo } from "../core/duplex.ts";
 import { defineOptions, opt, type Options } from "../core/options.ts";
@@ -38,16 +39,6 @@ export const socks5ConnectorOptions = defineOptions({
 
 export type Socks5ConnectorOptions = Options<typeof socks5ConnectorOptions.schema>;
 
-function concat(...parts: Uint8Array[]): Uint8Array {
-  const out = new Uint8Array(parts.reduce((s, p) => s + p.length, 0));
-  let off = 0;
-  for (const p of parts) {
-    out.set(p, off);
-    off += p.length;
-  }
-  return out;
-}
-
 /** Speaks SOCKS5 to a node. */
 export class Socks5Connector implements Connector {
   constructor(readonly init: ConnectorInit, readonly opts: Socks5ConnectorOptions) {}
@@ -67,12 +58,12 @@ export class Socks5Connector implements Connector {
       if (withAuth) {
         await writeTo(conn, encodeMethods([Method.NoAuth, Method.UserPass]));
       } else {
-        await writeTo(conn, concat(encodeMethods([Method.NoAuth]), req));
+        await writeTo(conn, concat([encodeMethods([Method.NoAuth]), req]));
       }
       const sel = await r.readExact(2, "socks5 method selection");
       if (sel[0] !== VERSION) throw new Error(`socks5 node ${node}: bad version ${sel[0]}`);
       if (sel[1] === Method.UserPass && withAuth) {
-        await writeTo(conn, concat(encodeUserPass(a!.username ?? "", a!.password ?? ""), req));
+        await writeTo(conn, concat([encodeUserPass(a!.username ?? "", a!.password ?? ""), req]));
         const st = await r.readExact(2, "socks5 authentication");
         if (st[1] !== USERPASS_OK) throw new Error(`socks5 node ${node}: authentication failed`);
       } else if (sel[1] === Method.NoAuth) {

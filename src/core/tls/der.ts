@@ -3,6 +3,7 @@
  * never parse certificates ourselves, the TLS stacks do.
  * @module
  */
+import { concat } from "../bytes.ts";
 
 /** Tag bytes used by {@link selfSignedCert}. */
 export const TAG = {
@@ -18,17 +19,6 @@ export const TAG = {
   SEQUENCE: 0x30,
   SET: 0x31,
 } as const;
-
-/** Concatenates byte arrays. */
-export function concat(parts: Uint8Array[]): Uint8Array<ArrayBuffer> {
-  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
-  let off = 0;
-  for (const p of parts) {
-    out.set(p, off);
-    off += p.length;
-  }
-  return out;
-}
 
 /** A DER element: tag, definite length, content. */
 export function tlv(tag: number, ...content: Uint8Array[]): Uint8Array<ArrayBuffer> {

@@ -5,7 +5,8 @@
  * @module
  */
 import { isIPv4, parseIPv6 } from "../addr.ts";
-import { bits, concat, explicit, oid, pem, seq, TAG, time, tlv, uint, utf8 } from "./der.ts";
+import { concat } from "../bytes.ts";
+import { bits, explicit, oid, pem, seq, TAG, time, tlv, uint, utf8 } from "./der.ts";
 
 /** A certificate and its private key, both PEM. */
 export interface CertPair {

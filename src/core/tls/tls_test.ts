@@ -1,4 +1,5 @@
 import assert from "node:assert/strict";
+import { concat } from "../bytes.ts";
 import { duplexPair } from "../pipe.ts";
 import { type Duplex, IODuplex, writeTo } from "../duplex.ts";
 import { randomBytes, sha256 } from "../../../tests/_helpers.ts";
@@ -165,13 +166,7 @@ async function readAll(d: Duplex): Promise<Uint8Array> {
     if (n === null) break;
     parts.push(buf.slice(0, n));
   }
-  const out = new Uint8Array(parts.reduce((s, p) => s + p.length, 0));
-  let off = 0;
-  for (const p of parts) {
-    out.set(p, off);
-    off += p.length;
-  }
-  return out;
+  return concat(parts);
 }
 
 Deno.test("tls: over a dialed native socket, 8 MiB each way with half-close, byte-exact", async () => {
