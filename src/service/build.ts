@@ -7,6 +7,7 @@ import { Forwarder, Target } from "../chain/forwarder.ts";
 import { ChainRouter } from "../chain/router.ts";
 import { Chain, Hop, Node } from "../chain/node.ts";
 import { DEFAULT_SELECTOR, normalizeStrategy, Selector, STRATEGIES } from "../chain/selector.ts";
+import { UNENFORCED_SECTIONS, unenforcedSettings } from "../config/enforcement.ts";
 import type { Config, ForwarderConfig, SelectorConfig } from "../config/types.ts";
 import { splitHostPort } from "../core/addr.ts";
 import { parseDuration } from "../core/duration.ts";
@@ -187,8 +188,10 @@ function buildLoaded(config: Config, log: Logger): BuildResult {
   if (!isRecord(config)) {
     return { errors: [new ConfigError("", "the config must be a mapping with services and chains")] };
   }
+  // Fail closed: a restricting setting that is not enforced stops the start (enforcement.ts).
+  errors.push(...unenforcedSettings(config));
   for (const key of Object.keys(config)) {
-    if (!["services", "chains", "log", "workers"].includes(key)) {
+    if (!["services", "chains", "log", "workers"].includes(key) && !UNENFORCED_SECTIONS.has(key)) {
       warnings.push(`${key}: section not supported, ignored`);
     }
   }

@@ -279,3 +279,23 @@ Deno.test("config: a section of the wrong type names its line", async () => {
   match(err, /line 4: services\[0\]\.listener: expected a mapping, got "tcp"/);
   match(err, /line 5: log: expected a mapping, got "debug"/);
 });
+
+Deno.test("config: an admission (not enforced yet) stops the start with its line, never runs open", async () => {
+  const err = await invalid(`admissions:
+  - name: only-10
+    whitelist: true
+    matchers:
+      - 10.9.9.9
+${SERVICE("http", "tcp").replace("    handler:", "    admission: only-10\n    handler:")}`);
+  match(err, /line 1: admissions: this section restricts access or traffic/);
+  match(err, /line 9: services\[0\]\.admission: restricts access or traffic/);
+});
+
+Deno.test("config: the CLI's ?bypass= and ?limiter.in= stop the start and -O with exit 1", async () => {
+  for (const extra of [[], ["-O", "yaml"]]) {
+    const r = await runGost(["-L", "http://127.0.0.1:0?bypass=10.0.0.0/8&limiter.in=1MB", ...extra]);
+    equal(r.code, 1, r.stderr);
+    match(r.stderr, /services\[0\]\.bypass: restricts access or traffic/);
+    match(r.stderr, /services\[0\]\.limiter: restricts access or traffic/);
+  }
+});
