@@ -5,6 +5,7 @@
  * {@link SOURCE_RUN_FLAGS} and {@link V8_FLAGS}).
  * @module
  */
+import { FFI_PATHS } from "../src/core/ffi.ts";
 import { LOG_DIR } from "../src/core/log.ts";
 
 export { LOG_DIR };
@@ -16,14 +17,18 @@ export const ENV_NAMES = ["GOST_LOGGER_LEVEL", "HOME"];
  * - `--allow-net`: it is a proxy (listen, connect, resolve names);
  * - `--allow-read`: config, certificate, key and kcp config files wherever the config names them;
  * - `--allow-env=…`: only {@link ENV_NAMES};
- * - `--allow-write=/var/log/gost`: log files, nowhere else.
- * No running programs, no FFI, no system information, no other environment variables.
+ * - `--allow-write=/var/log/gost`: log files, nowhere else;
+ * - `--allow-ffi=<paths>`: loading exactly the library files of {@link FFI_PATHS} (OpenSSL's
+ *   libcrypto for shadowsocks' AEAD ciphers, 3x Deno's AES-GCM; libc for KCP's socket buffers),
+ *   at the places distributions put them; no other native code.
+ * No running programs, no system information, no other environment variables.
  */
 export const GOST_PERMISSIONS = [
   "--allow-net",
   "--allow-read",
   `--allow-env=${ENV_NAMES.join(",")}`,
   `--allow-write=${LOG_DIR}`,
+  `--allow-ffi=${FFI_PATHS.join(",")}`,
 ];
 
 /**
@@ -44,6 +49,12 @@ export const SOURCE_RUN_FLAGS = ["--unstable-lazy-dynamic-imports"];
  * box the background thread had no core of its own anyway.
  */
 export const V8_FLAGS = ["--v8-flags=--no-concurrent-recompilation"];
+
+/**
+ * Flags that take the FFI grant back (tests and bench rows of the fallback path: Deno's crypto, default
+ * socket buffers). A bare `--deny-ffi` does not override a grant for a path; a denial of the same paths does.
+ */
+export const NO_FFI_FLAGS = [`--deny-ffi=${FFI_PATHS.join(",")}`];
 
 /** Everything `deno task gost` passes before the entry module: what tests and the bench run gost with too. */
 export const GOST_RUN_FLAGS = [...SOURCE_RUN_FLAGS, ...V8_FLAGS, ...GOST_PERMISSIONS];

@@ -5,9 +5,9 @@
  * (with the same crypt, FEC, compression and windows as gost-deno's defaults) and, when GOST_BIN
  * names one, the real gost with the same command lines.
  *
- * `deno run -A tests/bench/kcp_cpu.ts [--seconds=10] [--reverse] [--repeat=N] [--base=DIR] [--ffi]
+ * `deno run -A tests/bench/kcp_cpu.ts [--seconds=10] [--reverse] [--repeat=N] [--base=DIR] [--no-ffi]
  * [--profile=DIR] [--only=gost-deno,kcptun] [extra kcp options, e.g. kcp.sndwnd=128&kcp.rcvwnd=128]`.
- * gost-deno runs with the project's permissions (scripts/permissions.ts); `--ffi` adds `--allow-ffi`,
+ * gost-deno runs with the project's permissions (scripts/permissions.ts); `--no-ffi` denies FFI (the socket keeps the kernel's default buffers),
  * `--env` adds `--allow-env` (for experiments that read the environment).
  * The table splits CPU per megabyte by process (the listener receives, the dialer sends; `-R`
  * swaps them) into user + system time.
@@ -20,7 +20,7 @@
  */
 import { freePort, MAIN, which } from "../_helpers.ts";
 import { rssKB, stopProcesses, total } from "./_proc.ts";
-import { GOST_PERMISSIONS, V8_FLAGS } from "../../scripts/permissions.ts";
+import { GOST_PERMISSIONS, NO_FFI_FLAGS, V8_FLAGS } from "../../scripts/permissions.ts";
 
 interface Result {
   impl: string;
@@ -168,11 +168,11 @@ async function main(): Promise<void> {
   const results: Result[] = [];
   try {
     const deno = Deno.execPath();
-    // What `deno task gost` and the compiled binary run with; `--ffi` adds FFI, which lets the
-    // KCP socket ask for kcptun's 4 MiB buffers (src/protocol/kcp/sockbuf.ts).
+    // What `deno task gost` and the compiled binary run with (FFI for libc lets the KCP socket ask
+    // for kcptun's 4 MiB buffers, src/protocol/kcp/sockbuf.ts); `--no-ffi` denies it.
     const perms = [
       ...GOST_PERMISSIONS.filter((p) => !(args.env && p.startsWith("--allow-env"))),
-      ...(args.ffi ? ["--allow-ffi"] : []),
+      ...(args["no-ffi"] ? NO_FFI_FLAGS : []),
       ...(args.env ? ["--allow-env"] : []),
     ];
     const prof = args.profile ? ["--cpu-prof", `--cpu-prof-dir=${args.profile}`] : [];

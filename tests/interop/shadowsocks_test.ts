@@ -3,13 +3,14 @@
  * ss-local) against our ss/ssu handlers, and our ss/ssu connectors against `ss-server`,
  * for each AEAD cipher, TCP with 10 MiB checked by SHA-256 and UDP datagrams.
  *
- * Each runs twice: with the project's permissions (Deno's crypto) and with `--allow-ffi`
- * (OpenSSL's libcrypto, src/protocol/ss/openssl.ts).
+ * Each runs twice: with the project's permissions (OpenSSL's libcrypto where it is installed,
+ * src/protocol/ss/openssl.ts) and with FFI denied (Deno's own crypto, the fallback).
  *
  * shadowsocks-libev does not carry half-close, so the TCP checks read back exactly as many
  * bytes as they sent instead of waiting for end of stream.
  */
 import assert from "node:assert/strict";
+import { NO_FFI_FLAGS } from "../../scripts/permissions.ts";
 import {
   freePort,
   freeUdpPort,
@@ -57,10 +58,10 @@ async function echoThrough(port: number, data: Uint8Array): Promise<Uint8Array> 
 const payload = randomBytes(SIZE, 7);
 const payloadSum = await sha256(payload);
 
-/** gost-deno's crypto in a run: Deno's own, or libcrypto where FFI is allowed. */
+/** gost-deno's crypto in a run: libcrypto (the shipped permissions), or Deno's own without FFI. */
 const BACKENDS = [
   { label: "", denoFlags: [] },
-  { label: " (--allow-ffi: libcrypto)", denoFlags: ["--allow-ffi"] },
+  { label: " (no FFI: Deno's crypto)", denoFlags: NO_FFI_FLAGS },
 ];
 
 for (const { label, denoFlags } of BACKENDS) {

@@ -7,11 +7,11 @@
  * (tests/bench/kcp_cpu.ts): a fifth of all datagrams were dropped and retransmitted; with 4 MiB
  * buffers none, throughput 190 -> 266 Mbit/s and CPU per megabyte 54 -> 42 ms (both processes).
  * Deno has no option for socket buffers, so this goes through libc with FFI, only where the
- * process has that permission (`--allow-ffi`, or `-A`); elsewhere the socket keeps the kernel's
- * default.
+ * process may load libc (gost is granted it at its usual paths, core/ffi.ts); elsewhere the socket
+ * keeps the kernel's default.
  * @module
  */
-import { ffiAllowed, openLibrary } from "../../core/ffi.ts";
+import { ffiAllowed, NATIVE_LIBRARIES, type OpenedLibrary, openLibrary } from "../../core/ffi.ts";
 
 /** Bytes kcptun asks for (`--sockbuf`); the kernel caps it at net.core.[rw]mem_max and doubles it. */
 export const SOCKET_BUFFER = 4 << 20;
@@ -30,7 +30,7 @@ const SYMBOLS = {
   getsockname: { parameters: ["i32", "buffer", "buffer"], result: "i32" },
 } as const;
 type Libc = Deno.DynamicLibrary<typeof SYMBOLS>;
-let libc: Libc | null | undefined;
+let opened: OpenedLibrary<typeof SYMBOLS> | null | undefined;
 
 /** Descriptors looked at when searching for a socket (Deno opens few). */
 const MAX_FD = 4096;
@@ -59,9 +59,10 @@ function socketFd(c: Libc, port: number): number {
  */
 export function enlargeSocketBuffers(sock: Deno.DatagramConn): number {
   if (Deno.build.os !== "linux") return 0;
-  if (!ffiAllowed()) return 0;
-  if (libc === undefined) libc = openLibrary(["libc.so.6"], SYMBOLS);
-  if (!libc) return 0;
+  if (opened === undefined) opened = openLibrary([...NATIVE_LIBRARIES.libc, "libc.so.6"], SYMBOLS);
+  // Checked on every call: the permission can be revoked after the library was opened.
+  if (!opened || !ffiAllowed(opened.path.startsWith("/") ? opened.path : undefined)) return 0;
+  const libc = opened.lib;
   let fd: number;
   try {
     fd = socketFd(libc, (sock.addr as Deno.NetAddr).port);

@@ -3,6 +3,7 @@
  * shadowsocks-libev's ss-tunnel → ss-server on the same path.
  * @module
  */
+import { NO_FFI_FLAGS } from "../../../scripts/permissions.ts";
 import type { BenchCase } from "../types.ts";
 
 const PASS = "bench-pass";
@@ -22,11 +23,11 @@ const METHODS = [
 
 export const cases: BenchCase[] = METHODS.flatMap((method) => [
   ssCase(method),
-  // The same path where the processes may load OpenSSL's libcrypto (src/protocol/ss/openssl.ts).
+  // The same path without FFI: Deno's own crypto, the fallback where libcrypto is not installed.
   {
     ...ssCase(method),
-    name: `ss ${method}, --allow-ffi`,
-    denoFlags: ["--allow-ffi"],
+    name: `ss ${method}, no FFI`,
+    denoFlags: NO_FFI_FLAGS,
     denoOnly: true,
     peers: [],
   },

@@ -1,0 +1,63 @@
+/**
+ * Shadowsocks on OpenSSL's libcrypto under the shipped permissions (scoped `--allow-ffi`), and the
+ * fallback to Deno's crypto with one log line when FFI is denied.
+ */
+import { equal, match, ok } from "node:assert/strict";
+import { NO_FFI_FLAGS } from "../../scripts/permissions.ts";
+import { FFI_PATHS } from "../../src/core/ffi.ts";
+import { freePort, randomBytes, startGost, tcpEchoServer, tcpRoundTrip } from "../_helpers.ts";
+
+const FALLBACK = /libcrypto is not at any of its usual paths/;
+
+async function roundTripThroughSs(denoFlags: string[]): Promise<string> {
+  const echo = tcpEchoServer();
+  const [ssPort, fwdPort] = [freePort(), freePort()];
+  const server = await startGost(["-L", `ss://aes-256-gcm:pass@127.0.0.1:${ssPort}`], 1, { denoFlags });
+  const client = await startGost(
+    [
+      "-L",
+      `tcp://127.0.0.1:${fwdPort}/127.0.0.1:${echo.port}`,
+      "-F",
+      `ss://aes-256-gcm:pass@127.0.0.1:${ssPort}`,
+    ],
+    1,
+    { denoFlags },
+  );
+  try {
+    const data = randomBytes(256 * 1024, 3);
+    const back = await tcpRoundTrip(fwdPort, data);
+    equal(back.length, data.length);
+    ok(back.every((b, i) => b === data[i]));
+    return server.stderr() + client.stderr();
+  } finally {
+    await client.stop();
+    await server.stop();
+    echo.close();
+  }
+}
+
+const libcrypto = FFI_PATHS.find((p) =>
+  p.includes("libcrypto") && (() => {
+    try {
+      return Deno.statSync(p).isFile;
+    } catch {
+      return false;
+    }
+  })()
+);
+
+Deno.test({
+  name: "ss: the shipped permissions load libcrypto from its path; FFI denied falls back with one log line",
+  ignore: Deno.build.os !== "linux",
+  fn: async () => {
+    if (!libcrypto) {
+      if (Deno.env.get("CI") === "true") throw new Error("no libcrypto at any path of NATIVE_LIBRARIES");
+      console.log("SKIP: no libcrypto at a listed path");
+      return;
+    }
+    const native = await roundTripThroughSs([]);
+    ok(!FALLBACK.test(native), native);
+    const fallback = await roundTripThroughSs(NO_FFI_FLAGS);
+    match(fallback, FALLBACK);
+  },
+});
