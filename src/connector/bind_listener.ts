@@ -13,7 +13,7 @@ import { writeHalf } from "../core/direct_io.ts";
 import { encodeSocksAddr } from "../core/socks_addr.ts";
 import { deadline } from "../core/timeout.ts";
 import type { BindOptions, DialContext, Listener } from "../core/types.ts";
-import { type BindOpts, smuxOptionsOf } from "../handler/relay_bind.ts";
+import { type MuxOptions, smuxOptionsOf } from "../protocol/smux/options.ts";
 import { SmuxSession } from "../protocol/smux/session.ts";
 import { encodeStreamFrame, readStreamFrame } from "../protocol/socks5/udp.ts";
 
@@ -49,7 +49,7 @@ export function bindRequestAddr(addr: string): string {
  */
 export function muxBindListener(
   conn: Duplex,
-  opts: BindOpts,
+  opts: MuxOptions,
   bound: string,
   readHeader: (r: BufferedReader) => Promise<string>,
   ctx: DialContext,

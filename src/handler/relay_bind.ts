@@ -10,36 +10,18 @@ import { formatAddr, listenHost, splitHostPort } from "../core/addr.ts";
 import type { Duplex } from "../core/duplex.ts";
 import { writeTo } from "../core/duplex.ts";
 import { errorMessage } from "../core/errors.ts";
-import { opt } from "../core/options.ts";
 import { BufferedReader } from "../core/buffered_reader.ts";
 import type { HandlerContext, Network } from "../core/types.ts";
 import { encodeResponse, Status } from "../protocol/relay/relay.ts";
 import { relay } from "../core/relay.ts";
 import { socketDuplex } from "../core/socket.ts";
-import { type SmuxOptions, SmuxSession } from "../protocol/smux/session.ts";
+import { type MuxOptions, smuxOptionsOf } from "../protocol/smux/options.ts";
+import { SmuxSession } from "../protocol/smux/session.ts";
 import type { HandlerInit } from "./registry.ts";
 import { serveBoundUdp } from "./udp_tun.ts";
 
-/** The mux options BIND sessions read (gost's `mux.*`). */
-export const muxOptions = {
-  muxVersion: opt.int("mux.version", 1, { min: 1, max: 2 }),
-  muxKeepaliveInterval: opt.duration("mux.keepaliveInterval", 10_000),
-  muxKeepaliveDisabled: opt.bool("mux.keepaliveDisabled", false),
-  muxKeepaliveTimeout: opt.duration("mux.keepaliveTimeout", 30_000),
-  muxMaxFrameSize: opt.int("mux.maxFrameSize", 32768, { min: 1024, max: 65535 }),
-  muxMaxReceiveBuffer: opt.int("mux.maxReceiveBuffer", 4194304, { min: 1024 }),
-  muxMaxStreamBuffer: opt.int("mux.maxStreamBuffer", 65536, { min: 1024 }),
-};
-
-export interface BindOpts {
-  muxVersion: number;
-  muxKeepaliveInterval: number;
-  muxKeepaliveDisabled: boolean;
-  muxKeepaliveTimeout: number;
-  muxMaxFrameSize: number;
-  muxMaxReceiveBuffer: number;
-  muxMaxStreamBuffer: number;
-}
+/** The mux options BIND sessions read: re-exported for the components that declare them. */
+export { muxOptions } from "../protocol/smux/options.ts";
 
 /** The address to bind for a BIND request ("" or ":port" mean all interfaces). */
 export function bindAddr(addr: string): { hostname: string; port: number } {
@@ -54,7 +36,7 @@ export async function serveRelayBind(
   network: Network,
   addr: string,
   init: HandlerInit,
-  opts: BindOpts,
+  opts: MuxOptions,
   ctx: HandlerContext,
 ): Promise<void> {
   if (network === "udp") return await bindUDP(conn, addr, ctx);
@@ -88,7 +70,7 @@ async function bindTCP(
   conn: Duplex,
   addr: string,
   _init: HandlerInit,
-  opts: BindOpts,
+  opts: MuxOptions,
   ctx: HandlerContext,
 ): Promise<void> {
   let l: Deno.TcpListener;
@@ -104,20 +86,6 @@ async function bindTCP(
   await serveMuxBind(conn, l, (peer) => encodeResponse(Status.OK, [{ type: "addr", addr: peer }]), opts, ctx);
 }
 
-/** smux settings from the `mux.*` options. */
-export function smuxOptionsOf(opts: BindOpts, client: boolean): SmuxOptions {
-  return {
-    client,
-    version: opts.muxVersion as 1 | 2,
-    keepAliveInterval: opts.muxKeepaliveInterval,
-    keepAliveTimeout: opts.muxKeepaliveTimeout,
-    keepAliveDisabled: opts.muxKeepaliveDisabled,
-    maxFrameSize: opts.muxMaxFrameSize,
-    maxReceiveBuffer: opts.muxMaxReceiveBuffer,
-    maxStreamBuffer: opts.muxMaxStreamBuffer,
-  };
-}
-
 /**
  * Serves a mux BIND (relay TCP BIND, SOCKS5 MBIND): `conn` becomes an smux session in
  * which this side opens one stream per connection accepted on `l`, starting with
@@ -127,7 +95,7 @@ export async function serveMuxBind(
   conn: Duplex,
   l: Deno.TcpListener,
   header: ((peer: string) => Uint8Array) | null,
-  opts: BindOpts,
+  opts: MuxOptions,
   ctx: HandlerContext,
 ): Promise<void> {
   const session = new SmuxSession(conn, { ...smuxOptionsOf(opts, true), log: ctx.log });

@@ -13,7 +13,8 @@ import { socketDuplex } from "../core/socket.ts";
 import type { HandlerContext, Router } from "../core/types.ts";
 import { encodeReply, Reply } from "../protocol/socks5/socks5.ts";
 import { decodeDatagram, encodeDatagram } from "../protocol/socks5/udp.ts";
-import { bindAddr, type BindOpts, serveMuxBind as serveMux } from "./relay_bind.ts";
+import type { MuxOptions } from "../protocol/smux/options.ts";
+import { bindAddr, serveMuxBind as serveMux } from "./relay_bind.ts";
 import { serveBoundUdp, UdpRelay } from "./udp_tun.ts";
 
 async function fail(conn: Duplex, rep: number, why: string): Promise<never> {
@@ -87,7 +88,7 @@ export async function serveMuxBind(
   reader: BufferedReader,
   addr: string,
   ctx: HandlerContext,
-  opts: BindOpts & { comp: boolean },
+  opts: MuxOptions & { comp: boolean },
 ): Promise<void> {
   let l: Deno.TcpListener;
   try {
