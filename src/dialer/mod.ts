@@ -17,5 +17,9 @@ dialers.register("udp", { options: defineOptions({}), create: () => new UdpDiale
 dialers.register("tls", () => import("./tls.ts").then((m) => m.tlsDialer));
 dialers.register("ws", () => import("./ws.ts").then((m) => m.wsDialer));
 dialers.register("wss", () => import("./wss.ts").then((m) => m.wssDialer));
+dialers.register("mtcp", () => import("./mtcp.ts").then((m) => m.mtcpDialer));
+dialers.register("mtls", () => import("./mtls.ts").then((m) => m.mtlsDialer));
+dialers.register("mws", () => import("./mws.ts").then((m) => m.mwsDialer));
+dialers.register("mwss", () => import("./mwss.ts").then((m) => m.mwssDialer));
 
 export { dialers };

@@ -24,5 +24,9 @@ listeners.register(
 listeners.register("tls", () => import("./tls.ts").then((m) => m.tlsListener));
 listeners.register("ws", () => import("./ws.ts").then((m) => m.wsListener));
 listeners.register("wss", () => import("./wss.ts").then((m) => m.wssListener));
+listeners.register("mtcp", () => import("./mtcp.ts").then((m) => m.mtcpListener));
+listeners.register("mtls", () => import("./mtls.ts").then((m) => m.mtlsListener));
+listeners.register("mws", () => import("./mws.ts").then((m) => m.mwsListener));
+listeners.register("mwss", () => import("./mwss.ts").then((m) => m.mwssListener));
 
 export { listeners };
