@@ -480,3 +480,59 @@ export function forwardServiceYaml(name: string, port: number, target: number, c
           addr: 127.0.0.1:${target}
 `;
 }
+
+/**
+ * A TCP relay in front of a server that counts the connections through it and can cut them all
+ * (a dropped session of a multiplexed channel).
+ */
+export function countingTee(
+  to: number,
+): { port: number; accepted: () => number; cut(): void; close(): void } {
+  const l = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const live = new Set<Deno.Conn>();
+  let accepted = 0;
+  (async () => {
+    for await (const a of l) {
+      accepted++;
+      const b = await Deno.connect({ hostname: "127.0.0.1", port: to });
+      live.add(a);
+      live.add(b);
+      const end = () => {
+        for (const c of [a, b]) {
+          live.delete(c);
+          try {
+            c.close();
+          } catch { /* closed */ }
+        }
+      };
+      a.readable.pipeTo(b.writable).catch(() => {}).finally(end);
+      b.readable.pipeTo(a.writable).catch(() => {}).finally(end);
+    }
+  })().catch(() => {});
+  return {
+    port: (l.addr as Deno.NetAddr).port,
+    accepted: () => accepted,
+    cut() {
+      for (const c of live) {
+        try {
+          c.close();
+        } catch { /* closed */ }
+      }
+      live.clear();
+    },
+    close: () => l.close(),
+  };
+}
+
+/** Sends `data` to 127.0.0.1:`port`, half-closes, and returns everything read back until EOF. */
+export async function streamRoundTrip(port: number, data: Uint8Array): Promise<Uint8Array> {
+  const c = await Deno.connect({ hostname: "127.0.0.1", port });
+  const writing = (async () => {
+    // Deno.Conn.write may write only part of what it is given.
+    for (let off = 0; off < data.length;) off += await c.write(data.subarray(off, off + 65536));
+    await c.closeWrite();
+  })();
+  const got = await new Response(c.readable).arrayBuffer();
+  await writing;
+  return new Uint8Array(got);
+}

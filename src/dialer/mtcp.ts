@@ -5,7 +5,7 @@
  */
 import { defineOptions, opt } from "../core/options.ts";
 import { muxOptionSchema } from "../protocol/smux/options.ts";
-import { MuxDialer } from "./mux.ts";
+import { MuxDialer, smuxSessions } from "./mux.ts";
 import type { DialerFactory } from "./registry.ts";
 import { TcpDialer, tcpDialerOptions } from "./tcp.ts";
 
@@ -18,5 +18,5 @@ export const mtcpDialerOptions = defineOptions({
 export const mtcpDialer: DialerFactory = {
   options: mtcpDialerOptions,
   create: (init, opts) =>
-    new MuxDialer(new TcpDialer(opts.dialTimeout), opts, opts.handshakeTimeout, init.log),
+    new MuxDialer(new TcpDialer(opts.dialTimeout), smuxSessions(opts, init.log), opts.handshakeTimeout),
 };

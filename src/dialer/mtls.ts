@@ -5,7 +5,7 @@
  */
 import { defineOptions } from "../core/options.ts";
 import { muxOptionSchema } from "../protocol/smux/options.ts";
-import { MuxDialer } from "./mux.ts";
+import { MuxDialer, smuxSessions } from "./mux.ts";
 import type { DialerFactory } from "./registry.ts";
 import { clientTls, TlsDialer, tlsDialerOptions } from "./tls.ts";
 
@@ -14,5 +14,9 @@ export const mtlsDialerOptions = defineOptions({ ...tlsDialerOptions.schema, ...
 export const mtlsDialer: DialerFactory = {
   options: mtlsDialerOptions,
   create: (init, opts) =>
-    new MuxDialer(new TlsDialer(clientTls(init, opts), opts), opts, opts.handshakeTimeout, init.log),
+    new MuxDialer(
+      new TlsDialer(clientTls(init, opts), opts),
+      smuxSessions(opts, init.log),
+      opts.handshakeTimeout,
+    ),
 };

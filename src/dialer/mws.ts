@@ -5,7 +5,7 @@
  */
 import { defineOptions } from "../core/options.ts";
 import { muxOptionSchema } from "../protocol/smux/options.ts";
-import { MuxDialer } from "./mux.ts";
+import { MuxDialer, smuxSessions } from "./mux.ts";
 import type { DialerFactory } from "./registry.ts";
 import { WsDialer, wsDialerOptions } from "./ws.ts";
 
@@ -13,5 +13,6 @@ export const mwsDialerOptions = defineOptions({ ...wsDialerOptions.schema, ...mu
 
 export const mwsDialer: DialerFactory = {
   options: mwsDialerOptions,
-  create: (init, opts) => new MuxDialer(new WsDialer(opts), opts, opts.handshakeTimeout, init.log),
+  create: (init, opts) =>
+    new MuxDialer(new WsDialer(opts), smuxSessions(opts, init.log), opts.handshakeTimeout),
 };

@@ -5,7 +5,7 @@
  */
 import { defineOptions } from "../core/options.ts";
 import { muxOptionSchema } from "../protocol/smux/options.ts";
-import { MuxDialer } from "./mux.ts";
+import { MuxDialer, smuxSessions } from "./mux.ts";
 import type { DialerFactory } from "./registry.ts";
 import { clientTls } from "./tls.ts";
 import { WssDialer, wssDialerOptions } from "./wss.ts";
@@ -15,5 +15,9 @@ export const mwssDialerOptions = defineOptions({ ...wssDialerOptions.schema, ...
 export const mwssDialer: DialerFactory = {
   options: mwssDialerOptions,
   create: (init, opts) =>
-    new MuxDialer(new WssDialer(clientTls(init, opts), opts), opts, opts.handshakeTimeout, init.log),
+    new MuxDialer(
+      new WssDialer(clientTls(init, opts), opts),
+      smuxSessions(opts, init.log),
+      opts.handshakeTimeout,
+    ),
 };

@@ -32,6 +32,8 @@ export interface ClientTls extends TlsMaterial {
   secure: boolean;
   /** Configured server name; empty: the node's host. */
   serverName: string;
+  /** ALPN protocols offered (h2 and gRPC channels offer "h2"). */
+  alpn?: string[];
 }
 
 /** Reads the client TLS settings: the `tls` block first, metadata second. */

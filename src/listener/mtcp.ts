@@ -5,7 +5,7 @@
  */
 import { defineOptions, opt } from "../core/options.ts";
 import { muxOptionSchema } from "../protocol/smux/options.ts";
-import { MuxListener } from "./mux.ts";
+import { MuxListener, smuxServers } from "./mux.ts";
 import type { ListenerFactory } from "./registry.ts";
 import { TcpListener, tcpListenerOptions } from "./tcp.ts";
 
@@ -17,5 +17,6 @@ export const mtcpListenerOptions = defineOptions({
 
 export const mtcpListener: ListenerFactory = {
   options: mtcpListenerOptions,
-  create: (init, opts) => new MuxListener(new TcpListener(init.addr, opts), opts, opts.backlog, init.log),
+  create: (init, opts) =>
+    new MuxListener(new TcpListener(init.addr, opts), smuxServers(opts, init.log), opts.backlog, init.log),
 };

@@ -5,7 +5,7 @@
  */
 import { defineOptions } from "../core/options.ts";
 import { muxOptionSchema } from "../protocol/smux/options.ts";
-import { MuxListener } from "./mux.ts";
+import { MuxListener, smuxServers } from "./mux.ts";
 import type { ListenerFactory } from "./registry.ts";
 import { createTlsListener, tlsListenerOptions } from "./tls.ts";
 
@@ -13,5 +13,6 @@ export const mtlsListenerOptions = defineOptions({ ...tlsListenerOptions.schema,
 
 export const mtlsListener: ListenerFactory = {
   options: mtlsListenerOptions,
-  create: (init, opts) => new MuxListener(createTlsListener(init, opts), opts, opts.backlog, init.log),
+  create: (init, opts) =>
+    new MuxListener(createTlsListener(init, opts), smuxServers(opts, init.log), opts.backlog, init.log),
 };

@@ -1,7 +1,8 @@
 /**
- * What the multiplexed listeners (mtcp, mtls, mws, mwss) share: each connection that the plain
- * listener of the same channel accepts (tcp, tls, ws, wss) becomes an smux server session, and
- * every stream its client opens is one accepted connection for the handler. Streams wait for
+ * What the multiplexed listeners (mtcp, mtls, mws, mwss over smux; h2c and grpc over HTTP/2)
+ * share: each connection that the plain listener of the same channel accepts (tcp, tls, ws, wss)
+ * becomes a server session, and every stream its client opens is one accepted connection for
+ * the handler. Streams wait for
  * `accept()` in a queue bounded by `backlog`; a stream that finds it full is closed (its client
  * sees the stream end) rather than held, so one busy session cannot stall the listener.
  * @module
@@ -14,19 +15,35 @@ import type { Listener } from "../core/types.ts";
 import { type MuxOptions, smuxOptionsOf } from "../protocol/smux/options.ts";
 import { SmuxSession } from "../protocol/smux/session.ts";
 
+/** The server end of a session: the streams its client opens. */
+export interface StreamServer {
+  /** The next stream ready for the handler, or null once the session has ended. */
+  accept(): Promise<Duplex | null>;
+  readonly done: Promise<void>;
+  close(): void;
+}
+
+/** Makes the server session over an accepted connection. */
+export type ServerFactory = (conn: Duplex) => StreamServer;
+
+/** smux server sessions with the `mux.*` options. */
+export function smuxServers(mux: MuxOptions, log: Logger): ServerFactory {
+  return (conn) => new SmuxSession(conn, { ...smuxOptionsOf(mux, false), log });
+}
+
 /** At most one "backlog full" line per this many ms. */
 const REFUSAL_LOG_INTERVAL = 5_000;
 
 /** Streams of smux sessions over the connections of `channel`, as accepted connections. */
 export class MuxListener implements Listener {
   readonly #queue: AcceptQueue<Duplex>;
-  readonly #sessions = new Set<SmuxSession>();
+  readonly #sessions = new Set<StreamServer>();
   #closed = false;
   #lastRefusalLog = -Infinity;
 
   constructor(
     readonly channel: Listener,
-    readonly mux: MuxOptions,
+    readonly newSession: ServerFactory,
     backlog: number,
     readonly log: Logger,
   ) {
@@ -70,7 +87,7 @@ export class MuxListener implements Listener {
         continue;
       }
       if (!conn) break;
-      const session = new SmuxSession(conn, { ...smuxOptionsOf(this.mux, false), log: this.log });
+      const session = this.newSession(conn);
       this.#sessions.add(session);
       session.done.then(() => this.#sessions.delete(session));
       this.#acceptStreams(session);
@@ -78,7 +95,7 @@ export class MuxListener implements Listener {
     this.close();
   }
 
-  async #acceptStreams(session: SmuxSession): Promise<void> {
+  async #acceptStreams(session: StreamServer): Promise<void> {
     for (;;) {
       const stream = await session.accept();
       if (!stream) return;

@@ -5,7 +5,7 @@
  */
 import { defineOptions } from "../core/options.ts";
 import { muxOptionSchema } from "../protocol/smux/options.ts";
-import { MuxListener } from "./mux.ts";
+import { MuxListener, smuxServers } from "./mux.ts";
 import type { ListenerFactory } from "./registry.ts";
 import { createWsListener, wsListenerOptions } from "./ws.ts";
 
@@ -13,5 +13,6 @@ export const mwsListenerOptions = defineOptions({ ...wsListenerOptions.schema, .
 
 export const mwsListener: ListenerFactory = {
   options: mwsListenerOptions,
-  create: (init, opts) => new MuxListener(createWsListener(init, opts), opts, opts.backlog, init.log),
+  create: (init, opts) =>
+    new MuxListener(createWsListener(init, opts), smuxServers(opts, init.log), opts.backlog, init.log),
 };

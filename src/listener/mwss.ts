@@ -5,7 +5,7 @@
  */
 import { defineOptions } from "../core/options.ts";
 import { muxOptionSchema } from "../protocol/smux/options.ts";
-import { MuxListener } from "./mux.ts";
+import { MuxListener, smuxServers } from "./mux.ts";
 import type { ListenerFactory } from "./registry.ts";
 import { createWssListener, wssListenerOptions } from "./wss.ts";
 
@@ -13,5 +13,6 @@ export const mwssListenerOptions = defineOptions({ ...wssListenerOptions.schema,
 
 export const mwssListener: ListenerFactory = {
   options: mwssListenerOptions,
-  create: (init, opts) => new MuxListener(createWssListener(init, opts), opts, opts.backlog, init.log),
+  create: (init, opts) =>
+    new MuxListener(createWssListener(init, opts), smuxServers(opts, init.log), opts.backlog, init.log),
 };

@@ -17,9 +17,13 @@ export const tlsListenerOptions = defineOptions({
 });
 
 /** Builds a TLS listener; certificate files are read (and checked) here, at config time. */
+/**
+ * The tls listener; `alpn` lists the protocols it selects from a client's offer (h2 for the
+ * HTTP/2 and gRPC channels over TLS).
+ */
 export function createTlsListener(
   init: ListenerInit,
-  opts: Options<typeof tlsListenerOptions["schema"]>,
+  opts: Options<typeof tlsListenerOptions["schema"]> & { alpn?: string[] },
 ): HandshakeListener {
   const material = readTlsFiles(init.tls, opts, init.path);
   let acceptor: TlsAcceptor;
@@ -27,7 +31,7 @@ export function createTlsListener(
     {
       what: "tls",
       async bind() {
-        acceptor = await TlsAcceptor.create(material);
+        acceptor = await TlsAcceptor.create(material, opts.alpn);
         return acceptor.listen(init.addr, opts.reusePort);
       },
       upgrade: (conn) => acceptor.secure(conn),

@@ -4,10 +4,12 @@
  * a session dropped and re-established, 10 MiB checked, http/socks5/relay over each channel.
  */
 import { deepStrictEqual, equal, ok } from "node:assert/strict";
+import { concat } from "../../src/core/bytes.ts";
 import { Cmd, HEADER_SIZE, parseHeader, parseUpd } from "../../src/protocol/smux/frame.ts";
 import { parseFrameHeader } from "../../src/protocol/websocket/frame.ts";
 import { acceptKey } from "../../src/protocol/websocket/handshake.ts";
 import {
+  countingTee,
   freePort,
   freeUdpPort,
   hex,
@@ -15,6 +17,7 @@ import {
   retry,
   sha256,
   startGost,
+  streamRoundTrip,
   tcpEchoServer,
   toHex,
   udpEchoServer,
@@ -196,16 +199,9 @@ async function recordClient(
     }
     return new Uint8Array(parts);
   };
-  const body = await readUntil(c, (b) => opts.enough(unwrap(concat(rest, b))));
+  const body = await readUntil(c, (b) => opts.enough(unwrap(concat([rest, b]))));
   c.close();
-  return { request, smux: unwrap(concat(rest, body.bytes)), masked };
-}
-
-function concat(a: Uint8Array, b: Uint8Array): Uint8Array {
-  const out = new Uint8Array(a.length + b.length);
-  out.set(a);
-  out.set(b, a.length);
-  return out;
+  return { request, smux: unwrap(concat([rest, body.bytes])), masked };
 }
 
 /** The relay request and "hello\n" carried on stream 3, across however many PSH frames. */
@@ -254,59 +250,6 @@ for (const [channel, version, ws] of [["mtcp", 2, false], ["mws", 1, true]] as c
   });
 }
 
-/**
- * A TCP relay in front of the mux server that counts the connections through it and can cut
- * them all (a dropped session).
- */
-function countingTee(to: number): { port: number; accepted: () => number; cut(): void; close(): void } {
-  const l = Deno.listen({ hostname: "127.0.0.1", port: 0 });
-  const live = new Set<Deno.Conn>();
-  let accepted = 0;
-  (async () => {
-    for await (const a of l) {
-      accepted++;
-      const b = await Deno.connect({ hostname: "127.0.0.1", port: to });
-      live.add(a);
-      live.add(b);
-      const end = () => {
-        for (const c of [a, b]) {
-          live.delete(c);
-          try {
-            c.close();
-          } catch { /* closed */ }
-        }
-      };
-      a.readable.pipeTo(b.writable).catch(() => {}).finally(end);
-      b.readable.pipeTo(a.writable).catch(() => {}).finally(end);
-    }
-  })().catch(() => {});
-  return {
-    port: (l.addr as Deno.NetAddr).port,
-    accepted: () => accepted,
-    cut() {
-      for (const c of live) {
-        try {
-          c.close();
-        } catch { /* closed */ }
-      }
-      live.clear();
-    },
-    close: () => l.close(),
-  };
-}
-
-async function roundTrip(port: number, data: Uint8Array): Promise<Uint8Array> {
-  const c = await Deno.connect({ hostname: "127.0.0.1", port });
-  const writing = (async () => {
-    // Deno.Conn.write may write only part of what it is given.
-    for (let off = 0; off < data.length;) off += await c.write(data.subarray(off, off + 65536));
-    await c.closeWrite();
-  })();
-  const got = await new Response(c.readable).arrayBuffer();
-  await writing;
-  return new Uint8Array(got);
-}
-
 for (const channel of ["mtcp", "mtls", "mws", "mwss"]) {
   Deno.test(`relay+${channel}: 100 concurrent streams share one session; a cut session is replaced`, async () => {
     const echo = tcpEchoServer();
@@ -321,7 +264,7 @@ for (const channel of ["mtcp", "mtls", "mws", "mwss"]) {
     ]);
     try {
       const payloads = Array.from({ length: 100 }, (_, i) => randomBytes(2048 + i * 97, i + 1));
-      const back = await Promise.all(payloads.map((p) => roundTrip(fwdPort, p)));
+      const back = await Promise.all(payloads.map((p) => streamRoundTrip(fwdPort, p)));
       back.forEach((b, i) => deepStrictEqual(b, payloads[i], `stream ${i}`));
       equal(tee.accepted(), 1, "one connection carries every stream");
 
@@ -330,7 +273,7 @@ for (const channel of ["mtcp", "mtls", "mws", "mwss"]) {
       let again: Uint8Array | undefined;
       for (let i = 0; i < 20 && !again; i++) {
         try {
-          again = await roundTrip(fwdPort, payloads[0]);
+          again = await streamRoundTrip(fwdPort, payloads[0]);
           if (again.length !== payloads[0].length) again = undefined;
         } catch { /* the first dial may still meet the dead session */ }
         if (!again) await new Promise((r) => setTimeout(r, 100));
@@ -339,7 +282,7 @@ for (const channel of ["mtcp", "mtls", "mws", "mwss"]) {
       equal(tee.accepted(), 2, "a new session after the cut");
 
       const big = randomBytes(10 << 20, 99);
-      const bigBack = await roundTrip(fwdPort, big);
+      const bigBack = await streamRoundTrip(fwdPort, big);
       equal(bigBack.length, big.length);
       const firstDiff = bigBack.findIndex((b, i) => b !== big[i]);
       equal(firstDiff, -1, `first differing byte at ${firstDiff}`);
@@ -368,7 +311,7 @@ for (
     ]);
     try {
       const data = randomBytes(300_000, 5);
-      deepStrictEqual(await roundTrip(fwdPort, data), data);
+      deepStrictEqual(await streamRoundTrip(fwdPort, data), data);
     } finally {
       await client.stop();
       await server.stop();
@@ -391,7 +334,7 @@ Deno.test("udp over relay+mwss: datagrams ride a mux stream and keep their bound
     for (const size of [1, 512, 1400]) {
       const data = randomBytes(size, size);
       const back = await retry(async () => (await udpRoundTrip(udpPort, data, 1000)) ?? Promise.reject());
-      deepStrictEqual(back, concat(new TextEncoder().encode("echo:"), data));
+      deepStrictEqual(back, concat([new TextEncoder().encode("echo:"), data]));
     }
   } finally {
     await client.stop();
@@ -416,7 +359,7 @@ Deno.test("mws as the second hop: its session runs inside the relay stream of th
   try {
     for (let i = 0; i < 3; i++) {
       const data = randomBytes(100_000, i + 7);
-      deepStrictEqual(await roundTrip(fwdPort, data), data);
+      deepStrictEqual(await streamRoundTrip(fwdPort, data), data);
     }
   } finally {
     await client.stop();

@@ -22,7 +22,7 @@ export class TlsAcceptor {
   readonly #startTls: (socket: unknown) => void;
   readonly #mutual: boolean;
 
-  private constructor(pair: CertPair, ca?: string) {
+  private constructor(pair: CertPair, ca?: string, alpn?: string[]) {
     this.#mutual = !!ca;
     this.#shared = tls.createServer({
       cert: pair.cert,
@@ -30,6 +30,7 @@ export class TlsAcceptor {
       ca,
       requestCert: !!ca,
       rejectUnauthorized: !!ca,
+      ALPNProtocols: alpn,
     });
     this.#startTls = this.#shared.listeners("connection")[0] as (socket: unknown) => void;
   }
@@ -46,9 +47,12 @@ export class TlsAcceptor {
     return server;
   }
 
-  /** Uses the configured certificate, else the default one (see `defaultServerPair`). */
-  static async create(material: TlsMaterial): Promise<TlsAcceptor> {
-    return new TlsAcceptor(material.pair ?? await defaultServerPair(), material.ca);
+  /**
+   * Uses the configured certificate, else the default one (see `defaultServerPair`); `alpn`: the
+   * protocols selected from a client's ALPN offer.
+   */
+  static async create(material: TlsMaterial, alpn?: string[]): Promise<TlsAcceptor> {
+    return new TlsAcceptor(material.pair ?? await defaultServerPair(), material.ca, alpn);
   }
 
   /** True when clients must present a certificate signed by the CA. */

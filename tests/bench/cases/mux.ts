@@ -1,5 +1,5 @@
 /**
- * The multiplexed channels (issue 17): relay over mtls, mwss and mtcp. Beside relay+tls/relay+wss
+ * The multiplexed channels (issue 17): relay over mtls, mwss, mtcp, h2, h2c and grpc (TLS). Beside relay+tls/relay+wss
  * (tls_ws.ts), their connection rate shows what sharing one session saves: no TLS or WebSocket
  * handshake per connection.
  * @module
@@ -15,4 +15,4 @@ const chain = (channel: string): BenchCase => ({
   measure: ["throughput1", "throughput4", "reverse", "connRate", "idleMemory"],
 });
 
-export const cases: BenchCase[] = ["mtls", "mwss", "mtcp"].map(chain);
+export const cases: BenchCase[] = ["mtls", "mwss", "mtcp", "h2", "h2c", "grpc"].map(chain);
