@@ -1,6 +1,6 @@
 /**
- * The relay handler answers byte for byte like gost 3.2.6 (shared/reference/vectors/relay.json,
- * the relay-server-* vectors), driven by a raw client over loopback.
+ * The relay handler answers byte for byte like gost 3.2.6 (its relay server
+ * captures), driven by a raw client over loopback.
  */
 import assert from "node:assert/strict";
 import { hex, recorder, toHex } from "../connector/_recorder.ts";
