@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { HttpConnector, httpConnectorOptions } from "./http.ts";
-import { hex, quietLog as log, recorder, toHex } from "./_recorder.ts";
+import { hex, quietLog as log, recorder, toHex } from "../../tests/_recorder.ts";
 
 const make = (auth?: { username: string; password: string }) =>
   new HttpConnector(

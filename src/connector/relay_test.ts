@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { writeTo } from "../core/duplex.ts";
 import { RelayConnector, relayConnectorOptions } from "./relay.ts";
-import { quietLog as log, recorder, toHex } from "./_recorder.ts";
+import { quietLog as log, recorder, toHex } from "../../tests/_recorder.ts";
 
 const enc = new TextEncoder();
 const dec = new TextDecoder();

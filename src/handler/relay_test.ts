@@ -3,7 +3,7 @@
  * captures), driven by a raw client over loopback.
  */
 import assert from "node:assert/strict";
-import { hex, recorder, toHex } from "../connector/_recorder.ts";
+import { hex, recorder, toHex } from "../../tests/_recorder.ts";
 import { freePort, tcpEchoServer, udpEchoServer } from "../../tests/_helpers.ts";
 import { startConfig, svc } from "../../tests/_runtime.ts";
 
