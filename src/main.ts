@@ -9,7 +9,7 @@
 import { parseCommandLine, USAGE } from "./cli/command.ts";
 import { formatConfigErrors, withLine } from "./config/load.ts";
 import { configToText } from "./config/output.ts";
-import { ConfigErrors, errorMessage } from "./core/errors.ts";
+import { type ConfigError, ConfigErrors, errorMessage, UnreadableFileError } from "./core/errors.ts";
 import { applyLogSettings, type LogSettings, parseLogConfig, rootLogger } from "./core/log.ts";
 import { ListenError } from "./core/types.ts";
 import { buildRuntime, type Runtime } from "./service/build.ts";
@@ -59,17 +59,11 @@ export async function main(argv: string[]): Promise<number> {
   if (!cmd.output) cmd.config = withSharedPorts(cmd.config);
   const { config } = cmd;
   for (const w of cmd.warnings) printErr(`gost: warning: ${w}`);
+  if (cmd.output) return await printConfig(cmd, cmd.output);
   const prepared = await prepare(cmd);
   if ("error" in prepared) {
     printErr(`gost: invalid config:\n${prepared.error}`);
     return EXIT.CONFIG;
-  }
-  if (cmd.output) {
-    // Validated like a start (nothing bound), so `-O` doubles as a config check for scripts.
-    for (const c of prepared.runtime.chains.values()) c.close();
-    for (const w of prepared.warnings) printErr(`gost: warning: ${w}`);
-    console.log((await configToText(config, cmd.output)).trimEnd());
-    return EXIT.OK;
   }
   try {
     applyLogSettings(prepared.log);
@@ -111,6 +105,18 @@ export async function main(argv: string[]): Promise<number> {
 
 type Run = Extract<Awaited<ReturnType<typeof parseCommandLine>>, { kind: "run" }>;
 
+/** Builds everything a start would (nothing bound) and collects every problem. */
+async function validate(cmd: Run) {
+  const logCfg = parseLogConfig(cmd.config.log);
+  // -D/-DD win over the config, as in gost.
+  if (logCfg.settings && cmd.debug) logCfg.settings.level = cmd.debug >= 2 ? "trace" : "debug";
+  const { runtime, errors } = await buildRuntime(cmd.config, rootLogger);
+  const warnings = [...logCfg.warnings, ...runtime?.warnings ?? []];
+  // One component's unreadable files come as one error (core/files.ts readEach): one line each.
+  const each = errors.flatMap((e) => e instanceof UnreadableFileError ? [e, ...e.others] : [e]);
+  return { runtime, log: logCfg.settings, errors: [...logCfg.errors, ...each], warnings };
+}
+
 /**
  * Validates a parsed command line completely — the log section, then every service and
  * chain — without binding anything. `error` holds every problem, one per line with its
@@ -119,14 +125,29 @@ type Run = Extract<Awaited<ReturnType<typeof parseCommandLine>>, { kind: "run" }
 async function prepare(
   cmd: Run,
 ): Promise<{ runtime: Runtime; log: LogSettings; warnings: string[] } | { error: string }> {
-  const logCfg = parseLogConfig(cmd.config.log);
-  // -D/-DD win over the config, as in gost.
-  if (logCfg.settings && cmd.debug) logCfg.settings.level = cmd.debug >= 2 ? "trace" : "debug";
-  const { runtime, errors } = await buildRuntime(cmd.config, rootLogger);
-  const all = [...logCfg.errors, ...errors];
-  if (all.length || !runtime || !logCfg.settings) return { error: formatConfigErrors(all, cmd.sources) };
-  const warnings = [...logCfg.warnings, ...runtime.warnings].map((w) => withLine(w, cmd.sources));
-  return { runtime, log: logCfg.settings, warnings };
+  const { runtime, log, errors, warnings } = await validate(cmd);
+  if (errors.length || !runtime || !log) return { error: formatConfigErrors(errors, cmd.sources) };
+  return { runtime, log, warnings: warnings.map((w) => withLine(w, cmd.sources)) };
+}
+
+/**
+ * `-O`: validated like a start, so it doubles as a config check for scripts — except that files
+ * the config names but this machine cannot read are warnings: the config is only printed and may
+ * be meant for another machine (gost prints it without reading them).
+ */
+async function printConfig(cmd: Run, format: NonNullable<Run["output"]>): Promise<number> {
+  const { runtime, errors, warnings } = await validate(cmd);
+  for (const c of runtime?.chains.values() ?? []) c.close();
+  const unreadable = (e: ConfigError) => e instanceof UnreadableFileError;
+  const fatal = errors.filter((e) => !unreadable(e));
+  if (fatal.length) {
+    printErr(`gost: invalid config:\n${formatConfigErrors(fatal, cmd.sources)}`);
+    return EXIT.CONFIG;
+  }
+  const lines = [...errors.filter(unreadable).map((e) => e.message), ...warnings];
+  for (const w of lines) printErr(`gost: warning: ${withLine(w, cmd.sources)}`);
+  console.log((await configToText(cmd.config, format)).trimEnd());
+  return EXIT.OK;
 }
 
 /** Runs `fn` for each signal, one at a time; signals arriving meanwhile make one more run. */

@@ -67,6 +67,7 @@ export async function dialTarget(
   ctx: HandlerContext,
 ): Promise<Duplex> {
   const dctx = { log: ctx.log, signal: ctx.signal };
+  ctx.record.network = network;
   if (hasTargets(forwarder)) {
     const picked = await forwarder.dial(router, network, dctx, conn.remote);
     ctx.record.dst = picked.target.addr;

@@ -13,7 +13,7 @@ interface GoldenCase {
   yaml: string;
 }
 
-// A copy of shared/reference/cli-golden.json, kept with the test.
+// What gost 3.2.6 printed with -O yaml for each command line, captured from the real binary.
 const GOLDEN_PATH = new URL("./testdata/cli-golden.json", import.meta.url);
 const golden = JSON.parse(await Deno.readTextFile(GOLDEN_PATH)) as { cases: GoldenCase[] };
 

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { HttpConnector, httpConnectorOptions } from "./http.ts";
-import { hex, quietLog as log, recorder, toHex } from "./_recorder.ts";
+import { hex, quietLog as log, recorder, toHex } from "../../tests/_recorder.ts";
 
 const make = (auth?: { username: string; password: string }) =>
   new HttpConnector(
@@ -9,7 +9,7 @@ const make = (auth?: { username: string; password: string }) =>
   );
 const OK = "485454502f312e312032303020436f6e6e656374696f6e2065737461626c69736865640d0a0d0a";
 
-// Exact request bytes captured from gost 3.2.6 (shared/reference/vectors/http.json).
+// Exact request bytes captured from gost 3.2.6 (its http connector capture).
 const VECTORS = {
   auth:
     "434f4e4e454354203132372e302e302e313a313734303220485454502f312e310d0a486f73743a203132372e302e302e313a31373430320d0a557365722d4167656e743a20476f2d687474702d636c69656e742f312e310d0a50726f78792d417574686f72697a6174696f6e3a2042617369632064584e6c636a707759584e7a0d0a50726f78792d436f6e6e656374696f6e3a206b6565702d616c6976650d0a0d0a",

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { writeTo } from "../core/duplex.ts";
 import { RelayConnector, relayConnectorOptions } from "./relay.ts";
-import { quietLog as log, recorder, toHex } from "./_recorder.ts";
+import { quietLog as log, recorder, toHex } from "../../tests/_recorder.ts";
 
 const enc = new TextEncoder();
 const dec = new TextDecoder();
@@ -19,7 +19,7 @@ async function readChunk(d: { readable: ReadableStream<Uint8Array> }): Promise<s
   return dec.decode(x.value);
 }
 
-// Behaviour and bytes from shared/reference/vectors/relay.json.
+// Behaviour and bytes captured from real gost 3.2.6 (relay connector and server).
 Deno.test("relay connector, nodelay=false: nothing sent before data, then header+payload in one write (relay-connector-tcp-nodelay-default)", async () => {
   const rec = recorder();
   const conn = await rec.dial();

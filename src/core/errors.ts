@@ -15,6 +15,20 @@ export class ConfigError extends Error {
   }
 }
 
+/**
+ * A file the config names that cannot be read here. Starting refuses it like any config error;
+ * `-O` only prints the config, so it names the file as a warning (the config may be meant for
+ * another machine).
+ */
+export class UnreadableFileError extends ConfigError {
+  /** Further files of the same component that could not be read either (see `readEach`). */
+  others: UnreadableFileError[] = [];
+  constructor(path: string, readonly file: string, message: string) {
+    super(path, message);
+    this.name = "UnreadableFileError";
+  }
+}
+
 /** Several configuration problems found in one pass. */
 export class ConfigErrors extends Error {
   constructor(readonly errors: ConfigError[]) {

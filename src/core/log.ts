@@ -3,6 +3,7 @@
  * `log` config section (level, format json|text, output stderr|stdout|none|<file>).
  * @module
  */
+import { formatNanos } from "./duration.ts";
 import { ConfigError } from "./errors.ts";
 
 /** Levels in increasing verbosity. */
@@ -11,6 +12,25 @@ export type Level = typeof LEVELS[number];
 
 /** Fields attached to a log line (service, handler, client, dst, inputBytes, …). */
 export type Fields = Record<string, unknown>;
+
+/**
+ * A log field holding a time span, as gost's Go time.Duration: integer nanoseconds in JSON lines,
+ * Go's notation ("5.567ms") in text lines.
+ */
+export class LogDuration {
+  /** Whole nanoseconds. */
+  readonly ns: number;
+  /** `ms` may be fractional (a difference of performance.now() values). */
+  constructor(ms: number) {
+    this.ns = Math.round(ms * 1e6);
+  }
+  toJSON(): number {
+    return this.ns;
+  }
+  toString(): string {
+    return formatNanos(this.ns);
+  }
+}
 
 /** Where lines go: a function that writes one complete line. */
 export type Sink = (line: string) => void;
@@ -45,7 +65,9 @@ export class Logger {
     if (this.state.format === "json") {
       line = JSON.stringify({ level, msg, ...all, time: new Date().toISOString() });
     } else {
-      const kv = Object.entries(all).map(([k, v]) => `${k}=${typeof v === "string" ? v : JSON.stringify(v)}`);
+      const kv = Object.entries(all).map(([k, v]) =>
+        `${k}=${typeof v === "string" || v instanceof LogDuration ? v : JSON.stringify(v)}`
+      );
       line = `${new Date().toISOString()} ${level} ${msg}${kv.length ? " " + kv.join(" ") : ""}`;
     }
     try {

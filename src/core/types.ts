@@ -32,6 +32,8 @@ export class ListenError extends Error {
 export interface ConnRecord {
   /** The destination the client asked for (or the forward target). */
   dst?: string;
+  /** `tcp` or `udp`: what the client asked to carry (default: the listener's kind). */
+  network?: "tcp" | "udp";
   inputBytes?: number;
   outputBytes?: number;
 }

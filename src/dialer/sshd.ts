@@ -93,15 +93,16 @@ export class SshdDialer implements Dialer {
   }
 }
 
-/** Builds the client options; key file problems are reported at start-up. */
+/** Builds the client options; key file problems are reported at start-up (`path`: the node's dialer). */
 export function sshClientOptions(
   user: string | undefined,
   password: string | undefined,
   o: SshdDialerOptions,
+  path = "",
 ): SshClientOptions {
   let privateKey: string | undefined;
   if (o.privateKeyFile) {
-    privateKey = loadPrivateKey(o.privateKeyFile, o.passphrase).pem;
+    privateKey = loadPrivateKey(o.privateKeyFile, o.passphrase, `${path}.metadata.privateKeyFile`).pem;
   }
   return {
     username: user ?? "",
@@ -117,7 +118,7 @@ export function sshClientOptions(
 export const sshdDialer: DialerFactory = {
   options: sshdDialerOptions,
   create(init, opts) {
-    const client = sshClientOptions(init.auth?.username, init.auth?.password, opts);
+    const client = sshClientOptions(init.auth?.username, init.auth?.password, opts, init.path);
     return new SshdDialer(client, opts.dialTimeout, init.log);
   },
 };

@@ -29,7 +29,7 @@ export class LocalForwardHandler implements Handler {
     // Without targets the address is empty: only a chain whose last node decides can serve
     // (forward connector, relay forward mode).
     const target = await dialTarget(this.router, this.forwarder, network, "", conn, ctx);
-    ctx.log.debug(`${conn.remote} <> ${ctx.record.dst}`);
+    ctx.log.debug(`${conn.remote} <-> ${ctx.record.dst}`);
     await relayRecorded(conn, target, ctx);
   }
 }

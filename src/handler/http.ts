@@ -181,7 +181,7 @@ export class HttpHandler implements Handler {
     }
     const client = reader.release();
     await writeTo(client, this.#connectEstablished());
-    ctx.log.debug(`${conn.remote} <> ${addr}`);
+    ctx.log.debug(`${conn.remote} <-> ${addr}`);
     await relayRecorded(client, target, ctx);
   }
 

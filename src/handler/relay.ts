@@ -78,6 +78,7 @@ export class RelayHandler implements Handler {
     const network: Network = req.udp || findFeature(req.features, "network")?.network === "udp"
       ? "udp"
       : "tcp";
+    ctx.record.network = network;
     const addr = findFeature(req.features, "addr")?.addr ?? "";
     switch (req.cmd) {
       case 0:
@@ -116,7 +117,7 @@ export class RelayHandler implements Handler {
       if (ctx.record.dst || fwd) await refuse(conn, Status.NetworkUnreachable);
       throw err;
     }
-    ctx.log.debug(`${conn.remote} <> ${ctx.record.dst}`, { network });
+    ctx.log.debug(`${conn.remote} <-> ${ctx.record.dst}`, { network });
     const ok = encodeResponse(Status.OK);
     let client: Duplex;
     if (network === "udp") {

@@ -1,9 +1,9 @@
 /**
- * The relay handler answers byte for byte like gost 3.2.6 (shared/reference/vectors/relay.json,
- * the relay-server-* vectors), driven by a raw client over loopback.
+ * The relay handler answers byte for byte like gost 3.2.6 (its relay server
+ * captures), driven by a raw client over loopback.
  */
 import assert from "node:assert/strict";
-import { hex, recorder, toHex } from "../connector/_recorder.ts";
+import { hex, recorder, toHex } from "../../tests/_recorder.ts";
 import { freePort, tcpEchoServer, udpEchoServer } from "../../tests/_helpers.ts";
 import { startConfig, svc } from "../../tests/_runtime.ts";
 

@@ -88,7 +88,7 @@ export class Socks5Handler implements Handler {
         }
         const client = reader.release();
         await writeTo(client, withPrefix(held.selection, encodeReply(Reply.Succeeded)));
-        ctx.log.debug(`${conn.remote} <> ${req.addr}`);
+        ctx.log.debug(`${conn.remote} <-> ${req.addr}`);
         await relayRecorded(client, target, ctx);
         return;
       }

@@ -115,6 +115,7 @@ export async function serveUdpAssociate(
   router: Router,
   ctx: HandlerContext,
 ): Promise<void> {
+  ctx.record.network = "udp";
   const localHost = conn.local ? unmapHost(splitHostPort(conn.local).host) : "0.0.0.0";
   const clientHost = conn.remote ? unmapHost(splitHostPort(conn.remote).host) : "";
   let sock: Deno.DatagramConn;

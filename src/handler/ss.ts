@@ -72,7 +72,7 @@ export class SsHandler implements Handler {
       req.conn.close();
       throw err;
     }
-    ctx.log.debug(`${conn.remote} <> ${ctx.record.dst}`);
+    ctx.log.debug(`${conn.remote} <-> ${ctx.record.dst}`);
     await relayRecorded(req.conn, target, ctx);
   }
 }

@@ -43,7 +43,7 @@ export class SshdHandler implements Handler {
       throw new Error(`ssh direct-tcpip to ${ch.dst} refused: ${errorMessage(err)}`);
     }
     const stream = ch.open();
-    ctx.log.debug(`${ch.remote} <> ${ch.dst} (ssh user ${ch.user})`);
+    ctx.log.debug(`${ch.remote} <-> ${ch.dst} (ssh user ${ch.user})`);
     await relayRecorded(stream, target, ctx);
   }
 

@@ -103,6 +103,7 @@ export async function serveUdpTun(
   router: Router,
   ctx: HandlerContext,
 ): Promise<void> {
+  ctx.record.network = "udp";
   const frames = reader ?? new BufferedReader(conn);
   const out = writeHalf(conn);
   // Answers from several destinations must not interleave inside the stream.
@@ -143,6 +144,7 @@ export async function serveBoundUdp(
   ok: Uint8Array,
   ctx: HandlerContext,
 ): Promise<void> {
+  ctx.record.network = "udp";
   const out = writeHalf(conn);
   const write = (b: Uint8Array) => out.write(b);
   let queue = write(ok);

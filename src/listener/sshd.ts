@@ -13,6 +13,7 @@ import type { Logger } from "../core/log.ts";
 import { defineOptions, opt, type Options } from "../core/options.ts";
 import type { Listener } from "../core/types.ts";
 import { loadAuthorizedKeys, loadPrivateKey } from "../protocol/ssh/keys.ts";
+import { readEach } from "../core/files.ts";
 import {
   serveSsh,
   type SshChannelConn,
@@ -36,8 +37,12 @@ type SshdListenerOptions = Options<typeof sshdListenerOptions.schema>;
 
 /** The host key: `privateKeyFile`, else the TLS key file (as gost does), else a fresh one. */
 function hostKeyOf(init: ListenerInit, o: SshdListenerOptions, log: Logger): ParsedKey {
-  if (o.privateKeyFile) return loadPrivateKey(o.privateKeyFile, o.passphrase).key;
-  if (init.tls?.keyFile) return loadPrivateKey(init.tls.keyFile, o.passphrase).key;
+  if (o.privateKeyFile) {
+    return loadPrivateKey(o.privateKeyFile, o.passphrase, `${init.path}.metadata.privateKeyFile`).key;
+  }
+  if (init.tls?.keyFile) {
+    return loadPrivateKey(init.tls.keyFile, o.passphrase, `${init.path}.tls.keyFile`).key;
+  }
   const pair = generateHostKey();
   log.info("sshd: no privateKeyFile given, generated an ed25519 host key for this run");
   return parseKey(pair.private);
@@ -96,13 +101,18 @@ export class SshdListener implements Listener {
 
 /** Builds an sshd listener; unreadable key files are configuration errors. */
 export function createSshdListener(init: ListenerInit, o: SshdListenerOptions): SshdListener {
+  const [hostKey, authorizedKeys] = readEach(
+    () => hostKeyOf(init, o, init.log),
+    () =>
+      o.authorizedKeys ? loadAuthorizedKeys(o.authorizedKeys, `${init.path}.metadata.authorizedKeys`) : [],
+  );
   const cfg: SshServerConfig = {
-    hostKey: hostKeyOf(init, o, init.log),
+    hostKey,
     username: init.auth?.username,
     password: init.auth?.username !== undefined || init.auth?.password !== undefined
       ? (init.auth?.password ?? "")
       : undefined,
-    authorizedKeys: o.authorizedKeys ? loadAuthorizedKeys(o.authorizedKeys) : [],
+    authorizedKeys,
     handshakeTimeout: o.handshakeTimeout,
     log: init.log,
   };

@@ -5,8 +5,9 @@
  */
 import type { Duplex } from "../core/duplex.ts";
 import { errorMessage } from "../core/errors.ts";
-import type { Level, Logger } from "../core/log.ts";
+import { type Level, LogDuration, type Logger } from "../core/log.ts";
 import type { ConnRecord, Handler, Listener } from "../core/types.ts";
+import { newXid } from "../core/xid.ts";
 
 /** A running (or ready to run) service. */
 export class Service {
@@ -61,20 +62,27 @@ export class Service {
     this.#live.add(conn);
     const started = performance.now();
     const record: ConnRecord = {};
-    const log = this.log.with({ remote: conn.remote, local: conn.local, client: conn.remote });
+    // gost's per-connection fields: `sid` ties a connection's lines (errors, summary) together.
+    const log = this.log.with({
+      kind: "handler",
+      sid: newXid(),
+      remote: conn.remote,
+      local: conn.local,
+      client: conn.remote,
+    });
+    log.debug(`${conn.remote} <> ${conn.local}`);
     try {
       await this.handler.handle(conn, { log, record, signal: this.#abort.signal });
     } catch (err) {
-      if (!this.#closed) {
-        log.error(errorMessage(err), { dst: record.dst, ...counts(record) });
-      }
+      if (!this.#closed) log.error(errorMessage(err), target(conn, record));
     } finally {
       conn.close();
       this.#live.delete(conn);
-      log.info(`${conn.remote} >< ${record.dst ?? ""}`, {
-        dst: record.dst,
-        duration: `${((performance.now() - started) / 1000).toFixed(6)}s`,
-        ...counts(record),
+      log.info(`${conn.remote} >< ${conn.local}`, {
+        ...target(conn, record),
+        duration: new LogDuration(performance.now() - started),
+        inputBytes: record.inputBytes ?? 0,
+        outputBytes: record.outputBytes ?? 0,
       });
     }
   }
@@ -118,6 +126,7 @@ export class Service {
   }
 }
 
-function counts(r: ConnRecord) {
-  return { inputBytes: r.inputBytes ?? 0, outputBytes: r.outputBytes ?? 0 };
+/** Where the connection went, as gost names it: `network`, `host` (and our `dst`, the same address). */
+function target(conn: Duplex, r: ConnRecord) {
+  return { network: r.network ?? (conn.datagram ? "udp" : "tcp"), host: r.dst ?? "", dst: r.dst ?? "" };
 }

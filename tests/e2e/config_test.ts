@@ -184,6 +184,51 @@ Deno.test("cli: -O json prints JSON", async () => {
   match(r.stdout, /^\{\n {2}"services": \[\n {4}\{\n {6}"name"/);
 });
 
+Deno.test("cli: -O prints a config whose files are not on this machine, naming them; starting refuses it", async () => {
+  const args = [
+    "-L",
+    "https://user:pw@:8443?certFile=/nonexistent/c.pem&keyFile=/nonexistent/k.pem",
+    "-L",
+    "sshd://:2222?privateKeyFile=/nonexistent/host_key&authorizedKeys=/nonexistent/authorized_keys",
+    "-L",
+    "relay+kcp://:8388?c=/nonexistent/kcp.json",
+    "-F",
+    "relay+tls://:8443?caFile=/nonexistent/ca.pem",
+    "-F",
+    "sshd://u@:2223?privateKeyFile=/nonexistent/id_ed25519",
+  ];
+  const r = await runGost([...args, "-O", "yaml"]);
+  equal(r.code, 0, r.stderr);
+  const cfg = yaml.load(r.stdout) as any;
+  deepStrictEqual(cfg.services[0].listener.tls, {
+    certFile: "/nonexistent/c.pem",
+    keyFile: "/nonexistent/k.pem",
+  });
+  for (
+    const f of ["c.pem", "k.pem", "host_key", "authorized_keys", "kcp.json", "ca.pem", "id_ed25519"]
+  ) {
+    match(
+      r.stderr,
+      new RegExp(`gost: warning: .*cannot read [a-z ]*"/nonexistent/${f.replace(".", "\\.")}"`),
+      f,
+    );
+  }
+  const start = await runGost(args);
+  equal(start.code, 1, start.stderr);
+  match(start.stderr, /invalid config:[^]*cannot read "\/nonexistent\/c\.pem"/);
+  // Only unreadable files are tolerated: any other error still fails -O.
+  const bad = await runGost([
+    "-L",
+    "https://:8443?certFile=/nonexistent/c.pem&keyFile=/nonexistent/k.pem",
+    "-L",
+    "http://:1?readTimeout=nope",
+    "-O",
+    "yaml",
+  ]);
+  equal(bad.code, 1, bad.stderr);
+  match(bad.stderr, /invalid config:\n.*readTimeout/);
+});
+
 Deno.test("cli: -O with -C prints the normalised config (keys respelt, -L appended)", async () => {
   await withConfig(
     '{"Services": [{"Name": "a", "Addr": ":1", "Listener": {"Type": "tcp"}, "Handler": {"Type": "http"}}]}',

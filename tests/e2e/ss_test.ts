@@ -261,7 +261,7 @@ async function probe(port: number, bytes: Uint8Array, waitMs: number) {
 
 Deno.test("e2e ss: garbage, a wrong password and a replay get silence until the deadline", async () => {
   const vectors = JSON.parse(
-    await Deno.readTextFile(new URL("../../../shared/reference/vectors/ss.json", import.meta.url)),
+    await Deno.readTextFile(new URL("../../src/protocol/ss/testdata/ss.json", import.meta.url)),
   );
   const v = vectors.vectors.find((x: { id: string }) => x.id === "ss-server-aes-256-gcm");
   const [good, bad] = v.events.filter((e: { dir?: string }) => e.dir === "client->gost").map((

@@ -32,7 +32,7 @@ function lines(g: GostProcess): Line[] {
 /** The thread that logged a line: its worker id, or 0 for the main thread. */
 const threadOf = (l: Line) => (typeof l.worker === "number" ? l.worker : 0);
 
-/** Per-connection lines (`client >< dst`). */
+/** Per-connection summary lines (`remote >< local`). */
 const connLines = (g: GostProcess) => lines(g).filter((l) => / >< /.test(l.msg));
 
 /**

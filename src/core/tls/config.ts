@@ -6,6 +6,7 @@
 import { createSecureContext } from "node:tls";
 import type { TLSConfig } from "../../config/types.ts";
 import { ConfigError, errorMessage } from "../errors.ts";
+import { readConfigFile, readEach } from "../files.ts";
 import { opt } from "../options.ts";
 import { type CertPair, selfSignedCert } from "./selfsigned.ts";
 
@@ -45,25 +46,23 @@ function pick(block: string | undefined, md: string): string {
   return block !== undefined && block !== "" ? block : md;
 }
 
-function readPem(file: string, path: string): string {
-  try {
-    return Deno.readTextFileSync(file);
-  } catch (err) {
-    throw new ConfigError(path, `cannot read ${JSON.stringify(file)}: ${errorMessage(err)}`);
-  }
-}
-
 /** Reads the files named by the `tls` block or metadata; throws {@link ConfigError}. */
 export function readTlsFiles(block: TLSConfig | undefined, md: TlsFiles, path: string): TlsMaterial {
   const certFile = pick(block?.certFile, md.certFile);
   const keyFile = pick(block?.keyFile, md.keyFile);
   const caFile = pick(block?.caFile, md.caFile);
   const where = (k: string) => block?.[k as keyof TLSConfig] ? `${path}.tls.${k}` : `${path}.metadata.${k}`;
+  if (certFile && !keyFile) throw new ConfigError(where("certFile"), "certFile is set but keyFile is not");
+  if (keyFile && !certFile) throw new ConfigError(where("keyFile"), "keyFile is set but certFile is not");
+  const read = (file: string, k: string) => () => file ? readConfigFile(file, where(k)) : undefined;
+  const [cert, key, ca] = readEach(
+    read(certFile, "certFile"),
+    read(keyFile, "keyFile"),
+    read(caFile, "caFile"),
+  );
   const out: TlsMaterial = {};
-  if (certFile || keyFile) {
-    if (!certFile) throw new ConfigError(where("keyFile"), "keyFile is set but certFile is not");
-    if (!keyFile) throw new ConfigError(where("certFile"), "certFile is set but keyFile is not");
-    out.pair = { cert: readPem(certFile, where("certFile")), key: readPem(keyFile, where("keyFile")) };
+  if (cert !== undefined && key !== undefined) {
+    out.pair = { cert, key };
     try {
       createSecureContext({ cert: out.pair.cert, key: out.pair.key });
     } catch (err) {
@@ -75,8 +74,8 @@ export function readTlsFiles(block: TLSConfig | undefined, md: TlsFiles, path: s
       );
     }
   }
-  if (caFile) {
-    out.ca = readPem(caFile, where("caFile"));
+  if (ca !== undefined) {
+    out.ca = ca;
     if (!out.ca.includes("-----BEGIN CERTIFICATE-----")) {
       throw new ConfigError(where("caFile"), `${JSON.stringify(caFile)} holds no PEM certificate`);
     }

@@ -22,7 +22,7 @@ const readerOf = (s: string) =>
     }),
   );
 
-// Exact text captured from gost 3.2.6 (shared/reference/vectors/http.json).
+// Exact text captured from gost 3.2.6 (its http connector capture).
 Deno.test("http: gost's CONNECT request, with auth and with X-Gost-Protocol udp", () => {
   assert.equal(
     dec.decode(encodeConnect("127.0.0.1:17402", { authorization: "Basic dXNlcjpwYXNz" })),

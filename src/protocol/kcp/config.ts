@@ -12,6 +12,7 @@
  * @module
  */
 import { ConfigError } from "../../core/errors.ts";
+import { readConfigFile } from "../../core/files.ts";
 import { defineOptions, type Metadata, opt, type Options } from "../../core/options.ts";
 import { CRYPT_NAMES, type CryptName } from "./crypt.ts";
 
@@ -133,15 +134,7 @@ export function resolveKcpConfig(md: Metadata | undefined, opts: KcpOptions, pat
   }
   const merged: Record<string, unknown> = {};
   if (opts.configFile) {
-    let text: string;
-    try {
-      text = Deno.readTextFileSync(opts.configFile);
-    } catch (err) {
-      throw new ConfigError(
-        `${path}.configFile`,
-        `cannot read ${opts.configFile}: ${(err as Error).message}`,
-      );
-    }
+    const text = readConfigFile(opts.configFile, `${path}.configFile`);
     let json: unknown;
     try {
       json = JSON.parse(text);

@@ -14,7 +14,7 @@ import { hex, toHex } from "../../../tests/_helpers.ts";
 
 const hello = new TextEncoder().encode("hello");
 
-// Golden bytes captured from gost 3.2.6 (shared/reference/vectors/relay.json).
+// Golden bytes captured from gost 3.2.6 (relay connector and server).
 Deno.test("relay request: TCP CONNECT with auth, coalesced with payload (relay-connector-tcp-nodelay-default)", () => {
   const got = encodeRequest({
     cmd: CMD_CONNECT,

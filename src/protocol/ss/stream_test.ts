@@ -9,7 +9,7 @@ import { clientStream, serverHandshake, SsAuthError, SsTruncatedError } from "./
 import { hex, toHex } from "../../../tests/_helpers.ts";
 
 const vectors = JSON.parse(
-  await Deno.readTextFile(new URL("../../../../shared/reference/vectors/ss.json", import.meta.url)),
+  await Deno.readTextFile(new URL("./testdata/ss.json", import.meta.url)),
 );
 const text = (b: Uint8Array) => new TextDecoder().decode(b);
 function random(n: number): Uint8Array {

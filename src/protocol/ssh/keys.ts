@@ -5,16 +5,19 @@
  */
 import { Buffer } from "node:buffer";
 import { timingSafeEqual } from "node:crypto";
+import { readConfigFile } from "../../core/files.ts";
 import { type ParsedKey, parseKey } from "./ssh2.ts";
 
-/** Reads and parses a private key file; errors name the file and the cause. */
-export function loadPrivateKey(path: string, passphrase?: string): { key: ParsedKey; pem: string } {
-  let text: string;
-  try {
-    text = Deno.readTextFileSync(path);
-  } catch (err) {
-    throw new Error(`cannot read private key ${path}: ${(err as Error).message}`);
-  }
+/**
+ * Reads and parses a private key file; errors name the file and the cause, and `where` the
+ * option in the config.
+ */
+export function loadPrivateKey(
+  path: string,
+  passphrase?: string,
+  where = "",
+): { key: ParsedKey; pem: string } {
+  const text = readConfigFile(path, where, "private key");
   try {
     const key = parseKey(text, passphrase || undefined);
     if (!key.isPrivateKey()) throw new Error("not a private key");
@@ -47,15 +50,9 @@ export function parseAuthorizedKeys(text: string, source = "authorized_keys"): P
   return keys;
 }
 
-/** Reads an `authorized_keys` file. */
-export function loadAuthorizedKeys(path: string): ParsedKey[] {
-  let text: string;
-  try {
-    text = Deno.readTextFileSync(path);
-  } catch (err) {
-    throw new Error(`cannot read authorized keys ${path}: ${(err as Error).message}`);
-  }
-  return parseAuthorizedKeys(text, path);
+/** Reads an `authorized_keys` file; `where` is the option in the config. */
+export function loadAuthorizedKeys(path: string, where = ""): ParsedKey[] {
+  return parseAuthorizedKeys(readConfigFile(path, where, "authorized keys"), path);
 }
 
 /** Compares secrets in time independent of where they differ. */

@@ -3,10 +3,10 @@
  * connector sends, so connector bytes can be compared with captures from real gost.
  * @module
  */
-import { Logger } from "../core/log.ts";
-import { dialTCP } from "../dialer/tcp.ts";
-import type { Duplex } from "../core/duplex.ts";
-import { hex, toHex } from "../../tests/_helpers.ts";
+import { Logger } from "../src/core/log.ts";
+import { dialTCP } from "../src/dialer/tcp.ts";
+import type { Duplex } from "../src/core/duplex.ts";
+import { hex, toHex } from "./_helpers.ts";
 
 export const quietLog = new Logger({ level: "error", format: "json", sink: () => {} });
 export { hex, toHex };
