@@ -8,7 +8,8 @@ import assert from "node:assert/strict";
 import { streamDuplex } from "../../core/duplex.ts";
 import { encodeSocksAddr } from "../../core/socks_addr.ts";
 import { hex, toHex } from "../../../tests/_helpers.ts";
-import { Aead, blake3Subkey, lookupMethod, type MethodInfo, methodKey, NONCE_SIZE } from "./cipher.ts";
+import { ChunkReader, ssNonce as nonce } from "../../../tests/_ss2022.ts";
+import { Aead, blake3Subkey, lookupMethod, type MethodInfo, methodKey } from "./cipher.ts";
 import { SaltFilter } from "./replay.ts";
 import { clientStream, serverHandshake, SsAuthError } from "./stream.ts";
 
@@ -39,12 +40,6 @@ function keys(v: Json): { method: MethodInfo; psk: Uint8Array } {
   return { method, psk: methodKey(method, v.key) };
 }
 
-function nonce(n: number): Uint8Array {
-  const b = new Uint8Array(NONCE_SIZE);
-  new DataView(b.buffer).setUint32(0, n, true);
-  return b;
-}
-
 /** A duplex that yields `chunks` (then ends) and records what is written to it. */
 function scripted(chunks: Uint8Array[]) {
   const written: Uint8Array[] = [];
@@ -70,35 +65,6 @@ async function readToEnd(io: { read(b: Uint8Array): Promise<number | null> }): P
 
 function joined(parts: Uint8Array[]): Uint8Array {
   return Uint8Array.from(parts.flatMap((p) => [...p]));
-}
-
-/** Reads `bytes` as chunks of one direction, after its salt: sealed messages of the given sizes. */
-class ChunkReader {
-  #off: number;
-  #n = 0;
-  readonly aead: Aead;
-  constructor(readonly bytes: Uint8Array, method: MethodInfo, psk: Uint8Array) {
-    this.aead = Aead.create(method.aead, blake3Subkey(psk, bytes.subarray(0, method.saltSize)));
-    this.#off = method.saltSize;
-  }
-  get left(): number {
-    return this.bytes.length - this.#off;
-  }
-  open(len: number): Uint8Array {
-    const plain = this.aead.openSync(nonce(this.#n++), this.bytes.subarray(this.#off, this.#off + len + 16));
-    assert.ok(plain, `chunk ${this.#n - 1} (${len} bytes) does not authenticate`);
-    this.#off += len + 16;
-    return plain.slice();
-  }
-  /** Ordinary chunks (length, payload) to the end. */
-  rest(): Uint8Array {
-    const out: Uint8Array[] = [];
-    while (this.left > 0) {
-      const l = this.open(2);
-      out.push(this.open((l[0] << 8) | l[1]));
-    }
-    return joined(out);
-  }
 }
 
 Deno.test("gost 2022 TCP: every recorded chunk decrypts with our subkey and AEAD to the recorded plaintext", () => {
