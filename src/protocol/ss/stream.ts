@@ -5,6 +5,10 @@
  * The layer is a {@link DirectIO} (wrapped in an {@link IODuplex}), so `relay()` drives it with
  * its plain read loop: each write becomes one sealed output chunk written at once, and each
  * read decrypts every complete frame already received (large AES-GCM frames in parallel).
+ *
+ * 2022 headers are laid out as gost 3.2.6 does (padding and no initial payload in a request,
+ * a response header of length 0 followed by ordinary chunks), and SIP022's layouts are
+ * accepted too; docs/proxy.md has the table.
  * @module
  */
 import { type DirectIO, type Duplex, IODuplex } from "../../core/duplex.ts";

@@ -11,7 +11,7 @@ import { hex, toHex } from "../../../tests/_helpers.ts";
 import { ChunkReader, ssNonce as nonce } from "../../../tests/_ss2022.ts";
 import { Aead, blake3Subkey, lookupMethod, type MethodInfo, methodKey } from "./cipher.ts";
 import { SaltFilter } from "./replay.ts";
-import { clientStream, serverHandshake, SsAuthError } from "./stream.ts";
+import { clientStream, serverHandshake, SsAuthError, StreamSealer } from "./stream.ts";
 
 type Json = any;
 const data: Json = JSON.parse(await Deno.readTextFile(new URL("./testdata/ss2022.json", import.meta.url)));
@@ -205,16 +205,42 @@ for (const [id, dir, want] of responses) {
     const v = byId(id);
     const req = v.decoded_request ?? v.decoded_request_stream ?? v.decoded_stream_gost_to_recorder;
     const res = v.decoded_response ?? v.decoded_response_stream ?? v.decoded_response_recorder_to_gost;
-    const { d } = scripted([stream(v, dir)]);
-    const client = await clientStream(d, encodeSocksAddr("127.0.0.1:80"), {
-      ...keys(v),
-      salt: hex(req.salt_hex),
-      now: () => clock(res.chunks[0]),
-    });
-    if (want === null) return void await assert.rejects(readToEnd(client.direct!), SsAuthError);
-    assert.equal(text(await readToEnd(client.direct!)), want);
+    const bytes = stream(v, dir);
+    // Whole, then a byte per read: the layout is found whatever the read boundaries.
+    for (const chunks of [[bytes], [...bytes].map((b) => Uint8Array.of(b))]) {
+      const client = await clientStream(scripted(chunks).d, encodeSocksAddr("127.0.0.1:80"), {
+        ...keys(v),
+        salt: hex(req.salt_hex),
+        now: () => clock(res.chunks[0]),
+      });
+      if (want === null) await assert.rejects(readToEnd(client.direct!), SsAuthError);
+      else assert.equal(text(await readToEnd(client.direct!)), want);
+    }
   });
 }
+
+Deno.test("2022 TCP: a SIP022 response with header length 0 (an empty first chunk, then chunks) reads in our client", async () => {
+  const method = lookupMethod("2022-blake3-aes-128-gcm")!;
+  const psk = methodKey(method, "AAECAwQFBgcICQoLDA0ODw==");
+  const reqSalt = new Uint8Array(16).fill(3), salt = new Uint8Array(16).fill(4);
+  const sealer = new StreamSealer(Aead.create(method.aead, blake3Subkey(psk, salt)), 0xffff);
+  const head = new Uint8Array(1 + 8 + 16 + 2);
+  head[0] = 1;
+  new DataView(head.buffer).setBigUint64(1, BigInt(Math.floor(Date.now() / 1000)));
+  head.set(reqSalt, 9);
+  const bytes = await sealer.sealPieces(
+    sealer.framePieces(enc.encode("late data"), [head, new Uint8Array(0)]),
+    salt,
+  );
+  for (const chunks of [[bytes], [...bytes].map((b) => Uint8Array.of(b))]) {
+    const client = await clientStream(scripted(chunks).d, encodeSocksAddr("127.0.0.1:80"), {
+      method,
+      psk,
+      salt: reqSalt,
+    });
+    assert.equal(text(await readToEnd(client.direct!)), "late data");
+  }
+});
 
 for (const name of ["2022-blake3-aes-128-gcm", "2022-blake3-aes-256-gcm"]) {
   for (const nodelay of [false, true]) {
