@@ -158,7 +158,7 @@ export class CipherSource {
   }
 }
 
-/** `#pendingLen` while the next bytes may be an empty payload chunk (a tag alone) or not. */
+/** `#pendingLen` while a length chunk is due, maybe after an empty payload chunk (a tag alone). */
 const MAYBE_EMPTY = -2;
 
 /** Decrypts one direction: sealed headers, then length/payload frames. */
@@ -181,11 +181,25 @@ export class StreamOpener {
 
   /**
    * 2022: the first payload's length comes from a header, not a length chunk. A length of 0
-   * is ambiguous: SIP022 then sends an empty payload chunk (16 bytes, the tag alone), gost a
-   * length chunk straight away; the 16 bytes are tried as the empty chunk first.
+   * is ambiguous: gost sends a length chunk straight away, SIP022 an empty payload chunk (16
+   * bytes, the tag alone) first; the next bytes are tried as gost's (no extra work for it).
    */
   expectPayload(len: number): void {
     this.#pendingLen = len === 0 ? MAYBE_EMPTY : len;
+  }
+
+  /**
+   * After a length-0 header, the bytes that did not open as gost's length chunk: SIP022's
+   * empty first payload chunk (the tag alone)? Then it is consumed.
+   */
+  #openEmpty(): boolean {
+    if (this.#pendingLen !== MAYBE_EMPTY || !this.aead.openSync(this.#nonce, this.src.view(TAG_SIZE))) {
+      return false;
+    }
+    incrementNonce(this.#nonce);
+    this.src.consume(TAG_SIZE);
+    this.#pendingLen = -1;
+    return true;
   }
 
   /**
@@ -197,19 +211,13 @@ export class StreamOpener {
       const out: (Uint8Array | Promise<Uint8Array | null> | null)[] = [];
       const src = this.src;
       for (;;) {
-        if (this.#pendingLen === MAYBE_EMPTY) {
-          if (src.buffered < TAG_SIZE) break;
-          // A length chunk's first 16 bytes never authenticate as an empty message.
-          if (this.aead.openSync(this.#nonce, src.view(TAG_SIZE))) {
-            incrementNonce(this.#nonce);
-            src.consume(TAG_SIZE);
-          }
-          this.#pendingLen = -1;
-        }
         if (this.#pendingLen < 0) {
           if (src.buffered < 2 + TAG_SIZE) break;
           const len = this.aead.openSync(this.#nonce, src.view(2 + TAG_SIZE));
-          if (!len) throw new SsAuthError("length chunk does not authenticate");
+          if (!len) {
+            if (this.#openEmpty()) continue;
+            throw new SsAuthError("length chunk does not authenticate");
+          }
           incrementNonce(this.#nonce);
           src.consume(2 + TAG_SIZE);
           const n = (len[0] << 8) | len[1];
@@ -236,12 +244,9 @@ export class StreamOpener {
         if (result.length) return result;
         continue;
       }
-      const want = this.#pendingLen === MAYBE_EMPTY
-        ? TAG_SIZE
-        : this.#pendingLen < 0
-        ? 2 + TAG_SIZE
-        : this.#pendingLen + TAG_SIZE;
+      const want = this.#pendingLen < 0 ? 2 + TAG_SIZE : this.#pendingLen + TAG_SIZE;
       if (!(await src.fill(want))) {
+        if (src.buffered === TAG_SIZE) this.#openEmpty();
         if (src.buffered === 0 && this.#pendingLen < 0) return null;
         throw new SsTruncatedError("a chunk");
       }

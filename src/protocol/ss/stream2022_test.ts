@@ -223,22 +223,25 @@ Deno.test("2022 TCP: a SIP022 response with header length 0 (an empty first chun
   const method = lookupMethod("2022-blake3-aes-128-gcm")!;
   const psk = methodKey(method, "AAECAwQFBgcICQoLDA0ODw==");
   const reqSalt = new Uint8Array(16).fill(3), salt = new Uint8Array(16).fill(4);
-  const sealer = new StreamSealer(Aead.create(method.aead, blake3Subkey(psk, salt)), 0xffff);
   const head = new Uint8Array(1 + 8 + 16 + 2);
   head[0] = 1;
   new DataView(head.buffer).setBigUint64(1, BigInt(Math.floor(Date.now() / 1000)));
   head.set(reqSalt, 9);
-  const bytes = await sealer.sealPieces(
-    sealer.framePieces(enc.encode("late data"), [head, new Uint8Array(0)]),
-    salt,
-  );
-  for (const chunks of [[bytes], [...bytes].map((b) => Uint8Array.of(b))]) {
-    const client = await clientStream(scripted(chunks).d, encodeSocksAddr("127.0.0.1:80"), {
-      method,
-      psk,
-      salt: reqSalt,
-    });
-    assert.equal(text(await readToEnd(client.direct!)), "late data");
+  // With data after the empty chunk, and without (the server's target sent nothing).
+  for (const data of ["late data", ""]) {
+    const sealer = new StreamSealer(Aead.create(method.aead, blake3Subkey(psk, salt)), 0xffff);
+    const bytes = await sealer.sealPieces(
+      sealer.framePieces(enc.encode(data), [head, new Uint8Array(0)]),
+      salt,
+    );
+    for (const chunks of [[bytes], [...bytes].map((b) => Uint8Array.of(b))]) {
+      const client = await clientStream(scripted(chunks).d, encodeSocksAddr("127.0.0.1:80"), {
+        method,
+        psk,
+        salt: reqSalt,
+      });
+      assert.equal(text(await readToEnd(client.direct!)), data);
+    }
   }
 });
 
