@@ -181,11 +181,12 @@ for (const { label, denoFlags } of BACKENDS) {
   }
 }
 
-// Real gost 3.x (GOST_BIN) in both directions, an AEAD and a 2022 method.
+// Real gost 3.x (GOST_BIN) in both directions, an AEAD method and both 2022 methods.
 const GOST_BIN = Deno.env.get("GOST_BIN");
 const REAL_GOST_METHODS: [string, string][] = [
   ["aes-256-gcm", PASSWORD],
   ["2022-blake3-aes-128-gcm", "AAECAwQFBgcICQoLDA0ODw=="],
+  ["2022-blake3-aes-256-gcm", "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8="],
 ];
 if (!GOST_BIN) console.warn("SKIP shadowsocks interop with real gost: GOST_BIN is not set");
 for (const [method, secret] of REAL_GOST_METHODS) {

@@ -5,6 +5,10 @@
  * The layer is a {@link DirectIO} (wrapped in an {@link IODuplex}), so `relay()` drives it with
  * its plain read loop: each write becomes one sealed output chunk written at once, and each
  * read decrypts every complete frame already received (large AES-GCM frames in parallel).
+ *
+ * 2022 headers are laid out as gost 3.2.6 does (padding and no initial payload in a request,
+ * a response header of length 0 followed by ordinary chunks), and SIP022's layouts are
+ * accepted too; docs/proxy.md has the table.
  * @module
  */
 import { type DirectIO, type Duplex, IODuplex } from "../../core/duplex.ts";
@@ -154,9 +158,13 @@ export class CipherSource {
   }
 }
 
+/** `#pendingLen` while a length chunk is due, maybe after an empty payload chunk (a tag alone). */
+const MAYBE_EMPTY = -2;
+
 /** Decrypts one direction: sealed headers, then length/payload frames. */
 export class StreamOpener {
   readonly #nonce = new Uint8Array(NONCE_SIZE);
+  /** Length of the payload chunk due next; -1: a length chunk is due. */
   #pendingLen = -1;
 
   constructor(readonly aead: Aead, readonly src: CipherSource, readonly max: number) {}
@@ -171,9 +179,27 @@ export class StreamOpener {
     return plain.slice();
   }
 
-  /** 2022: the first payload's length comes from a header, not a length chunk. */
+  /**
+   * 2022: the first payload's length comes from a header, not a length chunk. A length of 0
+   * is ambiguous: gost sends a length chunk straight away, SIP022 an empty payload chunk (16
+   * bytes, the tag alone) first; the next bytes are tried as gost's (no extra work for it).
+   */
   expectPayload(len: number): void {
-    this.#pendingLen = len;
+    this.#pendingLen = len === 0 ? MAYBE_EMPTY : len;
+  }
+
+  /**
+   * After a length-0 header, the bytes that did not open as gost's length chunk: SIP022's
+   * empty first payload chunk (the tag alone)? Then it is consumed.
+   */
+  #openEmpty(): boolean {
+    if (this.#pendingLen !== MAYBE_EMPTY || !this.aead.openSync(this.#nonce, this.src.view(TAG_SIZE))) {
+      return false;
+    }
+    incrementNonce(this.#nonce);
+    this.src.consume(TAG_SIZE);
+    this.#pendingLen = -1;
+    return true;
   }
 
   /**
@@ -188,7 +214,10 @@ export class StreamOpener {
         if (this.#pendingLen < 0) {
           if (src.buffered < 2 + TAG_SIZE) break;
           const len = this.aead.openSync(this.#nonce, src.view(2 + TAG_SIZE));
-          if (!len) throw new SsAuthError("length chunk does not authenticate");
+          if (!len) {
+            if (this.#openEmpty()) continue;
+            throw new SsAuthError("length chunk does not authenticate");
+          }
           incrementNonce(this.#nonce);
           src.consume(2 + TAG_SIZE);
           const n = (len[0] << 8) | len[1];
@@ -217,6 +246,7 @@ export class StreamOpener {
       }
       const want = this.#pendingLen < 0 ? 2 + TAG_SIZE : this.#pendingLen + TAG_SIZE;
       if (!(await src.fill(want))) {
+        if (src.buffered === TAG_SIZE) this.#openEmpty();
         if (src.buffered === 0 && this.#pendingLen < 0) return null;
         throw new SsTruncatedError("a chunk");
       }
@@ -415,6 +445,8 @@ export interface ClientStreamOptions extends StreamKeys {
   nodelay?: boolean;
   /** Without nodelay: send the header alone if the client has written nothing this long after it starts reading. */
   flushDelayMs?: number;
+  /** The request salt (tests replaying a recorded response); random otherwise. */
+  salt?: Uint8Array;
 }
 
 /**
@@ -429,7 +461,7 @@ export async function clientStream(
   const { method, psk } = opts;
   const now = opts.now ?? Date.now;
   const max = maxPayload(method);
-  const salt = randomBytes(method.saltSize);
+  const salt = opts.salt ?? randomBytes(method.saltSize);
   opts.filter?.add(salt);
   const sealer = new StreamSealer(Aead.create(method.aead, sessionSubkey(method, psk, salt)), max);
   const src = new CipherSource(inner);
@@ -441,22 +473,22 @@ export async function clientStream(
       return sealer.sealPieces(sealer.framePieces(data, pieces), salt);
     }
     // 2022: fixed header (type, time, length of the variable header), then the variable
-    // header (address, padding, first payload) in one sealed message, then the rest.
-    const first = data.subarray(0, Math.min(data.length, max - target.length - 2 - MAX_PADDING));
-    const padLen = first.length === 0 ? 1 + Math.floor(Math.random() * MAX_PADDING) : 0;
-    const variable = new Uint8Array(target.length + 2 + padLen + first.length);
+    // header (address, padding), then the data as ordinary chunks, all in one write. gost's
+    // way: its server drops (and worse, writes over the address with) an initial payload in
+    // the variable header, and SIP022 allows padding instead of one. Padding 1..899 bytes:
+    // without a payload SIP022 and gost refuse an empty one.
+    const padLen = 1 + Math.floor(Math.random() * (MAX_PADDING - 1));
+    const variable = new Uint8Array(target.length + 2 + padLen);
     variable.set(target);
     variable[target.length] = padLen >> 8;
     variable[target.length + 1] = padLen & 0xff;
-    crypto.getRandomValues(variable.subarray(target.length + 2, target.length + 2 + padLen));
-    variable.set(first, target.length + 2 + padLen);
+    crypto.getRandomValues(variable.subarray(target.length + 2));
     const fixed = new Uint8Array(11);
     fixed[0] = TYPE_CLIENT;
     timestamp(fixed, 1, now());
     fixed[9] = variable.length >> 8;
     fixed[10] = variable.length & 0xff;
-    const pieces = sealer.framePieces(data.subarray(first.length), [fixed, variable]);
-    return sealer.sealPieces(pieces, salt);
+    return sealer.sealPieces(sealer.framePieces(data, [fixed, variable]), salt);
   };
 
   const openReader = async (): Promise<StreamOpener> => {
@@ -534,6 +566,7 @@ export async function serverHandshake(inner: Duplex, keys: StreamKeys): Promise<
     );
     let initial: Uint8Array[];
     let targetBytes: Uint8Array;
+    let specClient = false;
     if (method.edition === "aead") {
       const frames = await opener.readFrames();
       if (!frames) throw new SsTruncatedError("the request header");
@@ -574,6 +607,9 @@ export async function serverHandshake(inner: Duplex, keys: StreamKeys): Promise<
       const payload = variable.subarray(alen + 2 + padLen);
       if (payload.length === 0 && padLen === 0) throw new SsAuthError("request without payload nor padding");
       initial = [payload];
+      // Only a SIP022 client puts data in its header (gost's never does): it gets SIP022's
+      // response layout, every other client gets gost's.
+      specClient = payload.length > 0;
     }
     let target: string;
     try {
@@ -591,14 +627,17 @@ export async function serverHandshake(inner: Duplex, keys: StreamKeys): Promise<
     const sealFirst = method.edition === "aead"
       ? (data: Uint8Array) => sealer.seal(data, replySalt)
       : (data: Uint8Array) => {
-        const first = data.subarray(0, Math.min(data.length, max));
+        // SIP022: the header's length is the first payload's, which follows as a bare sealed
+        // chunk. gost: length 0 and the data in ordinary chunks (its client reads only that).
+        const first = data.subarray(0, specClient ? Math.min(data.length, max) : 0);
         const fixed = new Uint8Array(1 + 8 + method.saltSize + 2);
         fixed[0] = TYPE_SERVER;
         timestamp(fixed, 1, now());
         fixed.set(salt, 9);
         fixed[9 + method.saltSize] = first.length >> 8;
         fixed[10 + method.saltSize] = first.length & 0xff;
-        return sealer.sealPieces(sealer.framePieces(data.subarray(first.length), [fixed, first]), replySalt);
+        const head = specClient ? [fixed, first] : [fixed];
+        return sealer.sealPieces(sealer.framePieces(data.subarray(first.length), head), replySalt);
       };
     const io = new SsStreamIO(
       src,

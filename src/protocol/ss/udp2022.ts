@@ -9,6 +9,10 @@
  * subkey   = BLAKE3 derive_key("shadowsocks 2022 session subkey", psk ‖ session id)
  * ```
  *
+ * gost 3.2.6 departs from SIP022 in the subkey: it derives it from the session id's 8 bytes in
+ * reverse order (it reads the id as a big-endian u64 and writes it little-endian as the salt).
+ * A key therefore carries its {@link KeyOrder}; the sessions choose it.
+ *
  * A session is one random session id with its own subkey and packet counter, started by
  * either side (a server answers a client session from a session of its own). Session tables,
  * replay windows and timeouts live with the handler and connector; this module only seals
@@ -66,21 +70,40 @@ export class SeparateHeaderCipher {
   }
 }
 
+/**
+ * How a session id becomes the subkey's salt: `spec` (SIP022) uses its bytes as on the wire,
+ * `gost` (gost 3.2.6, both its client and its server) uses them reversed.
+ */
+export type KeyOrder = "gost" | "spec";
+
 /** One side of a session: its id and the AEAD under its subkey. */
 export interface SessionKey {
   /** The 8-byte session id. */
   readonly id: Uint8Array;
   readonly aead: Aead;
+  /** How the subkey was derived from the id. */
+  readonly order: KeyOrder;
 }
 
-/** The key of session `id` (8 bytes) under `psk`. */
-export function sessionKey(method: MethodInfo, psk: Uint8Array, id: Uint8Array): SessionKey {
-  return { id, aead: Aead.sync(method.aead, sessionSubkey(method, psk, id)) };
+/** The key of session `id` (8 bytes) under `psk`, its subkey derived in `order`. */
+export function sessionKey(
+  method: MethodInfo,
+  psk: Uint8Array,
+  id: Uint8Array,
+  order: KeyOrder = "spec",
+): SessionKey {
+  const salt = order === "gost" ? id.slice().reverse() : id;
+  return { id, order, aead: Aead.sync(method.aead, sessionSubkey(method, psk, salt)) };
 }
 
-/** A new session with a random id. */
-export function newSessionKey(method: MethodInfo, psk: Uint8Array): SessionKey {
-  return sessionKey(method, psk, crypto.getRandomValues(new Uint8Array(SESSION_ID_SIZE)));
+/** A new session with a random id (or `id`, for tests). */
+export function newSessionKey(
+  method: MethodInfo,
+  psk: Uint8Array,
+  order: KeyOrder = "spec",
+  id: Uint8Array = crypto.getRandomValues(new Uint8Array(SESSION_ID_SIZE)),
+): SessionKey {
+  return sessionKey(method, psk, id, order);
 }
 
 /** The session id as a map key. */

@@ -4,18 +4,25 @@
  * keeps its session) and the client's one session with the server sessions answering it.
  * Each session keeps a sliding-window replay filter; windows move only for packets that
  * authenticated and carry a valid header.
+ *
+ * Subkey order (see {@link KeyOrder}): our sessions are keyed gost's way, so that gost peers
+ * open them. A session first heard from is tried gost's way, then the spec's; the order that
+ * opened its first packet is kept for the session, and a server answers a client session in
+ * the order the client used (a SIP022 client gets SIP022 answers).
  * @module
  */
 import type { MethodInfo } from "./cipher.ts";
 import { PacketWindow } from "./replay.ts";
 import {
   type DropReason,
+  type KeyOrder,
   newSessionKey,
   openBody2022,
   type OpenedBody2022,
   openSeparateHeader,
   sameSessionId,
   sealPacket2022,
+  type SeparateHeader,
   SeparateHeaderCipher,
   sessionIdKey,
   type SessionKey,
@@ -26,6 +33,33 @@ import {
 
 /** SIP022: sessions (and so their replay windows) are remembered at least this long. */
 export const MIN_SESSION_TTL_MS = 60_000;
+
+/** The order our own sessions use, then the one tried next for a peer's new session. */
+const ORDERS: readonly KeyOrder[] = ["gost", "spec"];
+
+/**
+ * Opens the first packet of a session not seen before: its subkey is tried in each order
+ * (the second derivation only for a packet the first does not open).
+ */
+function openNewSession(
+  method: MethodInfo,
+  psk: Uint8Array,
+  header: SeparateHeader,
+  packet: Uint8Array,
+  type: typeof TYPE_CLIENT | typeof TYPE_SERVER,
+  now: number,
+): { key: SessionKey; body: OpenedBody2022 } | DropReason {
+  const id = header.sessionId.slice();
+  let reason: DropReason = "auth";
+  for (const order of ORDERS) {
+    const key = sessionKey(method, psk, id, order);
+    const body = openBody2022(key.aead, header, packet, type, now);
+    if (typeof body !== "string") return { key, body };
+    reason = body;
+    if (body !== "auth") break; // it authenticated: the order was right, the header is not
+  }
+  return reason;
+}
 
 /** One client session as the server sees it. */
 export interface ServerSession<T> {
@@ -90,9 +124,16 @@ export class ServerSessions<T> {
     const key = sessionIdKey(header.sessionId);
     let session = this.#sessions.get(key);
     if (session && !session.window.fresh(header.packetId)) return "replay";
-    const client = session?.client ?? sessionKey(this.method, this.psk, header.sessionId.slice());
     const now = this.#now();
-    const body = openBody2022(client.aead, header, packet, TYPE_CLIENT, now);
+    let client: SessionKey, body: OpenedBody2022 | DropReason;
+    if (session) {
+      client = session.client;
+      body = openBody2022(client.aead, header, packet, TYPE_CLIENT, now);
+    } else {
+      const first = openNewSession(this.method, this.psk, header, packet, TYPE_CLIENT, now);
+      if (typeof first === "string") return first;
+      ({ key: client, body } = first);
+    }
     if (typeof body === "string") return body;
     const created = !session;
     if (!session) {
@@ -101,7 +142,7 @@ export class ServerSessions<T> {
       const base = {
         key,
         client,
-        server: newSessionKey(this.method, this.psk),
+        server: newSessionKey(this.method, this.psk, client.order),
         window: new PacketWindow(),
         nextPacketId: 0,
         lastSeen: now,
@@ -166,8 +207,14 @@ export class ClientSession {
   #current?: ServerSide;
   #previous?: ServerSide;
 
-  constructor(readonly method: MethodInfo, readonly psk: Uint8Array, now: () => number = Date.now) {
-    this.key = newSessionKey(method, psk);
+  /** `id` fixes the session id (tests replaying recorded answers); it is random otherwise. */
+  constructor(
+    readonly method: MethodInfo,
+    readonly psk: Uint8Array,
+    now: () => number = Date.now,
+    id?: Uint8Array,
+  ) {
+    this.key = newSessionKey(method, psk, "gost", id);
     this.#headers = new SeparateHeaderCipher(psk);
     this.#now = now;
   }
@@ -196,9 +243,16 @@ export class ClientSession {
       ? this.#previous
       : undefined;
     if (side && !side.window.fresh(header.packetId)) return "replay";
-    const session = side?.session ?? sessionKey(this.method, this.psk, header.sessionId.slice());
     const now = this.#now();
-    const body = openBody2022(session.aead, header, packet, TYPE_SERVER, now);
+    let session: SessionKey, body: OpenedBody2022 | DropReason;
+    if (side) {
+      session = side.session;
+      body = openBody2022(session.aead, header, packet, TYPE_SERVER, now);
+    } else {
+      const first = openNewSession(this.method, this.psk, header, packet, TYPE_SERVER, now);
+      if (typeof first === "string") return first;
+      ({ key: session, body } = first);
+    }
     if (typeof body === "string") return body;
     if (!sameSessionId(body.clientSessionId!, this.key.id)) return "session";
     if (!side) {
