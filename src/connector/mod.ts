@@ -12,6 +12,7 @@ connectors.register("socks", () => import("./socks5.ts").then((m) => m.socks5Con
 connectors.register("ss", () => import("./ss.ts").then((m) => m.ssConnector));
 connectors.register("ssu", () => import("./ssu.ts").then((m) => m.ssuConnector));
 connectors.register("http", () => import("./http.ts").then((m) => m.httpConnector));
+connectors.register("http2", () => import("./http2.ts").then((m) => m.http2Connector));
 connectors.register("socks4", () => import("./socks4.ts").then((m) => m.socks4Connector));
 connectors.register("socks4a", () => import("./socks4.ts").then((m) => m.socks4aConnector));
 

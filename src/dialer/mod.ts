@@ -19,6 +19,7 @@ dialers.register("ws", () => import("./ws.ts").then((m) => m.wsDialer));
 dialers.register("wss", () => import("./wss.ts").then((m) => m.wssDialer));
 dialers.register("grpc", () => import("./grpc.ts").then((m) => m.grpcDialer));
 dialers.register("h2", () => import("./h2.ts").then((m) => m.h2Dialer));
+dialers.register("http2", () => import("./http2.ts").then((m) => m.http2Dialer));
 dialers.register("h2c", () => import("./h2c.ts").then((m) => m.h2cDialer));
 dialers.register("mtcp", () => import("./mtcp.ts").then((m) => m.mtcpDialer));
 dialers.register("mtls", () => import("./mtls.ts").then((m) => m.mtlsDialer));

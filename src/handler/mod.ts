@@ -16,6 +16,7 @@ handlers.register("socks", () => import("./socks5.ts").then((m) => m.socks5Handl
 handlers.register("ss", () => import("./ss.ts").then((m) => m.ssHandler));
 handlers.register("ssu", () => import("./ssu.ts").then((m) => m.ssuHandler));
 handlers.register("http", () => import("./http.ts").then((m) => m.httpHandler));
+handlers.register("http2", () => import("./http2.ts").then((m) => m.http2Handler));
 handlers.register("socks4", () => import("./socks4.ts").then((m) => m.socks4Handler));
 handlers.register("socks4a", () => import("./socks4.ts").then((m) => m.socks4Handler));
 handlers.register("auto", () => import("./auto.ts").then((m) => m.autoHandler));

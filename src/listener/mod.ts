@@ -26,6 +26,7 @@ listeners.register("ws", () => import("./ws.ts").then((m) => m.wsListener));
 listeners.register("wss", () => import("./wss.ts").then((m) => m.wssListener));
 listeners.register("grpc", () => import("./grpc.ts").then((m) => m.grpcListener));
 listeners.register("h2", () => import("./h2.ts").then((m) => m.h2Listener));
+listeners.register("http2", () => import("./http2.ts").then((m) => m.http2Listener));
 listeners.register("h2c", () => import("./h2c.ts").then((m) => m.h2cListener));
 listeners.register("mtcp", () => import("./mtcp.ts").then((m) => m.mtcpListener));
 listeners.register("mtls", () => import("./mtls.ts").then((m) => m.mtlsListener));

@@ -51,6 +51,7 @@ export class Http2Stream implements Duplex {
   #localEnded = false;
   #error?: Error;
   #closed = false;
+  #responded = false;
   #headers?: HeaderField[];
   #headersWaiters: ((h: HeaderField[] | null) => void)[] = [];
   /** Trailers (a second HEADERS block), when the peer sent them. */
@@ -82,6 +83,11 @@ export class Http2Stream implements Duplex {
     if (this.#headers) return Promise.resolve(this.#headers);
     if (this.#error || this.#remoteEnded) return Promise.resolve(null);
     return new Promise((r) => this.#headersWaiters.push(r));
+  }
+
+  /** True once we sent a header block on this stream (a request, a response). */
+  get responded(): boolean {
+    return this.#responded;
   }
 
   /** The value of header `name` in the first block. */
@@ -121,6 +127,7 @@ export class Http2Stream implements Duplex {
 
   /** Sends a header block (a response, or trailers with `endStream`). */
   async respond(fields: HeaderField[], endStream = false): Promise<void> {
+    this.#responded = true;
     if (endStream) this.#localEnded = true;
     await this.#core.sendHeaders(this, fields, endStream);
     if (endStream && this.#remoteEnded) this.#core.forget(this);

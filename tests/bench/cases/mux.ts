@@ -15,4 +15,14 @@ const chain = (channel: string): BenchCase => ({
   measure: ["throughput1", "throughput4", "reverse", "connRate", "idleMemory"],
 });
 
-export const cases: BenchCase[] = ["mtls", "mwss", "mtcp", "h2", "h2c", "grpc"].map(chain);
+export const cases: BenchCase[] = [
+  ...["mtls", "mwss", "mtcp", "h2", "h2c", "grpc"].map(chain),
+  {
+    name: "http2 proxy chain",
+    gost: [
+      ["-L", "tcp://127.0.0.1:$ENTRY/127.0.0.1:$TARGET", "-F", "http2://127.0.0.1:$P1"],
+      ["-L", "http2://127.0.0.1:$P1"],
+    ],
+    measure: ["throughput1", "throughput4", "reverse", "connRate", "idleMemory"],
+  },
+];
