@@ -93,8 +93,12 @@ export class HandshakeListener implements Listener {
         conn = await this.#l!.accept();
       } catch (err) {
         if (this.#closed || err instanceof Deno.errors.BadResource) return;
-        // Out of descriptors with handshakes under way: the oldest gives its socket up.
-        if (outOfFiles(err) && this.#evictOldest("out of file descriptors")) continue;
+        // Out of descriptors with handshakes under way: the oldest gives its socket up
+        // (released once its pending read ends, hence the short pause).
+        if (outOfFiles(err) && this.#evictOldest("out of file descriptors")) {
+          await new Promise((r) => setTimeout(r, 5));
+          continue;
+        }
         await this.#failures.retry(err);
         continue;
       }
