@@ -110,6 +110,42 @@ Deno.test({
 });
 
 Deno.test({
+  name:
+    "kcp listener: a flood of forged sessions from one address evicts its own, not another's half-open one",
+  ...opts,
+  fn: async () => {
+    const echo = tcpEchoServer();
+    const server = await kcpForwardServer({}, echo.port);
+    const to = addrOf(server.addr);
+    const victim = udpSocket();
+    const flood = Array.from(
+      { length: 300 },
+      () => Deno.listenDatagram({ hostname: "127.0.0.2", port: 0, transport: "udp" }),
+    );
+    try {
+      // A client on 127.0.0.1 still in its handshake (no stream yet) when the flood starts.
+      await victim.send(firstPacket(7), to);
+      await until(() => server.sessionCount === 1, 2000, "the victim's session");
+      await Promise.all(flood.map((s, i) => s.send(firstPacket(1000 + i), to)));
+      await until(() => server.stats.sessionsOpened >= 200, 5000, "flood handled");
+      const remotes = server.sessions().map((s) => s.remote);
+      assert.ok(remotes.includes(`127.0.0.1:${(victim.addr as Deno.NetAddr).port}`), "victim evicted");
+      assert.ok(remotes.length <= 17, `${remotes.length} sessions`); // the victim + kcp.backlogPerIP (16)
+      // And a new client from the victim's address gets through at once.
+      const dialer = kcpDialer({});
+      const data = randomBytes(10_000, 5);
+      assert.deepEqual(await echoThrough(await dialer.dial(server.addr, { log }), data), data);
+      dialer.close();
+    } finally {
+      victim.close();
+      flood.forEach((s) => s.close());
+      server.close();
+      echo.close();
+    }
+  },
+});
+
+Deno.test({
   name: "kcp listener: a peer that vanishes is reaped after kcp.idleTimeout",
   ...opts,
   fn: async () => {
