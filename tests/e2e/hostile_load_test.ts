@@ -269,7 +269,9 @@ Deno.test({
       const ms = performance.now() - started;
       assert.ok(ms < 3000, `${ms.toFixed(0)} ms to get through`);
       // Each further connection rides the established session.
-      for (let i = 0; i < 5; i++) assert.ok((await timedEcho(entry)) < 1000);
+      const times = [];
+      for (let i = 0; i < 5; i++) times.push(Math.round(await timedEcho(entry)));
+      assert.ok(times.every((t) => t < 1000), `${times} ms`);
       // Refusals and evictions are logged, but not one line per forged session.
       await waitUntil(() => /half-open sessions over/.test(server.stderr()), "an eviction log line", 2000);
       const lines = server.stderr().split("\n").filter((l) => l.includes("half-open sessions over")).length;
