@@ -158,7 +158,10 @@ export class HandshakeListener implements Listener {
         `${this.#steps.what} handshake`,
         closeConn,
       );
-      this.#pending.delete(id);
+      if (!this.#pending.delete(id)) {
+        d.close(); // evicted (or the listener closed) as it finished
+        return;
+      }
       if (!this.#ready.offer(d)) {
         d.close();
         if (!this.#closed) {
