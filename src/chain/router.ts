@@ -51,7 +51,9 @@ export class ChainRouter implements Router {
 
   async bind(network: Network, addr: string, ctx: DialContext, opts: BindOptions = {}): Promise<Listener> {
     if (!this.hasChain) {
-      const l = network === "udp" ? new UdpListener(addr, udpBindOptions(opts)) : new TcpListener(addr);
+      const l = network === "udp"
+        ? new UdpListener(addr, udpBindOptions(opts))
+        : new TcpListener(addr, { log: ctx.log });
       await l.listen();
       return l;
     }

@@ -129,9 +129,15 @@ export class BufferedReader {
 
   /**
    * Reads up to and including `delim`; throws {@link TooLong} past `max` bytes.
-   * Returns a copy of the bytes including the delimiter.
+   * Returns a copy of the bytes including the delimiter. `check`, when given, sees the bytes
+   * buffered so far before each wait for more (and may throw to stop waiting).
    */
-  async readUntil(delim: Uint8Array, max: number, what = "header"): Promise<Uint8Array> {
+  async readUntil(
+    delim: Uint8Array,
+    max: number,
+    what = "header",
+    check?: (soFar: Uint8Array) => void,
+  ): Promise<Uint8Array> {
     let scanned = 0;
     for (;;) {
       const view = this.#buf.subarray(this.#start, this.#end);
@@ -143,6 +149,7 @@ export class BufferedReader {
       }
       scanned = view.length;
       if (scanned > max) throw new TooLong(what, max);
+      check?.(view);
       if (!(await this.fill())) throw new UnexpectedEOF(what);
     }
   }

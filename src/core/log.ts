@@ -248,3 +248,30 @@ export function applyLogSettings(s: LogSettings): void {
     // already closed
   }
 }
+
+/**
+ * Lets a repeating event's log line through at most once per `ms` (a flood of refusals or
+ * failed accepts must not become a flood of lines), counting the ones it held back.
+ */
+export class Throttle {
+  #next = 0;
+  #held = 0;
+  constructor(readonly ms = 10_000) {}
+
+  /** -1 when this event is held back; else how many were held back since the last one let through. */
+  pass(now = performance.now()): number {
+    if (now < this.#next) {
+      this.#held++;
+      return -1;
+    }
+    this.#next = now + this.ms;
+    const held = this.#held;
+    this.#held = 0;
+    return held;
+  }
+}
+
+/** " (and N more like it)" for a line a {@link Throttle} let through, else "". */
+export function heldBack(n: number): string {
+  return n > 0 ? ` (and ${n} more like it in the last interval)` : "";
+}

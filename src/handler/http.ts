@@ -32,6 +32,7 @@ import {
   responseBody,
   withoutHeaders,
 } from "../protocol/http/http.ts";
+import { RequestHeadScanner } from "../protocol/http/head_scan.ts";
 import type { HandlerFactory, HandlerInit } from "./registry.ts";
 import { serveUdpTun } from "./udp_tun.ts";
 
@@ -86,14 +87,19 @@ export class HttpHandler implements Handler {
       for (let first = true;; first = false) {
         let head: Uint8Array | null;
         try {
+          const scanner = new RequestHeadScanner();
           head = await deadline(
-            readHead(reader, "http request head"),
+            readHead(reader, "http request head", (soFar) => scanner.scan(soFar)),
             this.opts.readTimeout,
             "http request head",
             () => conn.close(),
           );
         } catch (err) {
           if (err instanceof TooLong) await this.#fail(conn, 431);
+          if (err instanceof HttpError) {
+            await this.#fail(conn, err.status);
+            throw new Error(`http: ${errorMessage(err)}`);
+          }
           if (first) throw new Error(`http: ${errorMessage(err)}`);
           return; // an idle keep-alive connection timing out or closing is normal
         }

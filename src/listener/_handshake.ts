@@ -1,24 +1,30 @@
 /**
  * The accept loop shared by listeners whose connections need a handshake before a handler
- * may see them (tls, ws, wss): each handshake runs on its own under a deadline, so a slow or
- * silent client never holds up the others, and a failed one is logged with its reason and
- * closed. Finished connections wait in a queue bounded by `backlog`; while it is full (or
- * that many handshakes are under way) no more sockets are accepted.
+ * may see them (tls, ws, wss). The loop keeps taking sockets from the kernel; each handshake
+ * runs on its own under `handshakeTimeout`, so a slow, silent or vanished client holds only
+ * its own socket, never the port. Bounds, none of which turns a newcomer away:
+ * - `backlog`: handshaken connections waiting for `accept()` (gost's queue); one finishing
+ *   while it is full is closed, as gost does.
+ * - `maxHandshakes`: handshakes under way; a new socket over it ends the oldest handshake.
+ *   An accept failing for lack of file descriptors also ends the oldest one, so idle
+ *   sockets cannot starve the listener of descriptors either.
  * @module
  */
 import { formatAddr } from "../core/addr.ts";
 import { AcceptQueue } from "../core/accept_queue.ts";
 import type { Duplex } from "../core/duplex.ts";
 import { errorMessage } from "../core/errors.ts";
-import type { Logger } from "../core/log.ts";
+import { heldBack, type Logger, Throttle } from "../core/log.ts";
 import { opt } from "../core/options.ts";
 import { deadline } from "../core/timeout.ts";
 import type { Listener } from "../core/types.ts";
+import { AcceptFailures, outOfFiles } from "./tcp.ts";
 
 /** Options every handshaking listener reads. */
 export const handshakeListenerOptions = {
   backlog: opt.int("backlog", 128, { min: 1 }),
   handshakeTimeout: opt.duration(["handshakeTimeout", "readHeaderTimeout"], 15_000),
+  maxHandshakes: opt.int("maxHandshakes", 2048, { min: 1 }),
   keepAlive: opt.bool(["keepalive", "keepAlive"], false),
   reusePort: opt.bool(["reuseport", "reusePort", "so_reuseport"], false),
 };
@@ -36,28 +42,34 @@ export interface HandshakeSteps {
 /** A listener that runs a handshake on each accepted socket before handing it out. */
 export class HandshakeListener implements Listener {
   readonly #steps: HandshakeSteps;
-  readonly #backlog: number;
   readonly #timeout: number;
+  readonly #maxHandshakes: number;
   readonly #keepAlive: boolean;
   readonly #log: Logger;
+  readonly #failures: AcceptFailures;
+  /** Evictions and full-queue drops are logged at most this often. */
+  readonly #shedLog = new Throttle(5_000);
   #l?: Deno.Listener;
   #closed = false;
-  #pending = 0;
-  /** Handshaken connections; the accept loop itself keeps within the backlog. */
-  readonly #ready = new AcceptQueue<Duplex>(Infinity);
-  #room?: () => void;
+  /** Handshakes under way, oldest first (a Map keeps insertion order): each one's abort. */
+  readonly #pending = new Map<number, () => void>();
+  #seq = 0;
+  /** Handshaken connections waiting for `accept()`. */
+  readonly #ready: AcceptQueue<Duplex>;
 
   constructor(
     steps: HandshakeSteps,
     readonly configuredAddr: string,
-    opts: { backlog: number; handshakeTimeout: number; keepAlive?: boolean },
+    opts: { backlog: number; handshakeTimeout: number; maxHandshakes?: number; keepAlive?: boolean },
     log: Logger,
   ) {
     this.#steps = steps;
-    this.#backlog = opts.backlog;
+    this.#ready = new AcceptQueue<Duplex>(opts.backlog);
     this.#timeout = opts.handshakeTimeout;
+    this.#maxHandshakes = opts.maxHandshakes ?? 2048;
     this.#keepAlive = opts.keepAlive ?? false;
     this.#log = log;
+    this.#failures = new AcceptFailures(steps.what, log);
   }
 
   async listen(): Promise<void> {
@@ -69,19 +81,25 @@ export class HandshakeListener implements Listener {
     return this.#l ? formatAddr(this.#l.addr) : this.configuredAddr;
   }
 
+  /** Handshakes under way (for tests and stats). */
+  get handshaking(): number {
+    return this.#pending.size;
+  }
+
   async #loop(): Promise<void> {
-    for (;;) {
-      while (!this.#closed && this.#pending + this.#ready.size >= this.#backlog) {
-        await new Promise<void>((r) => this.#room = r);
-      }
-      if (this.#closed) return;
+    while (!this.#closed) {
       let conn: Deno.Conn;
       try {
         conn = await this.#l!.accept();
       } catch (err) {
         if (this.#closed || err instanceof Deno.errors.BadResource) return;
-        // Transient (too many open files, a reset before accept): pause briefly and go on.
-        await new Promise((r) => setTimeout(r, 50));
+        // Out of descriptors with handshakes under way: the oldest gives its socket up
+        // (released once its pending read ends, hence the short pause).
+        if (outOfFiles(err) && this.#evictOldest("out of file descriptors")) {
+          await new Promise((r) => setTimeout(r, 5));
+          continue;
+        }
+        await this.#failures.retry(err);
         continue;
       }
       try {
@@ -91,21 +109,29 @@ export class HandshakeListener implements Listener {
       } catch {
         // the peer may already be gone; the handshake will say so
       }
-      this.#pending++;
-      this.#handshake(conn).finally(() => {
-        this.#pending--;
-        this.#wakeLoop();
-      });
+      if (this.#pending.size >= this.#maxHandshakes) {
+        this.#evictOldest(`${this.#maxHandshakes} handshakes under way (maxHandshakes)`);
+      }
+      this.#handshake(conn, this.#seq++);
     }
   }
 
-  #wakeLoop(): void {
-    const r = this.#room;
-    this.#room = undefined;
-    r?.();
+  /** Ends the longest-running handshake; false when none is under way. */
+  #evictOldest(why: string): boolean {
+    const oldest = this.#pending.entries().next();
+    if (oldest.done) return false;
+    this.#pending.delete(oldest.value[0]);
+    oldest.value[1]();
+    this.#shed(`${this.#steps.what}: ${why}: ended the oldest handshake`);
+    return true;
   }
 
-  async #handshake(conn: Deno.Conn): Promise<void> {
+  #shed(msg: string): void {
+    const held = this.#shedLog.pass();
+    if (held >= 0) this.#log.warn(msg + heldBack(held));
+  }
+
+  async #handshake(conn: Deno.Conn, id: number): Promise<void> {
     let remote = "";
     let local = "";
     try {
@@ -124,6 +150,7 @@ export class HandshakeListener implements Listener {
         // already closed
       }
     };
+    this.#pending.set(id, closeConn);
     try {
       const d = await deadline(
         this.#steps.upgrade(conn),
@@ -131,10 +158,22 @@ export class HandshakeListener implements Listener {
         `${this.#steps.what} handshake`,
         closeConn,
       );
-      if (!this.#ready.offer(d)) d.close();
+      if (!this.#pending.delete(id)) {
+        d.close(); // evicted (or the listener closed) as it finished
+        return;
+      }
+      if (!this.#ready.offer(d)) {
+        d.close();
+        if (!this.#closed) {
+          this.#shed(
+            `${this.#steps.what}: ${this.#ready.backlog} connections wait for the handler (backlog): closed ${remote}`,
+          );
+        }
+      }
     } catch (err) {
+      const evicted = !this.#pending.delete(id);
       closeConn();
-      if (!this.#closed) {
+      if (!this.#closed && !evicted) {
         this.#log.warn(`${this.#steps.what} handshake with ${remote} failed: ${errorMessage(err)}`, {
           remote,
           local,
@@ -145,9 +184,7 @@ export class HandshakeListener implements Listener {
   }
 
   accept(): Promise<Duplex | null> {
-    const next = this.#ready.next();
-    this.#wakeLoop(); // a taken connection may have made room under the backlog
-    return next;
+    return this.#ready.next();
   }
 
   close(): void {
@@ -158,7 +195,8 @@ export class HandshakeListener implements Listener {
     } catch {
       // already closed
     }
+    for (const abort of this.#pending.values()) abort();
+    this.#pending.clear();
     this.#ready.close();
-    this.#wakeLoop();
   }
 }

@@ -3,15 +3,18 @@
  * on each; every smux stream is handed out as a connection (a handler runs on each).
  *
  * Datagrams that fail the CRC (garbage, wrong key) are dropped and counted before any state
- * is made. A session is created only by a valid data packet, and sessions that have not
- * opened a stream yet are limited to `backlog` and reaped after `handshakeTimeout`; any
- * session silent for `kcp.idleTimeout` is closed (smux keepalives keep live ones busy).
+ * is made. A session is created only by a valid data packet, which anyone can forge under
+ * gost's default empty key, so half-open sessions (no stream opened yet) are bounded without
+ * ever turning a newcomer away: over `kcp.backlogPerIP` from one address, that address's
+ * oldest half-open session is closed; over `backlog` in all, the oldest of the address that
+ * holds the most. Half-open sessions are reaped after `handshakeTimeout`; any session silent
+ * for `kcp.idleTimeout` is closed (smux keepalives keep live ones busy).
  * @module
  */
 import { formatAddr } from "../core/addr.ts";
 import type { Duplex } from "../core/duplex.ts";
 import { errorMessage } from "../core/errors.ts";
-import type { Logger } from "../core/log.ts";
+import { heldBack, type Logger, Throttle } from "../core/log.ts";
 import type { Listener } from "../core/types.ts";
 import { currentMs } from "../protocol/kcp/arq.ts";
 import { type KcpConfig, type KcpOptions, kcpOptions, resolveKcpConfig } from "../protocol/kcp/config.ts";
@@ -34,6 +37,8 @@ const ignore = () => {};
 
 interface Entry {
   key: string;
+  /** The peer's IP address (half-open sessions are bounded per address). */
+  ip: string;
   kcp: KcpSession;
   smux: SmuxSession;
   created: number;
@@ -45,21 +50,27 @@ interface Entry {
 export interface KcpListenerStats {
   /** Datagrams dropped: too short, failed CRC/decryption, or unusable. */
   dropped: number;
-  /** New sessions refused because of the limits. */
+  /** New sessions refused: the listener serves its maximum of sessions. */
   refused: number;
+  /** Half-open sessions closed to make room for newer ones. */
+  evicted: number;
   sessionsOpened: number;
 }
 
 /** A KCP listener. */
 export class KcpListener implements Listener {
-  readonly stats: KcpListenerStats = { dropped: 0, refused: 0, sessionsOpened: 0 };
+  readonly stats: KcpListenerStats = { dropped: 0, refused: 0, evicted: 0, sessionsOpened: 0 };
   readonly #cfg: KcpConfig;
   readonly #opts: KcpOptions;
   readonly #log?: Logger;
   #session!: SessionConfig;
   #sock?: Deno.DatagramConn;
   readonly #sessions = new Map<string, Entry>();
+  /** Half-open sessions by peer IP, each address's oldest first. */
+  readonly #halfOpen = new Map<string, Set<Entry>>();
   #embryonic = 0;
+  /** Refusals and evictions are logged at most this often. */
+  readonly #shedLog = new Throttle(5_000);
   readonly #pending: Duplex[] = [];
   readonly #waiters: ((d: Duplex | null) => void)[] = [];
   #reaper?: ReturnType<typeof setInterval>;
@@ -160,9 +171,18 @@ export class KcpListener implements Listener {
   }
 
   #open(key: string, peer: Deno.NetAddr, conv: number): Entry | undefined {
-    if (this.#sessions.size >= MAX_SESSIONS || this.#embryonic >= this.#opts.backlog) {
-      this.stats.refused++;
-      return undefined;
+    const ip = peer.hostname;
+    if (this.#sessions.size >= MAX_SESSIONS) {
+      // Established sessions are never closed for a newcomer; half-open ones may be.
+      if (!this.#evict(this.#mostHalfOpen(), `${MAX_SESSIONS} sessions`)) {
+        this.stats.refused++;
+        this.#shed(`kcp: ${MAX_SESSIONS} sessions served: refused a new one from ${key}`);
+        return undefined;
+      }
+    } else if ((this.#halfOpen.get(ip)?.size ?? 0) >= this.#opts.backlogPerIP) {
+      this.#evict(ip, "kcp.backlogPerIP");
+    } else if (this.#embryonic >= this.#opts.backlog) {
+      this.#evict(this.#mostHalfOpen(), "backlog");
     }
     const sock = this.#sock!;
     const send = (pkt: Uint8Array) => {
@@ -170,14 +190,14 @@ export class KcpListener implements Listener {
     };
     const kcp = new KcpSession(conv, this.#session, send, this.addr, key);
     const smux = smuxOver(kcp, this.#cfg, false, this.#log);
-    const e: Entry = { key, kcp, smux, created: currentMs(), streams: 0 };
+    const e: Entry = { key, ip, kcp, smux, created: currentMs(), streams: 0 };
     this.#sessions.set(key, e);
-    this.#embryonic++;
+    this.#halfOpenAdd(e);
     this.stats.sessionsOpened++;
     kcp.onClose(() => {
       this.#log?.debug(`kcp: session ${conv} from ${key} closed: ${kcp.summary()}`);
       if (this.#sessions.get(key) === e) this.#sessions.delete(key);
-      if (e.streams === 0) this.#embryonic--;
+      this.#halfOpenDelete(e);
       smux.close();
     });
     smux.done.then(() => kcp.close());
@@ -186,11 +206,50 @@ export class KcpListener implements Listener {
     return e;
   }
 
+  #halfOpenAdd(e: Entry): void {
+    let set = this.#halfOpen.get(e.ip);
+    if (!set) this.#halfOpen.set(e.ip, set = new Set());
+    set.add(e);
+    this.#embryonic++;
+  }
+
+  /** Marks `e` as no longer half-open (it opened a stream, or closed). */
+  #halfOpenDelete(e: Entry): void {
+    const set = this.#halfOpen.get(e.ip);
+    if (!set?.delete(e)) return;
+    this.#embryonic--;
+    if (set.size === 0) this.#halfOpen.delete(e.ip);
+  }
+
+  /** The address holding the most half-open sessions (a flood's source, not its victims). */
+  #mostHalfOpen(): string | undefined {
+    let most: string | undefined, n = 0;
+    for (const [ip, set] of this.#halfOpen) {
+      if (set.size > n) most = ip, n = set.size;
+    }
+    return most;
+  }
+
+  /** Closes the oldest half-open session from `ip`; false when there is none. */
+  #evict(ip: string | undefined, bound: string): boolean {
+    const oldest = ip === undefined ? undefined : this.#halfOpen.get(ip)?.values().next().value;
+    if (!oldest) return false;
+    this.stats.evicted++;
+    this.#shed(`kcp: half-open sessions over ${bound}: closed the oldest, from ${oldest.key}`);
+    oldest.kcp.close();
+    return true;
+  }
+
+  #shed(msg: string): void {
+    const held = this.#shedLog.pass();
+    if (held >= 0) this.#log?.warn(msg + heldBack(held));
+  }
+
   async #acceptStreams(e: Entry): Promise<void> {
     for (;;) {
       const stream = await e.smux.accept();
       if (!stream) return;
-      if (e.streams++ === 0) this.#embryonic--;
+      if (e.streams++ === 0) this.#halfOpenDelete(e);
       const w = this.#waiters.shift();
       if (w) w(stream);
       else if (this.#pending.length < this.#opts.backlog) this.#pending.push(stream);

@@ -8,7 +8,7 @@ import { UdpListener, udpListenerOptions } from "./udp.ts";
 
 listeners.register("tcp", {
   options: tcpListenerOptions,
-  create: (init, opts) => new TcpListener(init.addr, opts),
+  create: (init, opts) => new TcpListener(init.addr, { ...opts, log: init.log }),
 });
 listeners.register("udp", {
   options: udpListenerOptions,

@@ -57,7 +57,7 @@ export class SshdListener implements Listener {
   #closed = false;
 
   constructor(addr: string, cfg: SshServerConfig, readonly backlog: number, reusePort = false) {
-    this.#tcp = new TcpListener(addr, { reusePort });
+    this.#tcp = new TcpListener(addr, { reusePort, log: cfg.log });
     this.#cfg = cfg;
     this.#accepted = new AcceptQueue(backlog);
   }

@@ -5,6 +5,8 @@
 import { listenHost, splitHostPort } from "../core/addr.ts";
 import type { Duplex } from "../core/duplex.ts";
 import { formatAddr } from "../core/addr.ts";
+import { errorMessage } from "../core/errors.ts";
+import { heldBack, type Logger, Throttle } from "../core/log.ts";
 import { defineOptions, opt } from "../core/options.ts";
 import { socketDuplex } from "../core/socket.ts";
 import { type Listener, ListenError } from "../core/types.ts";
@@ -31,11 +33,45 @@ export function listenTCP(addr: string, reusePort = false): Deno.TcpListener {
   }
 }
 
+/** The pause after a failed accept before the next try. */
+export const ACCEPT_RETRY_MS = 50;
+
+/**
+ * A failed accept that is not the listener's own close (out of file descriptors, a
+ * connection reset in the queue): logged with its cause, at most once every 5 s, then the
+ * next try waits {@link ACCEPT_RETRY_MS} (retrying at once would spin while the cause lasts).
+ */
+export class AcceptFailures {
+  readonly #throttle = new Throttle(5_000);
+  constructor(readonly what: string, readonly log?: Logger) {}
+
+  async retry(err: unknown): Promise<void> {
+    const held = this.#throttle.pass();
+    if (held >= 0) {
+      this.log?.warn(
+        `${this.what}: accept error: ${errorMessage(err)}; retrying in ${ACCEPT_RETRY_MS}ms${heldBack(held)}`,
+      );
+    }
+    await new Promise((r) => setTimeout(r, ACCEPT_RETRY_MS));
+  }
+}
+
+/** True for the accept error of a process out of file descriptors (EMFILE/ENFILE). */
+export function outOfFiles(err: unknown): boolean {
+  return /too many open files|os error 2[34]\b/i.test(errorMessage(err));
+}
+
 /** Accepts TCP connections as socket duplexes (TCP_NODELAY set, like Go). */
 export class TcpListener implements Listener {
   #l?: Deno.TcpListener;
   #closed = false;
-  constructor(readonly configuredAddr: string, readonly opts: { reusePort?: boolean } = {}) {}
+  readonly #failures: AcceptFailures;
+  constructor(
+    readonly configuredAddr: string,
+    readonly opts: { reusePort?: boolean; log?: Logger } = {},
+  ) {
+    this.#failures = new AcceptFailures("tcp", opts.log);
+  }
 
   listen(): Promise<void> {
     this.#l = listenTCP(this.configuredAddr, this.opts.reusePort);
@@ -54,8 +90,7 @@ export class TcpListener implements Listener {
         conn = await this.#l.accept();
       } catch (err) {
         if (this.#closed || err instanceof Deno.errors.BadResource) return null;
-        // Transient (too many open files, aborted handshake): pause briefly and go on.
-        await new Promise((r) => setTimeout(r, 50));
+        await this.#failures.retry(err);
         continue;
       }
       try {

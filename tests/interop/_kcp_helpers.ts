@@ -8,6 +8,8 @@ import { dialTCP } from "../../src/dialer/tcp.ts";
 import { KcpDialer } from "../../src/dialer/kcp.ts";
 import { KcpListener } from "../../src/listener/kcp.ts";
 import { kcpOptions, resolveKcpConfig } from "../../src/protocol/kcp/config.ts";
+import { createBlockCrypt, deriveKey, sealPacket } from "../../src/protocol/kcp/crypt.ts";
+import { FecEncoder } from "../../src/protocol/kcp/fec.ts";
 import type { Duplex } from "../../src/core/duplex.ts";
 
 /** Our kcp listener forwarding every stream to 127.0.0.1:target (what `kcp://:K/:T` runs). */
@@ -50,4 +52,23 @@ export async function echoThrough(d: Duplex, data: Uint8Array): Promise<Uint8Arr
   d.close();
   assert.equal(got, data.length, "echo ended early");
   return out;
+}
+
+/** Derived once: the key derivation (PBKDF2) would make a flood of forged packets CPU-bound here. */
+let emptyKeyCrypt: ReturnType<typeof createBlockCrypt> | undefined;
+
+/** A valid first datagram of a new conversation (empty key, aes, FEC 10/3), as a client sends. */
+export function firstPacket(conv: number): Uint8Array {
+  // The data is snappy's stream identifier: a valid start that leaves the session waiting.
+  const data = [0xff, 0x06, 0x00, 0x00, 0x73, 0x4e, 0x61, 0x50, 0x70, 0x59];
+  const pkt = new Uint8Array(20 + 8 + 24 + data.length);
+  const k = new DataView(pkt.buffer, 28);
+  k.setUint32(0, conv, true);
+  k.setUint8(4, 81); // PUSH
+  k.setUint16(6, 32, true);
+  k.setUint32(20, data.length, true);
+  pkt.set(data, 52);
+  new FecEncoder(10, 3, 20).encode(pkt);
+  sealPacket(emptyKeyCrypt ??= createBlockCrypt("aes", deriveKey("")), pkt);
+  return pkt;
 }

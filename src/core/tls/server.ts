@@ -11,8 +11,11 @@ import { type Duplex, IODuplex } from "../duplex.ts";
 import { socketDuplex } from "../socket.ts";
 import { listenTCP } from "../../listener/tcp.ts";
 import { defaultServerPair, type TlsMaterial } from "./config.ts";
-import { nodeStreamIO, toNodeStream } from "./node_stream.ts";
+import { nodeStreamIO, SOURCE_END, toNodeStream } from "./node_stream.ts";
 import type { CertPair } from "./selfsigned.ts";
+
+/** How long a handshake may go on after the client's end of stream (its last records in flight). */
+const EOF_GRACE_MS = 20;
 
 /** Binds a port and turns accepted sockets into TLS duplexes. */
 export class TlsAcceptor {
@@ -82,10 +85,21 @@ export class TlsAcceptor {
         raw.close();
         reject(err);
       };
+      let secured = false;
       const onClose = () => fail(new Error("connection closed during the TLS handshake"));
       stream.once("close", onClose);
+      // The transport is half-open for TLS's sake, so the client's FIN alone closes nothing:
+      // a client that goes away mid-handshake (a port scan) would keep its socket until the
+      // deadline. Its last bytes may still complete the handshake: give the TLS layer the
+      // moment it needs for them, then give up.
+      stream.once(SOURCE_END, () => {
+        setTimeout(() => {
+          if (!secured) fail(new Error("connection closed during the TLS handshake"));
+        }, EOF_GRACE_MS);
+      });
       server.once("tlsClientError", (err: Error) => fail(err));
       server.once("secureConnection", (socket: tls.TLSSocket) => {
+        secured = true;
         stream.off("close", onClose);
         if (this.#mutual && !socket.authorized) {
           socket.destroy();

@@ -42,16 +42,20 @@ const decoder = new TextDecoder("latin1");
 const encoder = new TextEncoder();
 const TOKEN = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
 
+/** Parses one header line (not empty); throws {@link HttpError} when it is malformed. */
+export function parseHeaderLine(line: string): [string, string] {
+  if (line[0] === " " || line[0] === "\t") throw new HttpError("obsolete header line folding");
+  const i = line.indexOf(":");
+  if (i <= 0) throw new HttpError(`malformed header line ${JSON.stringify(line.slice(0, 40))}`);
+  const name = line.slice(0, i);
+  if (!TOKEN.test(name)) throw new HttpError(`bad header name ${JSON.stringify(name.slice(0, 40))}`);
+  return [name, line.slice(i + 1).trim()];
+}
+
 function parseHeaders(lines: string[]): Headers {
   const out: Headers = [];
   for (const line of lines) {
-    if (line === "") continue;
-    if (line[0] === " " || line[0] === "\t") throw new HttpError("obsolete header line folding");
-    const i = line.indexOf(":");
-    if (i <= 0) throw new HttpError(`malformed header line ${JSON.stringify(line.slice(0, 40))}`);
-    const name = line.slice(0, i);
-    if (!TOKEN.test(name)) throw new HttpError(`bad header name ${JSON.stringify(name.slice(0, 40))}`);
-    out.push([name, line.slice(i + 1).trim()]);
+    if (line !== "") out.push(parseHeaderLine(line));
   }
   return out;
 }
@@ -62,12 +66,11 @@ function splitHead(bytes: Uint8Array): string[] {
   return text.split("\r\n");
 }
 
-/** Parses a request head (bytes up to and including the blank line). */
-export function parseRequestHead(bytes: Uint8Array): RequestHead {
-  const lines = splitHead(bytes);
-  const parts = lines[0].split(" ");
+/** Parses a request line; throws {@link HttpError} (400, or 505 for another protocol). */
+export function parseRequestLine(line: string): { method: string; target: string; version: string } {
+  const parts = line.split(" ");
   if (parts.length !== 3) {
-    throw new HttpError(`malformed request line ${JSON.stringify(lines[0].slice(0, 80))}`);
+    throw new HttpError(`malformed request line ${JSON.stringify(line.slice(0, 80))}`);
   }
   const [method, target, version] = parts;
   if (!TOKEN.test(method)) throw new HttpError(`bad method ${JSON.stringify(method.slice(0, 20))}`);
@@ -75,7 +78,13 @@ export function parseRequestHead(bytes: Uint8Array): RequestHead {
     throw new HttpError(`unsupported protocol ${JSON.stringify(version.slice(0, 20))}`, 505);
   }
   if (!target) throw new HttpError("empty request target");
-  return { method, target, version, headers: parseHeaders(lines.slice(1)) };
+  return { method, target, version };
+}
+
+/** Parses a request head (bytes up to and including the blank line). */
+export function parseRequestHead(bytes: Uint8Array): RequestHead {
+  const lines = splitHead(bytes);
+  return { ...parseRequestLine(lines[0]), headers: parseHeaders(lines.slice(1)) };
 }
 
 /** Parses a response head. */
@@ -86,10 +95,17 @@ export function parseResponseHead(bytes: Uint8Array): ResponseHead {
   return { version: m[1], status: Number(m[2]), reason: m[3] ?? "", headers: parseHeaders(lines.slice(1)) };
 }
 
-/** Reads a head (up to the blank line) from `r`; null at a clean end before any byte. */
-export async function readHead(r: BufferedReader, what = "http head"): Promise<Uint8Array | null> {
+/**
+ * Reads a head (up to the blank line) from `r`; null at a clean end before any byte.
+ * `check` sees the bytes so far whenever more are awaited, and may throw to give up early.
+ */
+export async function readHead(
+  r: BufferedReader,
+  what = "http head",
+  check?: (soFar: Uint8Array) => void,
+): Promise<Uint8Array | null> {
   if (!(await r.want(1))) return null;
-  const head = await r.readUntil(CRLFCRLF, MAX_HEAD, what);
+  const head = await r.readUntil(CRLFCRLF, MAX_HEAD, what, check);
   // readUntil may return more than its bound when the whole head arrived in one read.
   if (head.length > MAX_HEAD) throw new TooLong(what, MAX_HEAD);
   return head;

@@ -106,6 +106,8 @@ export const kcpOptions = defineOptions({
   pacing: opt.bool(["kcp.pacing"], DEFAULT_KCP_CONFIG.pacing),
   tcp: opt.bool(["kcp.tcp", "tcp"], false),
   backlog: opt.int(["backlog"], 128, { min: 1, max: 65536 }),
+  /** Listener: half-open sessions (no stream yet) one IP address may hold; its oldest goes first. */
+  backlogPerIP: opt.int(["kcp.backlogPerIP", "backlogPerIP"], 16, { min: 1, max: 65536 }),
   handshakeTimeout: opt.duration(["handshakeTimeout"], 10_000),
   /** A session that hears nothing valid for this long is closed (smux keepalive keeps live ones busy). */
   idleTimeout: opt.duration(["kcp.idleTimeout", "idleTimeout"], 60_000),

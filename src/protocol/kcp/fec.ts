@@ -84,7 +84,19 @@ function invert(m: Uint8Array[]): Uint8Array[] {
  * the inverse of its top square, so the top rows are the identity (data shards pass
  * through) and the bottom rows produce parity.
  */
-export function encodingMatrix(dataShards: number, parityShards: number): Uint8Array[] {
+export function encodingMatrix(dataShards: number, parityShards: number): readonly Uint8Array[] {
+  // Computed once per shape: every session needs it twice, and a flood of forged first
+  // datagrams makes sessions by the thousand (the inversion costs ~0.2 ms each time).
+  const key = dataShards * 256 + parityShards;
+  let m = matrices.get(key);
+  if (!m) matrices.set(key, m = computeEncodingMatrix(dataShards, parityShards));
+  return m;
+}
+
+/** Encoding matrices by `dataShards * 256 + parityShards`; their rows are never written. */
+const matrices = new Map<number, readonly Uint8Array[]>();
+
+function computeEncodingMatrix(dataShards: number, parityShards: number): Uint8Array[] {
   const total = dataShards + parityShards;
   if (dataShards <= 0 || parityShards <= 0 || total > 256) {
     throw new Error(`invalid FEC shard counts ${dataShards}/${parityShards}`);
@@ -281,7 +293,7 @@ const MAX_GROUPS = 4;
 export class FecDecoder {
   readonly #dataShards: number;
   readonly #total: number;
-  readonly #matrix: Uint8Array[];
+  readonly #matrix: readonly Uint8Array[];
   readonly #groups = new Map<number, Group>();
   /** Data packets rebuilt so far. */
   recovered = 0;
