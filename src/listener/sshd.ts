@@ -102,11 +102,12 @@ export function createSshdListener(init: ListenerInit, o: SshdListenerOptions): 
     password: init.auth?.username !== undefined || init.auth?.password !== undefined
       ? (init.auth?.password ?? "")
       : undefined,
+    checkPassword: init.auther ? (u, p) => init.auther!.check(u, p) : undefined,
     authorizedKeys: o.authorizedKeys ? loadAuthorizedKeys(o.authorizedKeys) : [],
     handshakeTimeout: o.handshakeTimeout,
     log: init.log,
   };
-  if (cfg.password === undefined && cfg.authorizedKeys.length === 0) {
+  if (cfg.password === undefined && !cfg.checkPassword && cfg.authorizedKeys.length === 0) {
     init.log.warn("sshd: no auth and no authorizedKeys configured: any SSH client may log in");
   }
   return new SshdListener(init.addr, cfg, o.backlog, o.reusePort);

@@ -3,8 +3,11 @@
  * (with its config path) before anything binds.
  * @module
  */
+import { admissionAt, buildAdmissions } from "../admission/build.ts";
+import { autherAt, buildAuthers } from "../auth/build.ts";
+import { buildBypasses, bypassAt } from "../bypass/build.ts";
 import { Forwarder, Target } from "../chain/forwarder.ts";
-import { ChainRouter } from "../chain/router.ts";
+import { ChainRouter, type RouterPolicy } from "../chain/router.ts";
 import { Chain, Hop, Node } from "../chain/node.ts";
 import { DEFAULT_SELECTOR, normalizeStrategy, Selector, STRATEGIES } from "../chain/selector.ts";
 import { UNENFORCED_SECTIONS, unenforcedSettings } from "../config/enforcement.ts";
@@ -21,6 +24,11 @@ import { handlers } from "../handler/mod.ts";
 import { listeners } from "../listener/mod.ts";
 import { Service } from "./service.ts";
 import { parseWorkers } from "./sharing.ts";
+
+/** Handlers that check client credentials (and so take `handler.auther`/`authers`). */
+const AUTH_HANDLERS = new Set(["http", "socks5", "socks", "socks4", "socks4a", "relay", "auto"]);
+/** Listeners that check client credentials (`listener.auther`/`authers`). */
+const AUTH_LISTENERS = new Set(["sshd"]);
 
 /** Handlers that send every connection to the service's targets. */
 const FORWARDING_HANDLERS = new Set(["tcp", "udp", "rtcp", "rudp", "forward"]);
@@ -40,12 +48,17 @@ const selectorKeys = defineOptions({
   failTimeout: opt.duration("failTimeout", 10_000),
 });
 
+/** Top-level sections this program builds. */
+const KNOWN_SECTIONS = new Set(["services", "chains", "log", "workers", "authers", "admissions", "bypasses"]);
+
 /** The built program: services ready to start, and the chains they use. */
 export interface Runtime {
   services: Service[];
   chains: Map<string, Chain>;
   /** Metadata keys no component understood, as warnings with their paths. */
   warnings: string[];
+  /** Stops what the policy sections run (file reloads, name re-resolution) once unused. */
+  closers: (() => void)[];
 }
 
 /** What went wrong while building; empty when the config is valid. */
@@ -191,7 +204,7 @@ function buildLoaded(config: Config, log: Logger): BuildResult {
   // Fail closed: a restricting setting that is not enforced stops the start (enforcement.ts).
   errors.push(...unenforcedSettings(config));
   for (const key of Object.keys(config)) {
-    if (!["services", "chains", "log", "workers"].includes(key) && !UNENFORCED_SECTIONS.has(key)) {
+    if (!KNOWN_SECTIONS.has(key) && !UNENFORCED_SECTIONS.has(key)) {
       warnings.push(`${key}: section not supported, ignored`);
     }
   }
@@ -200,6 +213,11 @@ function buildLoaded(config: Config, log: Logger): BuildResult {
   } catch (err) {
     errors.push(err as ConfigError);
   }
+  // Policy sections first: services, hops and nodes refer to them by name.
+  const closers: (() => void)[] = [];
+  const authers = buildAuthers(config.authers, errors, log, closers);
+  const admissions = buildAdmissions(config.admissions, errors, log, closers);
+  const bypasses = buildBypasses(config.bypasses, errors, log, closers);
 
   // Chains first: services refer to them by name.
   const chains = new Map<string, Chain>();
@@ -271,19 +289,24 @@ function buildLoaded(config: Config, log: Logger): BuildResult {
               tls: n.dialer?.tls,
               log: nlog,
             }, dopts);
-            nodes.push(new Node(String(n.name ?? `node-${ni}`), addr, dialer, connector, nopts.weight));
+            const bypass = bypassAt(n, npath, bypasses, errors);
+            nodes.push(
+              new Node(String(n.name ?? `node-${ni}`), addr, dialer, connector, nopts.weight, bypass),
+            );
           } catch (err) {
             errors.push(err instanceof ConfigError ? err : new ConfigError(npath, errorMessage(err)));
           }
         });
-        hops.push(new Hop(String(h.name ?? `hop-${hi}`), nodes, selector));
+        hops.push(
+          new Hop(String(h.name ?? `hop-${hi}`), nodes, selector, bypassAt(h, hpath, bypasses, errors)),
+        );
       });
       chains.set(c.name, new Chain(c.name, hops));
     });
   }
 
-  const routerFor = (name: unknown, path: string): Router => {
-    if (name === undefined || name === null || name === "") return new ChainRouter();
+  const routerFor = (name: unknown, path: string, policy: RouterPolicy = {}): Router => {
+    if (name === undefined || name === null || name === "") return new ChainRouter(undefined, policy);
     const chain = chains.get(String(name));
     if (!chain) {
       errors.push(
@@ -294,9 +317,9 @@ function buildLoaded(config: Config, log: Logger): BuildResult {
           })`,
         ),
       );
-      return new ChainRouter();
+      return new ChainRouter(undefined, policy);
     }
-    return new ChainRouter(chain);
+    return new ChainRouter(chain, policy);
   };
 
   const services: Service[] = [];
@@ -320,7 +343,9 @@ function buildLoaded(config: Config, log: Logger): BuildResult {
       const hmd = metadataOf(s.handler?.metadata, `${spath}.handler.metadata`, errors);
       const lmd = metadataOf(s.listener?.metadata, `${spath}.listener.metadata`, errors);
       const smd = metadataOf(s.metadata, `${spath}.metadata`, errors);
-      const handlerRouter = routerFor(s.handler?.chain, `${spath}.handler.chain`);
+      // The service's bypass refuses targets where the handler dials (the router).
+      const bypass = bypassAt(s, spath, bypasses, errors);
+      const handlerRouter = routerFor(s.handler?.chain, `${spath}.handler.chain`, { bypass });
       const listenerRouter = routerFor(s.listener?.chain, `${spath}.listener.chain`);
       const forwarder = buildForwarder(s.forwarder, `${spath}.forwarder`, errors);
       if (
@@ -335,6 +360,29 @@ function buildLoaded(config: Config, log: Logger): BuildResult {
         );
       }
       const slog = log.with({ kind: "service", service: name, listener: ltype, handler: htype });
+      const admission = admissionAt(s, spath, admissions, errors);
+      const hauther = autherAt(s.handler, `${spath}.handler`, authers, errors);
+      if (hauther && !AUTH_HANDLERS.has(htype)) {
+        errors.push(
+          new ConfigError(
+            `${spath}.handler.auther`,
+            `the ${htype} handler does not check user names and passwords, so it cannot enforce an auther (handlers that do: ${
+              [...AUTH_HANDLERS].join(", ")
+            })`,
+          ),
+        );
+      }
+      const lauther = autherAt(s.listener, `${spath}.listener`, authers, errors);
+      if (lauther && !AUTH_LISTENERS.has(ltype)) {
+        errors.push(
+          new ConfigError(
+            `${spath}.listener.auther`,
+            `the ${ltype} listener does not authenticate clients, so it cannot enforce an auther (listeners that do: ${
+              [...AUTH_LISTENERS].join(", ")
+            }; use handler.auther)`,
+          ),
+        );
+      }
       try {
         const lf = listeners.get(ltype, `${spath}.listener.type`);
         const hf = handlers.get(htype, `${spath}.handler.type`);
@@ -353,6 +401,7 @@ function buildLoaded(config: Config, log: Logger): BuildResult {
           service: name,
           metadata: lmd,
           auth: s.listener?.auth,
+          auther: lauther,
           tls: s.listener?.tls,
           router: listenerRouter,
           log: slog,
@@ -364,19 +413,23 @@ function buildLoaded(config: Config, log: Logger): BuildResult {
           listenerType: ltype,
           metadata: hmd,
           auth: s.handler?.auth,
+          auther: hauther,
           tls: s.handler?.tls,
           router: handlerRouter,
           forwarder,
           log: slog,
         }, hopts);
-        services.push(new Service(name, listener, handler, slog));
+        services.push(new Service(name, listener, handler, slog, { admissions: admission }));
       } catch (err) {
         errors.push(err instanceof ConfigError ? err : new ConfigError(spath, errorMessage(err)));
       }
     });
   }
-  if (errors.length) return { errors };
-  return { runtime: { services, chains, warnings }, errors };
+  if (errors.length) {
+    for (const close of closers) close();
+    return { errors };
+  }
+  return { runtime: { services, chains, warnings, closers }, errors };
 }
 
 function buildForwarder(

@@ -18,7 +18,7 @@ import type { Service } from "./service.ts";
 /** The chains built for one config; closed once no service built with them runs any more. */
 class Generation {
   users = 0;
-  constructor(readonly chains: Map<string, Chain>) {}
+  constructor(readonly chains: Map<string, Chain>, readonly closers: readonly (() => void)[] = []) {}
 
   release(): void {
     if (--this.users === 0) this.#close();
@@ -31,6 +31,7 @@ class Generation {
 
   #close(): void {
     for (const c of this.chains.values()) c.close();
+    for (const close of this.closers) close();
   }
 }
 
@@ -176,7 +177,7 @@ export class Supervisor {
    * already started and rethrows.
    */
   async start(config: Config, runtime: Runtime): Promise<void> {
-    const generation = new Generation(runtime.chains);
+    const generation = new Generation(runtime.chains, runtime.closers);
     const fingerprints = serviceFingerprints(config);
     const started: Service[] = [];
     try {
@@ -187,6 +188,7 @@ export class Supervisor {
     } catch (err) {
       await Promise.all(started.map((s) => s.close()));
       for (const c of runtime.chains.values()) c.close();
+      for (const close of runtime.closers) close();
       throw err;
     }
     for (const svc of runtime.services) {
@@ -209,7 +211,7 @@ export class Supervisor {
   async reload(config: Config, runtime: Runtime): Promise<ReloadSummary> {
     if (this.#stopped) throw new ReloadError("stopped");
     const fingerprints = serviceFingerprints(config);
-    const generation = new Generation(runtime.chains);
+    const generation = new Generation(runtime.chains, runtime.closers);
     const summary: ReloadSummary = { kept: [], replaced: [], added: [], removed: [] };
     const fresh: { svc: Service; old?: Entry }[] = [];
     const next = new Set<string>();
@@ -241,6 +243,7 @@ export class Supervisor {
     const abandon = async (err: unknown) => {
       await Promise.all(started.map((s) => s.close()));
       for (const c of runtime.chains.values()) c.close();
+      for (const close of runtime.closers) close();
       return new ReloadError(`the new config cannot start, the running one stays: ${errorMessage(err)}`, {
         cause: err,
       });
@@ -318,7 +321,7 @@ export class Supervisor {
     const { runtime } = await buildRuntime(this.#config, this.log);
     if (!runtime) return;
     const wanted = new Set(entries.map((e) => e.service.name));
-    const generation = new Generation(runtime.chains);
+    const generation = new Generation(runtime.chains, runtime.closers);
     for (const svc of runtime.services) {
       const old = this.#running.get(svc.name);
       if (!wanted.has(svc.name) || !old) {

@@ -7,6 +7,13 @@ import type { Duplex } from "../core/duplex.ts";
 import { errorMessage } from "../core/errors.ts";
 import type { Level, Logger } from "../core/log.ts";
 import type { ConnRecord, Handler, Listener } from "../core/types.ts";
+import type { Admission } from "../admission/admission.ts";
+
+/** Checks a service makes on each accepted connection, before the handler reads a byte. */
+export interface ServicePolicy {
+  /** The client's address must be admitted, else the connection is closed at once, unanswered. */
+  admissions?: Admission;
+}
 
 /** A running (or ready to run) service. */
 export class Service {
@@ -22,6 +29,7 @@ export class Service {
     readonly listener: Listener,
     readonly handler: Handler,
     readonly log: Logger,
+    readonly policy: ServicePolicy = {},
   ) {}
 
   /** Connections being served right now. */
@@ -34,6 +42,8 @@ export class Service {
    * the "listening on" line (a worker thread repeating the service says it at debug).
    */
   async start(announce: Level = "info"): Promise<void> {
+    // Names in an admission list are resolved first: a client must not get in meanwhile.
+    await this.policy.admissions?.ready();
     await this.listener.listen();
     this.log.log(announce, `listening on ${this.listener.addr}`);
     this.#accepting = true;
@@ -51,6 +61,11 @@ export class Service {
         continue;
       }
       if (!conn) break;
+      if (this.policy.admissions && !this.policy.admissions.admit(conn.remote)) {
+        conn.close();
+        this.log.warn(`${conn.remote}: refused by admission`, { client: conn.remote, local: conn.local });
+        continue;
+      }
       const p = this.#serve(conn);
       this.#serving.add(p);
       p.finally(() => this.#serving.delete(p));
