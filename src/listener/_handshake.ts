@@ -46,6 +46,7 @@ export class HandshakeListener implements Listener {
   /** Handshaken connections; the accept loop itself keeps within the backlog. */
   readonly #ready = new AcceptQueue<Duplex>(Infinity);
   #room?: () => void;
+  #admit?: (remote: string) => boolean;
 
   constructor(
     steps: HandshakeSteps,
@@ -58,6 +59,28 @@ export class HandshakeListener implements Listener {
     this.#timeout = opts.handshakeTimeout;
     this.#keepAlive = opts.keepAlive ?? false;
     this.#log = log;
+  }
+
+  gate(admit: (remote: string) => boolean): void {
+    this.#admit = admit;
+  }
+
+  /** False (and the socket closed) when the service's admission refuses the client. */
+  #admitted(conn: Deno.Conn): boolean {
+    if (!this.#admit) return true;
+    let remote = "";
+    try {
+      remote = formatAddr(conn.remoteAddr);
+    } catch {
+      // a socket already reset has no address: refuse it with the rest
+    }
+    if (remote && this.#admit(remote)) return true;
+    try {
+      conn.close();
+    } catch {
+      // already closed
+    }
+    return false;
   }
 
   async listen(): Promise<void> {
@@ -84,6 +107,7 @@ export class HandshakeListener implements Listener {
         await new Promise((r) => setTimeout(r, 50));
         continue;
       }
+      if (!this.#admitted(conn)) continue;
       try {
         const tcp = conn as Deno.TcpConn;
         tcp.setNoDelay?.(true);

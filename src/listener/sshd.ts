@@ -50,6 +50,7 @@ export class SshdListener implements Listener {
   readonly #accepted: AcceptQueue<Duplex>;
   #clients = new Set<Duplex>();
   #closed = false;
+  #admit?: (remote: string) => boolean;
 
   constructor(addr: string, cfg: SshServerConfig, readonly backlog: number, reusePort = false) {
     this.#tcp = new TcpListener(addr, { reusePort });
@@ -61,6 +62,11 @@ export class SshdListener implements Listener {
     return this.#tcp.addr;
   }
 
+  /** The service's admission, asked before the SSH handshake. */
+  gate(admit: (remote: string) => boolean): void {
+    this.#admit = admit;
+  }
+
   async listen(): Promise<void> {
     await this.#tcp.listen();
     this.#acceptLoop();
@@ -70,6 +76,10 @@ export class SshdListener implements Listener {
     for (;;) {
       const conn = await this.#tcp.accept();
       if (!conn) break;
+      if (this.#admit && !this.#admit(conn.remote)) {
+        conn.close();
+        continue;
+      }
       this.#clients.add(conn);
       serveSsh(conn, this.#cfg, (item) => this.#deliver(item))
         .catch((err) => this.#cfg.log.warn(`ssh ${conn.remote}: ${errorMessage(err)}`))

@@ -97,7 +97,8 @@ export function serviceName(s: unknown, index: number): string {
  * One text per service that changes whenever anything that service is built from changes:
  * its own config, every named top-level entry it refers to (chains, hops, bypasses,
  * resolvers, …, followed transitively), and the size and time of the files it reads
- * (`certFile`, `keyFile`, …) so that a renewed certificate counts as a change.
+ * (`certFile`, `keyFile`, a policy list's `file.path`, …) so that a renewed certificate or an
+ * edited auth file counts as a change at SIGHUP.
  */
 export function serviceFingerprints(config: Config): Map<string, string> {
   const named = new Map<string, unknown[]>();
@@ -128,7 +129,10 @@ export function serviceFingerprints(config: Config): Map<string, string> {
           }
         }
       } else if (Array.isArray(v)) v.forEach((x) => walk(x, key));
-      else if (isRecord(v)) { for (const [k, x] of Object.entries(v)) walk(x, k); }
+      // A policy list's `file: {path}` is a file read at start too (authers, admissions, bypasses).
+      else if (isRecord(v)) {
+        for (const [k, x] of Object.entries(v)) walk(x, key === "file" && k === "path" ? "file" : k);
+      }
     };
     walk(svc, "");
     out.set(serviceName(svc, i), stableJSON({ svc, refs, files }));

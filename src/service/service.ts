@@ -44,6 +44,7 @@ export class Service {
   async start(announce: Level = "info"): Promise<void> {
     // Names in an admission list are resolved first: a client must not get in meanwhile.
     await this.policy.admissions?.ready();
+    if (this.policy.admissions) this.listener.gate?.((remote) => this.#admit(remote, ""));
     await this.listener.listen();
     this.log.log(announce, `listening on ${this.listener.addr}`);
     this.#accepting = true;
@@ -61,15 +62,22 @@ export class Service {
         continue;
       }
       if (!conn) break;
-      if (this.policy.admissions && !this.policy.admissions.admit(conn.remote)) {
+      if (!this.#admit(conn.remote, conn.local)) {
         conn.close();
-        this.log.warn(`${conn.remote}: refused by admission`, { client: conn.remote, local: conn.local });
         continue;
       }
       const p = this.#serve(conn);
       this.#serving.add(p);
       p.finally(() => this.#serving.delete(p));
     }
+  }
+
+  /** Asks the service's admission about a client; a refusal is logged (one line per client). */
+  #admit(remote: string, local: string): boolean {
+    const admission = this.policy.admissions;
+    if (!admission || admission.admit(remote)) return true;
+    this.log.warn(`${remote}: refused by admission`, { remote, client: remote, ...(local ? { local } : {}) });
+    return false;
   }
 
   async #serve(conn: Duplex): Promise<void> {

@@ -84,18 +84,33 @@ async function withDir(fn: (dir: string) => Promise<void>): Promise<void> {
   }
 }
 
+/** The first flight of a real TLS client (a ClientHello), captured from Deno's TLS client. */
+async function clientHello(): Promise<Uint8Array> {
+  const l = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const client = Deno.connectTls({ hostname: "127.0.0.1", port: l.addr.port }).catch(() => null);
+  const c = await l.accept();
+  const buf = new Uint8Array(4096);
+  const n = await c.read(buf);
+  c.close();
+  l.close();
+  (await client)?.close();
+  return buf.slice(0, n ?? 0);
+}
+
 Deno.test({
   name: "admission: a whitelist of 10.9.9.9 closes a 127.0.0.1 client at once, unanswered; ~127.0.0.1 admits",
   ...opts,
   fn: async () => {
     const web = httpServer(() => new Response("hello"));
-    const [p1, p2] = [freePort(), freePort()];
+    const [p1, p2, p3] = [freePort(), freePort(), freePort()];
     const g = await startGost([
       "-L",
       `http://127.0.0.1:${p1}?admission=~10.9.9.9`,
       "-L",
       `http://127.0.0.1:${p2}?admission=~127.0.0.1`,
-    ], 2);
+      "-L",
+      `http+tls://127.0.0.1:${p3}?admission=10.0.0.0/8,127.0.0.1`,
+    ], 3);
     try {
       const t0 = performance.now();
       const r = await exchange(
@@ -106,6 +121,10 @@ Deno.test({
       equal(r.bytes.length, 0, `no answer, got ${decoder.decode(r.bytes)}`);
       ok(performance.now() - t0 < 1000, "closed at once");
       await g.waitFor(/refused by admission/);
+      // A TLS listener refuses before its handshake: a ClientHello gets no ServerHello, only the close.
+      const hello = await clientHello();
+      const t = await exchange(p3, hello);
+      ok(t.closed && t.bytes.length === 0, `tls: closed unanswered, got ${toHex(t.bytes)}`);
       equal(await curl(["-x", `http://127.0.0.1:${p2}`, `http://127.0.0.1:${web.port}/`]), "200");
     } finally {
       await g.stop();
