@@ -51,6 +51,15 @@ const selectorKeys = defineOptions({
 /** Top-level sections this program builds. */
 const KNOWN_SECTIONS = new Set(["services", "chains", "log", "workers", "authers", "admissions", "bypasses"]);
 
+/**
+ * Query keys the CLI turns into policy sections (`?bypass=`, `?admission=`) and, as gost does,
+ * also leaves in the metadata: enforced through the section, so not "unknown, ignored" there.
+ */
+const policyKeys = defineOptions({
+  bypass: opt.string("bypass", ""),
+  admission: opt.string("admission", ""),
+});
+
 /** The built program: services ready to start, and the chains they use. */
 export interface Runtime {
   services: Service[];
@@ -268,7 +277,7 @@ function buildLoaded(config: Config, log: Logger): BuildResult {
                 "metadata",
               ]] as const
             ) {
-              for (const k of unknownKeys(md, [cf.options, df.options, nodeOptions])) {
+              for (const k of unknownKeys(md, [cf.options, df.options, nodeOptions, policyKeys])) {
                 warnings.push(`${npath}.${p}.${k}: unknown option, ignored`);
               }
             }
@@ -391,7 +400,7 @@ function buildLoaded(config: Config, log: Logger): BuildResult {
         for (
           const [md, p] of [[hmd, "handler.metadata"], [lmd, "listener.metadata"], [smd, "metadata"]] as const
         ) {
-          for (const k of unknownKeys(md, [lf.options, hf.options, selectorKeys])) {
+          for (const k of unknownKeys(md, [lf.options, hf.options, selectorKeys, policyKeys])) {
             warnings.push(`${spath}.${p}.${k}: unknown option, ignored`);
           }
         }

@@ -392,3 +392,50 @@ bypasses:
     echo.close();
   },
 });
+
+Deno.test({
+  name: "authers on the sshd listener: several users log in, a wrong password does not",
+  ...opts,
+  fn: async () => {
+    const echo = tcpEchoServer();
+    const sp = freePort();
+    await withDir(async (dir) => {
+      await Deno.writeTextFile(
+        `${dir}/gost.yaml`,
+        `services:
+  - name: ssh
+    addr: 127.0.0.1:${sp}
+    handler: {type: sshd}
+    listener: {type: sshd, authers: [team]}
+authers:
+  - name: team
+    auths:
+      - {username: alice, password: a-pw}
+      - {username: bob, password: b-pw}
+`,
+      );
+      const server = await startGost(["-C", `${dir}/gost.yaml`]);
+      const clients: GostProcess[] = [];
+      try {
+        for (const [user, want] of [["alice:a-pw", "hi"], ["bob:b-pw", "hi"], ["bob:nope", ""]]) {
+          const lp = freePort();
+          clients.push(
+            await startGost([
+              "-L",
+              `tcp://127.0.0.1:${lp}/127.0.0.1:${echo.port}`,
+              "-F",
+              `sshd://${user}@127.0.0.1:${sp}`,
+            ]),
+          );
+          const r = await exchange(lp, encoder.encode("hi"), 1500);
+          equal(decoder.decode(r.bytes), want, user);
+        }
+        await server.waitFor(`wrong user name or password for \\"bob\\"`);
+      } finally {
+        for (const c of clients) await c.stop();
+        await server.stop();
+      }
+    });
+    echo.close();
+  },
+});
