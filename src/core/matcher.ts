@@ -325,7 +325,10 @@ export class AddressMatcher {
     const f = (ip.v === 4 ? this.#v4 : this.#v6) as Family<number | bigint>;
     if (portsAllow(f.exact.get(ip.n), port)) return true;
     for (const bits of f.bitsList) {
-      const net = maskOf(ip, bits).n;
+      // The network of `ip` under this prefix length, computed without allocating.
+      const net = ip.v === 4
+        ? (bits === 0 ? 0 : ip.n - (ip.n % 2 ** (32 - bits)))
+        : ip.n & ~((1n << BigInt(128 - bits)) - 1n);
       if (portsAllow(f.nets.get(bits)!.get(net), port)) return true;
     }
     if (f.anyPortRanges.has(ip.n)) return true;
