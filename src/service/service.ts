@@ -4,7 +4,7 @@
  * @module
  */
 import type { Duplex } from "../core/duplex.ts";
-import { errorMessage } from "../core/errors.ts";
+import { BypassError, errorMessage } from "../core/errors.ts";
 import type { Level, Logger } from "../core/log.ts";
 import type { ConnRecord, Handler, Listener } from "../core/types.ts";
 import type { Admission } from "../admission/admission.ts";
@@ -89,7 +89,11 @@ export class Service {
       await this.handler.handle(conn, { log, record, signal: this.#abort.signal });
     } catch (err) {
       if (!this.#closed) {
-        log.error(errorMessage(err), { dst: record.dst, ...counts(record) });
+        // A target refused by the service's bypass is policy at work, not a failure.
+        log.log(err instanceof BypassError ? "warn" : "error", errorMessage(err), {
+          dst: record.dst,
+          ...counts(record),
+        });
       }
     } finally {
       conn.close();
