@@ -8,8 +8,9 @@
  */
 import type { BenchCase } from "../types.ts";
 
-function listFile(lines: string[]): string {
-  const path = Deno.makeTempFileSync({ prefix: "gost-bench-policy-", suffix: ".txt" });
+/** Writes a list file at a fixed temporary path (rewritten, not piled up, by each bench run). */
+function listFile(name: string, lines: string[]): string {
+  const path = `${Deno.env.get("TMPDIR") ?? "/tmp"}/gost-bench-policy-${name}.txt`;
   Deno.writeTextFileSync(path, lines.join("\n") + "\n");
   return path;
 }
@@ -44,8 +45,8 @@ const policyConfig = () =>
       handler: { type: "http" },
       listener: { type: "tcp" },
     }],
-    bypasses: [{ name: "big-bypass", file: { path: listFile(bypassLines(10_000)) } }],
-    admissions: [{ name: "big-admission", file: { path: listFile(admissionLines(10_000)) } }],
+    bypasses: [{ name: "big-bypass", file: { path: listFile("bypass", bypassLines(10_000)) } }],
+    admissions: [{ name: "big-admission", file: { path: listFile("admission", admissionLines(10_000)) } }],
   });
 
 export const cases: BenchCase[] = [
