@@ -152,7 +152,11 @@ Deno.test({
     ], 4);
     try {
       equal(await connectStatus(h, `127.0.0.1:${echo.port}`), 403);
-      equal(await curl(["-x", `http://127.0.0.1:${h}`, `http://127.0.0.1:${echo.port}/`]), "403", "plain proxying too");
+      equal(
+        await curl(["-x", `http://127.0.0.1:${h}`, `http://127.0.0.1:${echo.port}/`]),
+        "403",
+        "plain proxying too",
+      );
       equal(
         await connectStatus(h, `localhost:${echo.port}`),
         200,
