@@ -2,7 +2,7 @@ import { deepStrictEqual, ok, strictEqual } from "node:assert/strict";
 import { sameBytes } from "../core/auth.ts";
 import { rootLogger } from "../core/log.ts";
 import { splitLines } from "../core/list_source.ts";
-import { autherAt, buildAuthers } from "./build.ts";
+import { autherAt, authersOf, buildAuthers } from "./build.ts";
 import { AutherGroup, parseAuthLines, StoreAuther } from "./auther.ts";
 import type { ConfigError } from "../core/errors.ts";
 
@@ -93,4 +93,37 @@ Deno.test("authers section: inline and file users merged; bad input names its pa
   } finally {
     await Deno.remove(dir, { recursive: true });
   }
+});
+
+Deno.test("authers on a handler or listener that checks no credentials are config errors", () => {
+  const defined = new Map([["team", new StoreAuther("team", new Map([["a", "b"]]))]]);
+  const errors: ConfigError[] = [];
+  const ok1 = authersOf(
+    { handler: { auther: "team" }, listener: {} },
+    "services[0]",
+    "socks5",
+    "tcp",
+    defined,
+    errors,
+  );
+  ok(ok1.handler && !ok1.listener);
+  authersOf(
+    { handler: { auther: "team" }, listener: { auther: "team" } },
+    "services[1]",
+    "tcp",
+    "tls",
+    defined,
+    errors,
+  );
+  const ssh = authersOf(
+    { handler: {}, listener: { authers: ["team"] } },
+    "services[2]",
+    "sshd",
+    "sshd",
+    defined,
+    errors,
+  );
+  ok(ssh.listener);
+  deepStrictEqual(errors.map((e) => e.path), ["services[1].handler.auther", "services[1].listener.auther"]);
+  ok(errors[0].message.includes("the tcp handler does not check user names and passwords"));
 });

@@ -13,6 +13,11 @@ import { AutherGroup, parseAuthLines, StoreAuther } from "./auther.ts";
 // deno-lint-ignore no-explicit-any
 type Rec = Record<string, any>;
 
+/** Handlers that check client credentials (and so take `handler.auther`/`authers`). */
+const AUTH_HANDLERS = new Set(["http", "socks5", "socks", "socks4", "socks4a", "relay", "auto"]);
+/** Listeners that check client credentials (`listener.auther`/`authers`). */
+const AUTH_LISTENERS = new Set(["sshd"]);
+
 function isRecord(v: unknown): v is Rec {
   return !!v && typeof v === "object" && !Array.isArray(v);
 }
@@ -97,4 +102,41 @@ export function autherAt(
   const list = lookupRefs(obj.auther, obj.authers, path, ["auther", "authers"], defined, "auther", errors);
   if (list.length === 0) return undefined;
   return list.length === 1 ? list[0] : new AutherGroup(list);
+}
+
+/**
+ * The authers a service names for its handler and its listener. Naming one where the component
+ * checks no credentials is a config error: the auther would restrict nothing.
+ */
+export function authersOf(
+  svc: Rec,
+  path: string,
+  htype: string,
+  ltype: string,
+  defined: Map<string, Auther>,
+  errors: ConfigError[],
+): { handler?: Auther; listener?: Auther } {
+  const handler = autherAt(svc.handler, `${path}.handler`, defined, errors);
+  if (handler && !AUTH_HANDLERS.has(htype)) {
+    errors.push(
+      new ConfigError(
+        `${path}.handler.auther`,
+        `the ${htype} handler does not check user names and passwords, so it cannot enforce an auther (handlers that do: ${
+          [...AUTH_HANDLERS].join(", ")
+        })`,
+      ),
+    );
+  }
+  const listener = autherAt(svc.listener, `${path}.listener`, defined, errors);
+  if (listener && !AUTH_LISTENERS.has(ltype)) {
+    errors.push(
+      new ConfigError(
+        `${path}.listener.auther`,
+        `the ${ltype} listener does not authenticate clients, so it cannot enforce an auther (listeners that do: ${
+          [...AUTH_LISTENERS].join(", ")
+        }; use handler.auther)`,
+      ),
+    );
+  }
+  return { handler, listener };
 }

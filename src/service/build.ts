@@ -4,7 +4,7 @@
  * @module
  */
 import { admissionAt, buildAdmissions } from "../admission/build.ts";
-import { autherAt, buildAuthers } from "../auth/build.ts";
+import { authersOf, buildAuthers } from "../auth/build.ts";
 import { buildBypasses, bypassAt } from "../bypass/build.ts";
 import { Forwarder, Target } from "../chain/forwarder.ts";
 import { ChainRouter, type RouterPolicy } from "../chain/router.ts";
@@ -24,11 +24,6 @@ import { handlers } from "../handler/mod.ts";
 import { listeners } from "../listener/mod.ts";
 import { Service } from "./service.ts";
 import { parseWorkers } from "./sharing.ts";
-
-/** Handlers that check client credentials (and so take `handler.auther`/`authers`). */
-const AUTH_HANDLERS = new Set(["http", "socks5", "socks", "socks4", "socks4a", "relay", "auto"]);
-/** Listeners that check client credentials (`listener.auther`/`authers`). */
-const AUTH_LISTENERS = new Set(["sshd"]);
 
 /** Handlers that send every connection to the service's targets. */
 const FORWARDING_HANDLERS = new Set(["tcp", "udp", "rtcp", "rudp", "forward"]);
@@ -370,28 +365,7 @@ function buildLoaded(config: Config, log: Logger): BuildResult {
       }
       const slog = log.with({ kind: "service", service: name, listener: ltype, handler: htype });
       const admission = admissionAt(s, spath, admissions, errors);
-      const hauther = autherAt(s.handler, `${spath}.handler`, authers, errors);
-      if (hauther && !AUTH_HANDLERS.has(htype)) {
-        errors.push(
-          new ConfigError(
-            `${spath}.handler.auther`,
-            `the ${htype} handler does not check user names and passwords, so it cannot enforce an auther (handlers that do: ${
-              [...AUTH_HANDLERS].join(", ")
-            })`,
-          ),
-        );
-      }
-      const lauther = autherAt(s.listener, `${spath}.listener`, authers, errors);
-      if (lauther && !AUTH_LISTENERS.has(ltype)) {
-        errors.push(
-          new ConfigError(
-            `${spath}.listener.auther`,
-            `the ${ltype} listener does not authenticate clients, so it cannot enforce an auther (listeners that do: ${
-              [...AUTH_LISTENERS].join(", ")
-            }; use handler.auther)`,
-          ),
-        );
-      }
+      const { handler: hauther, listener: lauther } = authersOf(s, spath, htype, ltype, authers, errors);
       try {
         const lf = listeners.get(ltype, `${spath}.listener.type`);
         const hf = handlers.get(htype, `${spath}.handler.type`);
