@@ -2,7 +2,8 @@
  * A chain node (dialer + connector at an address) and a hop (a node group with a selector).
  * @module
  */
-import type { Connector, Dialer } from "../core/types.ts";
+import type { Bypass } from "../bypass/bypass.ts";
+import type { Connector, Dialer, Network } from "../core/types.ts";
 import { FailMarker, type Selectable, Selector } from "./selector.ts";
 
 /** One proxy in a chain: reached with `dialer`, spoken to with `connector`. */
@@ -14,6 +15,8 @@ export class Node implements Selectable {
     readonly dialer: Dialer,
     readonly connector: Connector,
     readonly weight = 1,
+    /** A target this bypass contains skips the node (another node of the hop is used). */
+    readonly bypass?: Bypass,
   ) {}
 
   close(): void {
@@ -24,7 +27,22 @@ export class Node implements Selectable {
 
 /** A group of interchangeable nodes at one position of a chain. */
 export class Hop {
-  constructor(readonly name: string, readonly nodes: Node[], readonly selector: Selector = new Selector()) {}
+  /** True when some node has a bypass (the hop then filters its nodes per target). */
+  readonly nodeBypass: boolean;
+  constructor(
+    readonly name: string,
+    readonly nodes: Node[],
+    readonly selector: Selector = new Selector(),
+    /** A target this bypass contains skips the hop and the ones after it (the request goes direct). */
+    readonly bypass?: Bypass,
+  ) {
+    this.nodeBypass = nodes.some((n) => n.bypass);
+  }
+
+  /** The nodes that may carry a request to `addr` over `network`. */
+  eligible(network: Network, addr: string): readonly Node[] {
+    return this.nodeBypass ? this.nodes.filter((n) => !n.bypass?.contains(network, addr)) : this.nodes;
+  }
 }
 
 /** An ordered list of hops. */

@@ -5,8 +5,9 @@
  * A node that fails is marked and the route is rebuilt with another node of its hop.
  * @module
  */
+import type { Bypass } from "../bypass/bypass.ts";
 import type { Duplex } from "../core/duplex.ts";
-import { errorMessage } from "../core/errors.ts";
+import { BypassError, errorMessage } from "../core/errors.ts";
 import type { BindOptions, DialContext, Listener, Network, Router } from "../core/types.ts";
 import { dialTCP } from "../dialer/tcp.ts";
 import { dialUDP } from "../dialer/udp.ts";
@@ -26,9 +27,25 @@ interface Route {
   last: Node;
 }
 
+/** What a service adds to its router: the checks on a request's target. */
+export interface RouterPolicy {
+  /** The service-level bypass: a target it contains is refused with {@link BypassError}. */
+  bypass?: Bypass;
+}
+
 /** A {@link Router} over an optional chain. */
 export class ChainRouter implements Router {
-  constructor(readonly chain?: Chain) {}
+  constructor(readonly chain?: Chain, readonly policy: RouterPolicy = {}) {}
+
+  /**
+   * The target checks before a dial or bind. The bypass is tested on the address after the
+   * service's hosts mapping (measured on gost 3.2.6) — the hosts/resolver lookup goes here, before
+   * the test — and a name is not resolved to match it (`localhost` is not `127.0.0.1`).
+   */
+  #check(network: Network, addr: string): string {
+    if (this.policy.bypass?.contains(network, addr)) throw new BypassError(addr);
+    return addr;
+  }
 
   get hasChain(): boolean {
     return !!this.chain && this.chain.hops.length > 0;
@@ -39,8 +56,9 @@ export class ChainRouter implements Router {
   }
 
   async dial(network: Network, addr: string, ctx: DialContext): Promise<Duplex> {
-    if (!this.hasChain) return network === "udp" ? dialUDP(addr) : dialTCP(addr, { signal: ctx.signal });
-    const route = await this.#route(ctx);
+    addr = this.#check(network, addr);
+    const route = this.hasChain ? await this.#route(network, addr, ctx) : null;
+    if (!route) return network === "udp" ? dialUDP(addr) : dialTCP(addr, { signal: ctx.signal });
     try {
       return await route.last.connector.connect(route.conn, network, addr, ctx);
     } catch (err) {
@@ -50,14 +68,15 @@ export class ChainRouter implements Router {
   }
 
   async bind(network: Network, addr: string, ctx: DialContext, opts: BindOptions = {}): Promise<Listener> {
-    if (!this.hasChain) {
+    addr = this.#check(network, addr);
+    const route = this.hasChain ? await this.#route(network, addr, ctx) : null;
+    if (!route) {
       const l = network === "udp"
         ? new UdpListener(addr, udpBindOptions(opts))
         : new TcpListener(addr, { log: ctx.log });
       await l.listen();
       return l;
     }
-    const route = await this.#route(ctx);
     const connector = route.last.connector;
     if (!connector.bind) {
       route.conn.close();
@@ -73,17 +92,35 @@ export class ChainRouter implements Router {
     }
   }
 
-  /** Builds a route, trying other nodes of a hop when one fails. */
-  async #route(ctx: DialContext): Promise<Route> {
+  /**
+   * The nodes of one attempt. As in gost, a hop whose bypass contains the target, or whose
+   * nodes' bypasses all do, ends the route there: the hops before it carry the request (none:
+   * it goes direct).
+   */
+  #pick(network: Network, addr: string, tried: Set<Node>): Node[] {
+    const nodes: Node[] = [];
+    for (const h of this.chain!.hops) {
+      if (h.bypass?.contains(network, addr)) break;
+      const eligible = h.eligible(network, addr);
+      if (eligible.length === 0) break;
+      const order = h.selector.order(eligible);
+      nodes.push(order.find((n) => !tried.has(n)) ?? order[0]);
+    }
+    return nodes;
+  }
+
+  /** Builds a route, trying other nodes of a hop when one fails; null when the target goes direct. */
+  async #route(network: Network, addr: string, ctx: DialContext): Promise<Route | null> {
     const hops = this.chain!.hops;
     const attempts = hops.reduce((s, h) => s + Math.max(1, h.nodes.length), 0);
     const tried = new Set<Node>();
     let lastErr: unknown;
     for (let attempt = 0; attempt < attempts; attempt++) {
-      const nodes = hops.map((h) => {
-        const order = h.selector.order(h.nodes);
-        return order.find((n) => !tried.has(n)) ?? order[0];
-      });
+      const nodes = this.#pick(network, addr, tried);
+      if (nodes.length === 0) {
+        ctx.log.debug(`chain ${this.chain!.name}: ${addr} bypasses the chain, dialing direct`);
+        return null;
+      }
       if (nodes.some((n) => !n)) throw new Error(`chain ${this.chain!.name}: a hop has no nodes`);
       let conn: Duplex | undefined;
       let at = 0;

@@ -13,9 +13,6 @@ import { ConfigError } from "../core/errors.ts";
 
 /** Top-level sections whose entries restrict access or traffic. */
 export const UNENFORCED_SECTIONS: ReadonlySet<string> = new Set([
-  "authers",
-  "admissions",
-  "bypasses",
   "limiters",
   "climiters",
   "rlimiters",
@@ -23,11 +20,11 @@ export const UNENFORCED_SECTIONS: ReadonlySet<string> = new Set([
 
 /** Keys, per place in the config, that refer to a restricting section (or carry one inline). */
 export const UNENFORCED_REFERENCES: Readonly<Record<Place, readonly string[]>> = {
-  service: ["admission", "admissions", "bypass", "bypasses", "limiter", "climiter", "rlimiter"],
-  handler: ["auther", "authers", "limiter"],
-  listener: ["auther", "authers"],
-  hop: ["bypass", "bypasses"],
-  node: ["bypass", "bypasses"],
+  service: ["limiter", "climiter", "rlimiter"],
+  handler: ["limiter"],
+  listener: [],
+  hop: [],
+  node: [],
   forwarderNode: ["bypass", "bypasses"],
 };
 

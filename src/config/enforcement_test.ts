@@ -15,11 +15,12 @@ Deno.test("enforcement: restricting sections are refused, other sections are not
       profiling: { addr: ":6060" },
       hosts: [{ name: "h", mappings: [] }],
     }),
-    ["admissions", "bypasses", "authers", "limiters", "climiters", "rlimiters"],
+    // authers, admissions and bypasses are enforced (src/auth, src/admission, src/bypass).
+    ["limiters", "climiters", "rlimiters"],
   );
 });
 
-Deno.test("enforcement: references on services, handlers, listeners, hops and nodes are refused", () => {
+Deno.test("enforcement: unenforced references on services, handlers and forwarder nodes are refused", () => {
   deepStrictEqual(
     paths({
       services: [{
@@ -36,17 +37,8 @@ Deno.test("enforcement: references on services, handlers, listeners, hops and no
         hops: [{ name: "h", bypass: "b", nodes: [{ addr: "1.2.3.4:1", bypasses: ["b"] }] }],
       }],
     }),
-    [
-      "services[0].admission",
-      "services[0].bypasses",
-      "services[0].climiter",
-      "services[0].handler.auther",
-      "services[0].handler.limiter",
-      "services[0].listener.authers",
-      "services[0].forwarder.nodes[0].bypass",
-      "chains[0].hops[0].bypass",
-      "chains[0].hops[0].nodes[0].bypasses",
-    ],
+    // Enforced now: admission(s), bypass(es) of services, hops and chain nodes, auther(s).
+    ["services[0].climiter", "services[0].handler.limiter", "services[0].forwarder.nodes[0].bypass"],
   );
 });
 

@@ -10,6 +10,19 @@ export interface AuthConfig {
   password?: string;
 }
 
+/** `file:` of a policy section: one entry per line. */
+export interface FileLoaderConfig {
+  path: string;
+}
+
+/** An `authers:` entry: users inline and/or from a file re-read every `reload`. */
+export interface AutherConfig {
+  name: string;
+  auths?: AuthConfig[];
+  file?: FileLoaderConfig;
+  reload?: string | number;
+}
+
 export interface TLSConfig {
   certFile?: string;
   keyFile?: string;
@@ -41,6 +54,8 @@ export interface HandlerConfig {
   retries?: number;
   chain?: string;
   auth?: AuthConfig;
+  auther?: string;
+  authers?: string[];
   metadata?: Metadata;
   tls?: TLSConfig;
 }
@@ -49,6 +64,8 @@ export interface ListenerConfig {
   type: string;
   chain?: string;
   auth?: AuthConfig;
+  auther?: string;
+  authers?: string[];
   metadata?: Metadata;
   tls?: TLSConfig;
 }
@@ -58,7 +75,9 @@ export interface ServiceConfig {
   addr: string;
   /** Names of top-level components (the CLI creates them from `?admission=`, `?bypass=`, …). */
   admission?: string;
+  admissions?: string[];
   bypass?: string;
+  bypasses?: string[];
   resolver?: string;
   hosts?: string;
   limiter?: string;
@@ -88,6 +107,8 @@ export interface NodeConfig {
   name: string;
   addr: string;
   network?: string;
+  bypass?: string;
+  bypasses?: string[];
   connector: ConnectorConfig;
   dialer: DialerConfig;
   metadata?: Metadata;
@@ -97,6 +118,7 @@ export interface HopConfig {
   name: string;
   selector?: SelectorConfig;
   bypass?: string;
+  bypasses?: string[];
   resolver?: string;
   hosts?: string;
   nodes: NodeConfig[];
@@ -119,7 +141,13 @@ export interface LogConfig {
 export interface MatcherListConfig {
   name: string;
   whitelist?: boolean;
+  /** gost's deprecated spelling of `whitelist`. */
+  reverse?: boolean;
+  /** Bypasses only: apply to this network (tcp, udp) only. */
+  network?: string;
   matchers?: string[];
+  file?: FileLoaderConfig;
+  reload?: string | number;
 }
 
 export interface NameserverConfig {
@@ -161,6 +189,7 @@ export interface EndpointConfig {
 export interface Config {
   services?: ServiceConfig[];
   chains?: ChainConfig[];
+  authers?: AutherConfig[];
   admissions?: MatcherListConfig[];
   bypasses?: MatcherListConfig[];
   resolvers?: ResolverConfig[];

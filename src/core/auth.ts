@@ -7,8 +7,13 @@ import type { AuthConfig } from "../config/types.ts";
 
 const encoder = new TextEncoder();
 
+/** Checks a client's user name and password (a service's `auth`, or its authers). */
+export interface Auther {
+  check(username: string, password: string): boolean;
+}
+
 /** Checks client credentials against a service's `auth`. */
-export class Authenticator {
+export class Authenticator implements Auther {
   readonly #user: Uint8Array;
   readonly #pass: Uint8Array;
   constructor(readonly username: string, password: string) {
@@ -34,7 +39,11 @@ export class Authenticator {
   }
 }
 
-function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
+/**
+ * True when `a` equals `b`, in time that depends on the length of `b` only (not on where they
+ * differ), so a client cannot find a password byte by byte.
+ */
+export function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
   let diff = a.length ^ b.length;
   for (let i = 0; i < b.length; i++) diff |= (a[i] ?? 0) ^ b[i];
   return diff === 0;

@@ -45,6 +45,19 @@ export class DialError extends Error {
   }
 }
 
+/**
+ * A request whose target a service-level bypass refuses (`bypass`/`bypasses` on the service).
+ * The router throws it before dialing; each handler answers with its protocol's refusal (HTTP
+ * 403, relay Forbidden, socks4 Rejected; socks5 closes without a reply, as gost 3.2.6 was
+ * measured to do).
+ */
+export class BypassError extends Error {
+  constructor(readonly addr: string) {
+    super(`bypass: ${addr} is refused by the service's bypass`);
+    this.name = "BypassError";
+  }
+}
+
 /** The text of any thrown value. */
 export function errorMessage(err: unknown): string {
   if (err instanceof Error) return err.message;

@@ -18,6 +18,11 @@ export interface Listener {
   /** The bound address (`host:port`), valid after `listen()`. */
   readonly addr: string;
   close(): void;
+  /**
+   * Listeners that run a handshake of their own (tls, ws, wss) ask `admit` with the client's
+   * address right after accepting a socket, and close a refused one before the handshake.
+   */
+  gate?(admit: (remote: string) => boolean): void;
 }
 
 /** A listen address could not be bound. */

@@ -6,10 +6,10 @@
  * @module
  */
 import { joinHostPort, splitHostPort } from "../core/addr.ts";
-import { Authenticator, parseBasicCredentials } from "../core/auth.ts";
+import { Authenticator, type Auther, parseBasicCredentials } from "../core/auth.ts";
 import { BufferedReader, TooLong } from "../core/buffered_reader.ts";
 import { type Duplex, writeTo } from "../core/duplex.ts";
-import { errorMessage } from "../core/errors.ts";
+import { BypassError, errorMessage } from "../core/errors.ts";
 import { defineOptions, opt, type Options } from "../core/options.ts";
 import { relayRecorded } from "../core/relay.ts";
 import { deadline } from "../core/timeout.ts";
@@ -61,10 +61,10 @@ interface Upstream {
 
 /** Serves HTTP proxy requests. */
 export class HttpHandler implements Handler {
-  readonly #auth?: Authenticator;
+  readonly #auth?: Auther;
   readonly #extra: Headers;
   constructor(readonly init: HandlerInit, readonly opts: HttpHandlerOptions) {
-    this.#auth = Authenticator.from(init.auth);
+    this.#auth = init.auther ?? Authenticator.from(init.auth);
     this.#extra = Object.entries(opts.header);
   }
 
@@ -182,7 +182,7 @@ export class HttpHandler implements Handler {
     try {
       target = await this.init.router.dial("tcp", addr, dctx);
     } catch (err) {
-      await this.#fail(conn, 503);
+      await this.#fail(conn, err instanceof BypassError ? 403 : 503);
       throw err;
     }
     const client = reader.release();
@@ -243,7 +243,7 @@ export class HttpHandler implements Handler {
       try {
         up = await this.init.router.dial("tcp", addr, { log: ctx.log, signal: ctx.signal });
       } catch (err) {
-        await this.#fail(conn, 503);
+        await this.#fail(conn, err instanceof BypassError ? 403 : 503);
         throw err;
       }
       upstream = { addr, conn: up, reader: new BufferedReader(up) };

@@ -25,9 +25,9 @@ export const http2HandlerOptions = defineOptions({
 
 /** The http2 proxy handler (see the module note). */
 export class Http2Handler implements Handler {
-  readonly #auth?: Authenticator;
+  readonly #auth?: { check(username: string, password: string): boolean };
   constructor(readonly init: HandlerInit, readonly opts: Options<typeof http2HandlerOptions.schema>) {
-    this.#auth = Authenticator.from(init.auth);
+    this.#auth = init.auther ?? Authenticator.from(init.auth);
   }
 
   async handle(conn: Duplex, ctx: HandlerContext): Promise<void> {

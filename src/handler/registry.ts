@@ -4,6 +4,7 @@
  */
 import type { Forwarder } from "../chain/forwarder.ts";
 import type { AuthConfig, TLSConfig } from "../config/types.ts";
+import type { Auther } from "../core/auth.ts";
 import type { Logger } from "../core/log.ts";
 import type { Metadata } from "../core/options.ts";
 import { type Factory, Registry } from "../core/registry.ts";
@@ -20,6 +21,8 @@ export interface HandlerInit {
   listenerType: string;
   metadata: Metadata;
   auth?: AuthConfig;
+  /** The credentials check of `handler.auther`/`authers`/`auth`; wins over `auth` when set. */
+  auther?: Auther;
   tls?: TLSConfig;
   /** Reaches destinations, through `handler.chain` when one is set. */
   router: Router;

@@ -4,13 +4,13 @@
  * `bind=true`.
  * @module
  */
-import { Authenticator } from "../core/auth.ts";
+import { Authenticator, type Auther } from "../core/auth.ts";
 import { BufferedReader } from "../core/buffered_reader.ts";
 import { framedDatagrams, lengthPrefixCodec } from "../core/datagram_stream.ts";
 import { dialTarget, hasTargets } from "../chain/forwarder.ts";
 import type { Duplex } from "../core/duplex.ts";
 import { writeTo } from "../core/duplex.ts";
-import { errorMessage } from "../core/errors.ts";
+import { BypassError, errorMessage } from "../core/errors.ts";
 import { defineOptions, opt, type Options } from "../core/options.ts";
 import { relayRecorded } from "../core/relay.ts";
 import { deadline } from "../core/timeout.ts";
@@ -44,9 +44,9 @@ export type RelayHandlerOptions = Options<typeof relayHandlerOptions.schema>;
 
 /** Serves relay requests. */
 export class RelayHandler implements Handler {
-  readonly #auth?: Authenticator;
+  readonly #auth?: Auther;
   constructor(readonly init: HandlerInit, readonly opts: RelayHandlerOptions) {
-    this.#auth = Authenticator.from(init.auth);
+    this.#auth = init.auther ?? Authenticator.from(init.auth);
   }
 
   async handle(conn: Duplex, ctx: HandlerContext): Promise<void> {
@@ -114,7 +114,8 @@ export class RelayHandler implements Handler {
       }
       target = await dialTarget(this.init.router, fwd, network, addr, conn, ctx);
     } catch (err) {
-      if (ctx.record.dst || fwd) await refuse(conn, Status.NetworkUnreachable);
+      if (err instanceof BypassError) await refuse(conn, Status.Forbidden);
+      else if (ctx.record.dst || fwd) await refuse(conn, Status.NetworkUnreachable);
       throw err;
     }
     ctx.log.debug(`${conn.remote} <-> ${ctx.record.dst}`, { network });

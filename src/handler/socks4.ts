@@ -3,7 +3,7 @@
  * user id must match the username (SOCKS4 has no password field).
  * @module
  */
-import { Authenticator } from "../core/auth.ts";
+import { Authenticator, type Auther } from "../core/auth.ts";
 import { BufferedReader } from "../core/buffered_reader.ts";
 import { type Duplex, writeTo } from "../core/duplex.ts";
 import { errorMessage } from "../core/errors.ts";
@@ -23,9 +23,9 @@ export type Socks4HandlerOptions = Options<typeof socks4HandlerOptions.schema>;
 
 /** Serves SOCKS4 and SOCKS4a. */
 export class Socks4Handler implements Handler {
-  readonly #auth?: Authenticator;
+  readonly #auth?: Auther;
   constructor(readonly init: HandlerInit, readonly opts: Socks4HandlerOptions) {
-    this.#auth = Authenticator.from(init.auth);
+    this.#auth = init.auther ?? Authenticator.from(init.auth);
   }
 
   async handle(conn: Duplex, ctx: HandlerContext): Promise<void> {
@@ -38,7 +38,10 @@ export class Socks4Handler implements Handler {
       throw new Error(`socks4: ${errorMessage(err)}`);
     }
     ctx.record.dst = req.addr;
-    if (this.#auth && !this.#auth.check(req.userId, this.init.auth?.password ?? "")) {
+    // SOCKS4 carries a user id only: gost checks it against an auther with an empty password
+    // (users listed without one), and against a single `auth` by its user name.
+    const password = this.init.auther ? "" : (this.init.auth?.password ?? "");
+    if (this.#auth && !this.#auth.check(req.userId, password)) {
       await refuse(conn);
       ctx.log.warn("socks4: authentication failed", { user: req.userId });
       throw new Error(`socks4: user id "${req.userId}" not allowed`);

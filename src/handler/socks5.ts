@@ -5,10 +5,10 @@
  * (0x80/0x82) beside the standard ones; this handler picks the standard one, which works.
  * @module
  */
-import { Authenticator } from "../core/auth.ts";
+import { Authenticator, type Auther } from "../core/auth.ts";
 import { BufferedReader } from "../core/buffered_reader.ts";
 import { type Duplex, writeTo } from "../core/duplex.ts";
-import { errorMessage } from "../core/errors.ts";
+import { BypassError, errorMessage } from "../core/errors.ts";
 import { defineOptions, opt, type Options } from "../core/options.ts";
 import { relayRecorded } from "../core/relay.ts";
 import { deadline } from "../core/timeout.ts";
@@ -47,9 +47,9 @@ export type Socks5HandlerOptions = Options<typeof socks5HandlerOptions.schema>;
 
 /** Serves SOCKS5. */
 export class Socks5Handler implements Handler {
-  readonly #auth?: Authenticator;
+  readonly #auth?: Auther;
   constructor(readonly init: HandlerInit, readonly opts: Socks5HandlerOptions) {
-    this.#auth = Authenticator.from(init.auth);
+    this.#auth = init.auther ?? Authenticator.from(init.auth);
   }
 
   async handle(conn: Duplex, ctx: HandlerContext): Promise<void> {
@@ -82,7 +82,11 @@ export class Socks5Handler implements Handler {
         try {
           target = await this.init.router.dial("tcp", req.addr, dctx);
         } catch (err) {
-          await reply(conn, Reply.HostUnreachable, held.selection);
+          // A bypassed target: gost 3.2.6 was measured closing without a reply to the request
+          // (the method selection still goes out, as gost sends it at once).
+          if (err instanceof BypassError) {
+            if (held.selection) await writeTo(conn, held.selection).catch(() => {});
+          } else await reply(conn, Reply.HostUnreachable, held.selection);
           conn.close();
           throw err;
         }

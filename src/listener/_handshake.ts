@@ -56,6 +56,7 @@ export class HandshakeListener implements Listener {
   #seq = 0;
   /** Handshaken connections waiting for `accept()`. */
   readonly #ready: AcceptQueue<Duplex>;
+  #admit?: (remote: string) => boolean;
 
   constructor(
     steps: HandshakeSteps,
@@ -70,6 +71,28 @@ export class HandshakeListener implements Listener {
     this.#keepAlive = opts.keepAlive ?? false;
     this.#log = log;
     this.#failures = new AcceptFailures(steps.what, log);
+  }
+
+  gate(admit: (remote: string) => boolean): void {
+    this.#admit = admit;
+  }
+
+  /** False (and the socket closed) when the service's admission refuses the client. */
+  #admitted(conn: Deno.Conn): boolean {
+    if (!this.#admit) return true;
+    let remote = "";
+    try {
+      remote = formatAddr(conn.remoteAddr);
+    } catch {
+      // a socket already reset has no address: refuse it with the rest
+    }
+    if (remote && this.#admit(remote)) return true;
+    try {
+      conn.close();
+    } catch {
+      // already closed
+    }
+    return false;
   }
 
   async listen(): Promise<void> {
@@ -102,6 +125,7 @@ export class HandshakeListener implements Listener {
         await this.#failures.retry(err);
         continue;
       }
+      if (!this.#admitted(conn)) continue;
       try {
         const tcp = conn as Deno.TcpConn;
         tcp.setNoDelay?.(true);

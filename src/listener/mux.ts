@@ -68,6 +68,11 @@ export class MuxListener implements Listener {
     return this.#queue.next();
   }
 
+  /** A refused client is closed before the channel's own handshake (tls, ws). */
+  gate(admit: (remote: string) => boolean): void {
+    this.channel.gate?.(admit);
+  }
+
   close(): void {
     if (this.#closed) return;
     this.#closed = true;

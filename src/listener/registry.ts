@@ -3,6 +3,7 @@
  * @module
  */
 import type { AuthConfig, TLSConfig } from "../config/types.ts";
+import type { Auther } from "../core/auth.ts";
 import type { Logger } from "../core/log.ts";
 import type { Metadata } from "../core/options.ts";
 import { type Factory, Registry } from "../core/registry.ts";
@@ -17,6 +18,8 @@ export interface ListenerInit {
   service: string;
   metadata: Metadata;
   auth?: AuthConfig;
+  /** The credentials check of `listener.auther`/`authers` (sshd); wins over `auth` when set. */
+  auther?: Auther;
   tls?: TLSConfig;
   /** The listener's chain (`listener.chain`): rtcp/rudp bind through it. */
   router: Router;

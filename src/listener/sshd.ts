@@ -55,6 +55,7 @@ export class SshdListener implements Listener {
   readonly #accepted: AcceptQueue<Duplex>;
   #clients = new Set<Duplex>();
   #closed = false;
+  #admit?: (remote: string) => boolean;
 
   constructor(addr: string, cfg: SshServerConfig, readonly backlog: number, reusePort = false) {
     this.#tcp = new TcpListener(addr, { reusePort, log: cfg.log });
@@ -66,6 +67,11 @@ export class SshdListener implements Listener {
     return this.#tcp.addr;
   }
 
+  /** The service's admission, asked before the SSH handshake. */
+  gate(admit: (remote: string) => boolean): void {
+    this.#admit = admit;
+  }
+
   async listen(): Promise<void> {
     await this.#tcp.listen();
     this.#acceptLoop();
@@ -75,6 +81,10 @@ export class SshdListener implements Listener {
     for (;;) {
       const conn = await this.#tcp.accept();
       if (!conn) break;
+      if (this.#admit && !this.#admit(conn.remote)) {
+        conn.close();
+        continue;
+      }
       this.#clients.add(conn);
       serveSsh(conn, this.#cfg, (item) => this.#deliver(item))
         .catch((err) => this.#cfg.log.warn(`ssh ${conn.remote}: ${errorMessage(err)}`))
@@ -112,11 +122,12 @@ export function createSshdListener(init: ListenerInit, o: SshdListenerOptions): 
     password: init.auth?.username !== undefined || init.auth?.password !== undefined
       ? (init.auth?.password ?? "")
       : undefined,
+    checkPassword: init.auther ? (u, p) => init.auther!.check(u, p) : undefined,
     authorizedKeys,
     handshakeTimeout: o.handshakeTimeout,
     log: init.log,
   };
-  if (cfg.password === undefined && cfg.authorizedKeys.length === 0) {
+  if (cfg.password === undefined && !cfg.checkPassword && cfg.authorizedKeys.length === 0) {
     init.log.warn("sshd: no auth and no authorizedKeys configured: any SSH client may log in");
   }
   return new SshdListener(init.addr, cfg, o.backlog, o.reusePort);

@@ -3,8 +3,11 @@
  * (with its config path) before anything binds.
  * @module
  */
+import { admissionAt, buildAdmissions } from "../admission/build.ts";
+import { authersOf, buildAuthers } from "../auth/build.ts";
+import { buildBypasses, bypassAt } from "../bypass/build.ts";
 import { Forwarder, Target } from "../chain/forwarder.ts";
-import { ChainRouter } from "../chain/router.ts";
+import { ChainRouter, type RouterPolicy } from "../chain/router.ts";
 import { Chain, Hop, Node } from "../chain/node.ts";
 import { DEFAULT_SELECTOR, normalizeStrategy, Selector, STRATEGIES } from "../chain/selector.ts";
 import { UNENFORCED_SECTIONS, unenforcedSettings } from "../config/enforcement.ts";
@@ -40,12 +43,26 @@ const selectorKeys = defineOptions({
   failTimeout: opt.duration("failTimeout", 10_000),
 });
 
+/** Top-level sections this program builds. */
+const KNOWN_SECTIONS = new Set(["services", "chains", "log", "workers", "authers", "admissions", "bypasses"]);
+
+/**
+ * Query keys the CLI turns into policy sections (`?bypass=`, `?admission=`) and, as gost does,
+ * also leaves in the metadata: enforced through the section, so not "unknown, ignored" there.
+ */
+const policyKeys = defineOptions({
+  bypass: opt.string("bypass", ""),
+  admission: opt.string("admission", ""),
+});
+
 /** The built program: services ready to start, and the chains they use. */
 export interface Runtime {
   services: Service[];
   chains: Map<string, Chain>;
   /** Metadata keys no component understood, as warnings with their paths. */
   warnings: string[];
+  /** Stops what the policy sections run (file reloads, name re-resolution) once unused. */
+  closers: (() => void)[];
 }
 
 /** What went wrong while building; empty when the config is valid. */
@@ -191,7 +208,7 @@ function buildLoaded(config: Config, log: Logger): BuildResult {
   // Fail closed: a restricting setting that is not enforced stops the start (enforcement.ts).
   errors.push(...unenforcedSettings(config));
   for (const key of Object.keys(config)) {
-    if (!["services", "chains", "log", "workers"].includes(key) && !UNENFORCED_SECTIONS.has(key)) {
+    if (!KNOWN_SECTIONS.has(key) && !UNENFORCED_SECTIONS.has(key)) {
       warnings.push(`${key}: section not supported, ignored`);
     }
   }
@@ -200,6 +217,11 @@ function buildLoaded(config: Config, log: Logger): BuildResult {
   } catch (err) {
     errors.push(err as ConfigError);
   }
+  // Policy sections first: services, hops and nodes refer to them by name.
+  const closers: (() => void)[] = [];
+  const authers = buildAuthers(config.authers, errors, log, closers);
+  const admissions = buildAdmissions(config.admissions, errors, log, closers);
+  const bypasses = buildBypasses(config.bypasses, errors, log, closers);
 
   // Chains first: services refer to them by name.
   const chains = new Map<string, Chain>();
@@ -250,7 +272,7 @@ function buildLoaded(config: Config, log: Logger): BuildResult {
                 "metadata",
               ]] as const
             ) {
-              for (const k of unknownKeys(md, [cf.options, df.options, nodeOptions])) {
+              for (const k of unknownKeys(md, [cf.options, df.options, nodeOptions, policyKeys])) {
                 warnings.push(`${npath}.${p}.${k}: unknown option, ignored`);
               }
             }
@@ -271,19 +293,24 @@ function buildLoaded(config: Config, log: Logger): BuildResult {
               tls: n.dialer?.tls,
               log: nlog,
             }, dopts);
-            nodes.push(new Node(String(n.name ?? `node-${ni}`), addr, dialer, connector, nopts.weight));
+            const bypass = bypassAt(n, npath, bypasses, errors);
+            nodes.push(
+              new Node(String(n.name ?? `node-${ni}`), addr, dialer, connector, nopts.weight, bypass),
+            );
           } catch (err) {
             errors.push(err instanceof ConfigError ? err : new ConfigError(npath, errorMessage(err)));
           }
         });
-        hops.push(new Hop(String(h.name ?? `hop-${hi}`), nodes, selector));
+        hops.push(
+          new Hop(String(h.name ?? `hop-${hi}`), nodes, selector, bypassAt(h, hpath, bypasses, errors)),
+        );
       });
       chains.set(c.name, new Chain(c.name, hops));
     });
   }
 
-  const routerFor = (name: unknown, path: string): Router => {
-    if (name === undefined || name === null || name === "") return new ChainRouter();
+  const routerFor = (name: unknown, path: string, policy: RouterPolicy = {}): Router => {
+    if (name === undefined || name === null || name === "") return new ChainRouter(undefined, policy);
     const chain = chains.get(String(name));
     if (!chain) {
       errors.push(
@@ -294,9 +321,9 @@ function buildLoaded(config: Config, log: Logger): BuildResult {
           })`,
         ),
       );
-      return new ChainRouter();
+      return new ChainRouter(undefined, policy);
     }
-    return new ChainRouter(chain);
+    return new ChainRouter(chain, policy);
   };
 
   const services: Service[] = [];
@@ -320,7 +347,9 @@ function buildLoaded(config: Config, log: Logger): BuildResult {
       const hmd = metadataOf(s.handler?.metadata, `${spath}.handler.metadata`, errors);
       const lmd = metadataOf(s.listener?.metadata, `${spath}.listener.metadata`, errors);
       const smd = metadataOf(s.metadata, `${spath}.metadata`, errors);
-      const handlerRouter = routerFor(s.handler?.chain, `${spath}.handler.chain`);
+      // The service's bypass refuses targets where the handler dials (the router).
+      const bypass = bypassAt(s, spath, bypasses, errors);
+      const handlerRouter = routerFor(s.handler?.chain, `${spath}.handler.chain`, { bypass });
       const listenerRouter = routerFor(s.listener?.chain, `${spath}.listener.chain`);
       const forwarder = buildForwarder(s.forwarder, `${spath}.forwarder`, errors);
       if (
@@ -335,6 +364,8 @@ function buildLoaded(config: Config, log: Logger): BuildResult {
         );
       }
       const slog = log.with({ kind: "service", service: name, listener: ltype, handler: htype });
+      const admission = admissionAt(s, spath, admissions, errors);
+      const { handler: hauther, listener: lauther } = authersOf(s, spath, htype, ltype, authers, errors);
       try {
         const lf = listeners.get(ltype, `${spath}.listener.type`);
         const hf = handlers.get(htype, `${spath}.handler.type`);
@@ -343,7 +374,7 @@ function buildLoaded(config: Config, log: Logger): BuildResult {
         for (
           const [md, p] of [[hmd, "handler.metadata"], [lmd, "listener.metadata"], [smd, "metadata"]] as const
         ) {
-          for (const k of unknownKeys(md, [lf.options, hf.options, selectorKeys])) {
+          for (const k of unknownKeys(md, [lf.options, hf.options, selectorKeys, policyKeys])) {
             warnings.push(`${spath}.${p}.${k}: unknown option, ignored`);
           }
         }
@@ -353,6 +384,7 @@ function buildLoaded(config: Config, log: Logger): BuildResult {
           service: name,
           metadata: lmd,
           auth: s.listener?.auth,
+          auther: lauther,
           tls: s.listener?.tls,
           router: listenerRouter,
           log: slog,
@@ -364,19 +396,23 @@ function buildLoaded(config: Config, log: Logger): BuildResult {
           listenerType: ltype,
           metadata: hmd,
           auth: s.handler?.auth,
+          auther: hauther,
           tls: s.handler?.tls,
           router: handlerRouter,
           forwarder,
           log: slog,
         }, hopts);
-        services.push(new Service(name, listener, handler, slog));
+        services.push(new Service(name, listener, handler, slog, { admissions: admission }));
       } catch (err) {
         errors.push(err instanceof ConfigError ? err : new ConfigError(spath, errorMessage(err)));
       }
     });
   }
-  if (errors.length) return { errors };
-  return { runtime: { services, chains, warnings }, errors };
+  if (errors.length) {
+    for (const close of closers) close();
+    return { errors };
+  }
+  return { runtime: { services, chains, warnings, closers }, errors };
 }
 
 function buildForwarder(

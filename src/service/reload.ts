@@ -18,7 +18,7 @@ import type { Service } from "./service.ts";
 /** The chains built for one config; closed once no service built with them runs any more. */
 class Generation {
   users = 0;
-  constructor(readonly chains: Map<string, Chain>) {}
+  constructor(readonly chains: Map<string, Chain>, readonly closers: readonly (() => void)[] = []) {}
 
   release(): void {
     if (--this.users === 0) this.#close();
@@ -31,6 +31,7 @@ class Generation {
 
   #close(): void {
     for (const c of this.chains.values()) c.close();
+    for (const close of this.closers) close();
   }
 }
 
@@ -96,7 +97,8 @@ export function serviceName(s: unknown, index: number): string {
  * One text per service that changes whenever anything that service is built from changes:
  * its own config, every named top-level entry it refers to (chains, hops, bypasses,
  * resolvers, …, followed transitively), and the size and time of the files it reads
- * (`certFile`, `keyFile`, …) so that a renewed certificate counts as a change.
+ * (`certFile`, `keyFile`, a policy list's `file.path`, …) so that a renewed certificate or an
+ * edited auth file counts as a change at SIGHUP.
  */
 export function serviceFingerprints(config: Config): Map<string, string> {
   const named = new Map<string, unknown[]>();
@@ -127,7 +129,10 @@ export function serviceFingerprints(config: Config): Map<string, string> {
           }
         }
       } else if (Array.isArray(v)) v.forEach((x) => walk(x, key));
-      else if (isRecord(v)) { for (const [k, x] of Object.entries(v)) walk(x, k); }
+      // A policy list's `file: {path}` is a file read at start too (authers, admissions, bypasses).
+      else if (isRecord(v)) {
+        for (const [k, x] of Object.entries(v)) walk(x, key === "file" && k === "path" ? "file" : k);
+      }
     };
     walk(svc, "");
     out.set(serviceName(svc, i), stableJSON({ svc, refs, files }));
@@ -176,7 +181,7 @@ export class Supervisor {
    * already started and rethrows.
    */
   async start(config: Config, runtime: Runtime): Promise<void> {
-    const generation = new Generation(runtime.chains);
+    const generation = new Generation(runtime.chains, runtime.closers);
     const fingerprints = serviceFingerprints(config);
     const started: Service[] = [];
     try {
@@ -187,6 +192,7 @@ export class Supervisor {
     } catch (err) {
       await Promise.all(started.map((s) => s.close()));
       for (const c of runtime.chains.values()) c.close();
+      for (const close of runtime.closers) close();
       throw err;
     }
     for (const svc of runtime.services) {
@@ -209,7 +215,7 @@ export class Supervisor {
   async reload(config: Config, runtime: Runtime): Promise<ReloadSummary> {
     if (this.#stopped) throw new ReloadError("stopped");
     const fingerprints = serviceFingerprints(config);
-    const generation = new Generation(runtime.chains);
+    const generation = new Generation(runtime.chains, runtime.closers);
     const summary: ReloadSummary = { kept: [], replaced: [], added: [], removed: [] };
     const fresh: { svc: Service; old?: Entry }[] = [];
     const next = new Set<string>();
@@ -241,6 +247,7 @@ export class Supervisor {
     const abandon = async (err: unknown) => {
       await Promise.all(started.map((s) => s.close()));
       for (const c of runtime.chains.values()) c.close();
+      for (const close of runtime.closers) close();
       return new ReloadError(`the new config cannot start, the running one stays: ${errorMessage(err)}`, {
         cause: err,
       });
@@ -318,7 +325,7 @@ export class Supervisor {
     const { runtime } = await buildRuntime(this.#config, this.log);
     if (!runtime) return;
     const wanted = new Set(entries.map((e) => e.service.name));
-    const generation = new Generation(runtime.chains);
+    const generation = new Generation(runtime.chains, runtime.closers);
     for (const svc of runtime.services) {
       const old = this.#running.get(svc.name);
       if (!wanted.has(svc.name) || !old) {

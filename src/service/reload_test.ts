@@ -67,6 +67,44 @@ Deno.test("fingerprints: unnamed services are named by position; a renewed certi
   }
 });
 
+Deno.test("fingerprints: a service changes with its policy sections and their files, not with others'", async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    await Deno.writeTextFile(`${dir}/users`, "alice a\n");
+    const svc = (name: string, extra: Record<string, unknown>) => ({
+      name,
+      addr: ":1",
+      handler: { type: "http" },
+      listener: { type: "tcp" },
+      ...extra,
+    });
+    const a = {
+      services: [
+        svc("bp", { bypass: "b" }),
+        svc("adm", { admissions: ["a"] }),
+        { ...svc("auth", {}), handler: { type: "http", auther: "u" } },
+        svc("plain", {}),
+      ],
+      bypasses: [{ name: "b", matchers: ["10.0.0.0/8"] }],
+      admissions: [{ name: "a", matchers: ["10.9.9.9"] }],
+      authers: [{ name: "u", file: { path: `${dir}/users` } }],
+    } as unknown as Config;
+    const fa = serviceFingerprints(a);
+    const b = structuredClone(a) as unknown as {
+      bypasses: { matchers: string[] }[];
+      admissions: { whitelist: boolean }[];
+    };
+    b.bypasses[0].matchers.push("127.0.0.1");
+    b.admissions[0].whitelist = true;
+    await Deno.writeTextFile(`${dir}/users`, "alice a\nbob b\n");
+    const fb = serviceFingerprints(b as unknown as Config);
+    for (const name of ["bp", "adm", "auth"]) assert.notEqual(fa.get(name), fb.get(name), name);
+    assert.equal(fa.get("plain"), fb.get("plain"));
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
 async function readSome(conn: Deno.Conn): Promise<number | null> {
   const buf = new Uint8Array(16);
   return await conn.read(buf);

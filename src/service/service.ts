@@ -4,10 +4,17 @@
  * @module
  */
 import type { Duplex } from "../core/duplex.ts";
-import { errorMessage } from "../core/errors.ts";
+import { BypassError, errorMessage } from "../core/errors.ts";
 import { type Level, LogDuration, type Logger } from "../core/log.ts";
 import type { ConnRecord, Handler, Listener } from "../core/types.ts";
 import { newXid } from "../core/xid.ts";
+import type { Admission } from "../admission/admission.ts";
+
+/** Checks a service makes on each accepted connection, before the handler reads a byte. */
+export interface ServicePolicy {
+  /** The client's address must be admitted, else the connection is closed at once, unanswered. */
+  admissions?: Admission;
+}
 
 /** A running (or ready to run) service. */
 export class Service {
@@ -23,6 +30,7 @@ export class Service {
     readonly listener: Listener,
     readonly handler: Handler,
     readonly log: Logger,
+    readonly policy: ServicePolicy = {},
   ) {}
 
   /** Connections being served right now. */
@@ -35,6 +43,9 @@ export class Service {
    * the "listening on" line (a worker thread repeating the service says it at debug).
    */
   async start(announce: Level = "info"): Promise<void> {
+    // Names in an admission list are resolved first: a client must not get in meanwhile.
+    await this.policy.admissions?.ready();
+    if (this.policy.admissions) this.listener.gate?.((remote) => this.#admit(remote, ""));
     await this.listener.listen();
     this.log.log(announce, `listening on ${this.listener.addr}`);
     this.#accepting = true;
@@ -52,10 +63,22 @@ export class Service {
         continue;
       }
       if (!conn) break;
+      if (!this.#admit(conn.remote, conn.local)) {
+        conn.close();
+        continue;
+      }
       const p = this.#serve(conn);
       this.#serving.add(p);
       p.finally(() => this.#serving.delete(p));
     }
+  }
+
+  /** Asks the service's admission about a client; a refusal is logged (one line per client). */
+  #admit(remote: string, local: string): boolean {
+    const admission = this.policy.admissions;
+    if (!admission || admission.admit(remote)) return true;
+    this.log.warn(`${remote}: refused by admission`, { remote, client: remote, ...(local ? { local } : {}) });
+    return false;
   }
 
   async #serve(conn: Duplex): Promise<void> {
@@ -74,7 +97,10 @@ export class Service {
     try {
       await this.handler.handle(conn, { log, record, signal: this.#abort.signal });
     } catch (err) {
-      if (!this.#closed) log.error(errorMessage(err), target(conn, record));
+      if (!this.#closed) {
+        // A target refused by the service's bypass is policy at work, not a failure.
+        log.log(err instanceof BypassError ? "warn" : "error", errorMessage(err), target(conn, record));
+      }
     } finally {
       conn.close();
       this.#live.delete(conn);

@@ -325,22 +325,33 @@ Deno.test("config: a section of the wrong type names its line", async () => {
   match(err, /line 5: log: expected a mapping, got "debug"/);
 });
 
-Deno.test("config: an admission (not enforced yet) stops the start with its line, never runs open", async () => {
+Deno.test("config: a limiter (not enforced yet) stops the start with its line, never runs open", async () => {
+  const err = await invalid(`limiters:
+  - name: l0
+    limits:
+      - "$ 1MB 1MB"
+${SERVICE("http", "tcp").replace("    handler:", "    limiter: l0\n    handler:")}`);
+  match(err, /line 1: limiters: this section restricts access or traffic/);
+  match(err, /line 8: services\[0\]\.limiter: restricts access or traffic/);
+});
+
+Deno.test("config: an admission is enforced now: a malformed matcher and an unknown name name their lines", async () => {
   const err = await invalid(`admissions:
   - name: only-10
     whitelist: true
     matchers:
-      - 10.9.9.9
-${SERVICE("http", "tcp").replace("    handler:", "    admission: only-10\n    handler:")}`);
-  match(err, /line 1: admissions: this section restricts access or traffic/);
-  match(err, /line 9: services\[0\]\.admission: restricts access or traffic/);
+      - 10.9.9.9/40
+${SERVICE("http", "tcp").replace("    handler:", "    admission: only-11\n    handler:")}`);
+  match(err, /line 5: admissions\[0\]\.matchers\[0\]: invalid matcher "10\.9\.9\.9\/40": prefix length/);
+  match(err, /line 9: services\[0\]\.admission: admission "only-11" does not exist \(defined: only-10\)/);
+  equal(/restricts access or traffic/.test(err), false, err);
 });
 
-Deno.test("config: the CLI's ?bypass= and ?limiter.in= stop the start and -O with exit 1", async () => {
+Deno.test("config: the CLI's ?limiter.in= stops the start and -O with exit 1; ?bypass= is enforced", async () => {
   for (const extra of [[], ["-O", "yaml"]]) {
     const r = await runGost(["-L", "http://127.0.0.1:0?bypass=10.0.0.0/8&limiter.in=1MB", ...extra]);
     equal(r.code, 1, r.stderr);
-    match(r.stderr, /services\[0\]\.bypass: restricts access or traffic/);
     match(r.stderr, /services\[0\]\.limiter: restricts access or traffic/);
+    equal(/services\[0\]\.bypass/.test(r.stderr), false, r.stderr);
   }
 });

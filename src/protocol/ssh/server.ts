@@ -20,6 +20,8 @@ export interface SshServerConfig {
   /** Password login: both set, or neither. */
   username?: string;
   password?: string;
+  /** Checks user name and password instead of `username`/`password` (the listener's authers). */
+  checkPassword?: (username: string, password: string) => boolean;
   /** Public keys allowed to log in (any user name). */
   authorizedKeys: ParsedKey[];
   /** Time allowed from connect to successful authentication (ms). */
@@ -281,7 +283,7 @@ export function serveSsh(
   const onUser = (u: string) => user = u;
   function authenticate(ctx: AuthContext, cfg: SshServerConfig, log: Logger, remote: string) {
     const methods: string[] = [];
-    if (cfg.password !== undefined) methods.push("password");
+    if (cfg.password !== undefined || cfg.checkPassword) methods.push("password");
     if (cfg.authorizedKeys.length) methods.push("publickey");
     const open = methods.length === 0;
     if (open) {
@@ -291,8 +293,10 @@ export function serveSsh(
     switch (ctx.method) {
       case "password":
         if (
-          cfg.password !== undefined && safeEqual(ctx.username, cfg.username ?? "") &&
-          safeEqual(ctx.password ?? "", cfg.password)
+          cfg.checkPassword
+            ? cfg.checkPassword(ctx.username, ctx.password ?? "")
+            : cfg.password !== undefined && safeEqual(ctx.username, cfg.username ?? "") &&
+              safeEqual(ctx.password ?? "", cfg.password)
         ) {
           onUser(ctx.username);
           return ctx.accept();
