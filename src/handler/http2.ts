@@ -3,13 +3,14 @@
  * the request's authority (`:authority`, with port 80, or 443 for https, when it has none) is
  * dialled through the service's router, answered 200, and the stream's body is relayed both
  * ways — for CONNECT and, as gost does, for any other method too. Basic proxy auth (407 with
- * `proxy-authenticate`), 503 when the target cannot be reached. A connection that is not an
+ * `proxy-authenticate`), 403 for a target the service bypasses, 503 when it cannot be reached. A connection that is not an
  * HTTP/2 stream (`http2+h2c`, `http2+tcp`) is refused: "wrong connection type".
  * @module
  */
 import { joinHostPort, splitHostPort } from "../core/addr.ts";
 import { Authenticator, parseBasicCredentials } from "../core/auth.ts";
 import type { Duplex } from "../core/duplex.ts";
+import { BypassError } from "../core/errors.ts";
 import { defineOptions, opt, type Options } from "../core/options.ts";
 import { relayRecorded } from "../core/relay.ts";
 import type { Handler, HandlerContext } from "../core/types.ts";
@@ -57,7 +58,8 @@ export class Http2Handler implements Handler {
     try {
       target = await dialTarget(this.init.router, this.init.forwarder, "tcp", host, conn, ctx);
     } catch (err) {
-      await this.#answer(conn, "503");
+      // The service's bypass refuses with 403, as gost's http2 handler does.
+      await this.#answer(conn, err instanceof BypassError ? "403" : "503");
       throw err;
     }
     const extra = Object.entries(this.opts.header).map(([k, v]) => [k.toLowerCase(), v] as HeaderField);
