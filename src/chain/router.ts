@@ -12,6 +12,7 @@ import { dialTCP } from "../dialer/tcp.ts";
 import { dialUDP } from "../dialer/udp.ts";
 import { TcpListener } from "../listener/tcp.ts";
 import { UdpListener } from "../listener/udp.ts";
+import { hasLookup, type NameLookup, resolveAddr } from "../resolver/resolve.ts";
 import type { Chain, Node } from "./node.ts";
 
 /** A local UDP bind keeps each peer's session until it idles out, as remote forwarding wants. */
@@ -26,9 +27,23 @@ interface Route {
   last: Node;
 }
 
-/** A {@link Router} over an optional chain. */
+/** Where a node's address is dialled: its name looked up when it has hosts or a resolver. */
+function nodeAddr(n: Node, ctx: DialContext): string | Promise<string> {
+  return hasLookup(n.lookup) ? resolveAddr(n.addr, n.lookup, ctx) : n.addr;
+}
+
+/**
+ * A {@link Router} over an optional chain. `lookup` holds the service's hosts and resolver:
+ * the target's name is looked up before anything else, as gost does (with neither, the name
+ * goes on unchanged and the dialer or the last proxy resolves it).
+ */
 export class ChainRouter implements Router {
-  constructor(readonly chain?: Chain) {}
+  constructor(readonly chain?: Chain, readonly lookup?: NameLookup) {}
+
+  /** The target as it will be dialled: after the service's hosts mapping and resolver. */
+  resolveTarget(addr: string, ctx: DialContext): string | Promise<string> {
+    return hasLookup(this.lookup) ? resolveAddr(addr, this.lookup, ctx) : addr;
+  }
 
   get hasChain(): boolean {
     return !!this.chain && this.chain.hops.length > 0;
@@ -39,10 +54,14 @@ export class ChainRouter implements Router {
   }
 
   async dial(network: Network, addr: string, ctx: DialContext): Promise<Duplex> {
-    if (!this.hasChain) return network === "udp" ? dialUDP(addr) : dialTCP(addr, { signal: ctx.signal });
+    const resolved = this.resolveTarget(addr, ctx);
+    const target = typeof resolved === "string" ? resolved : await resolved;
+    // Checks of the target (the service's bypass) go here, on `target`: real gost tests the
+    // service's bypass on the address after the hosts mapping.
+    if (!this.hasChain) return network === "udp" ? dialUDP(target) : dialTCP(target, { signal: ctx.signal });
     const route = await this.#route(ctx);
     try {
-      return await route.last.connector.connect(route.conn, network, addr, ctx);
+      return await route.last.connector.connect(route.conn, network, target, ctx);
     } catch (err) {
       route.conn.close();
       throw err;
@@ -87,11 +106,12 @@ export class ChainRouter implements Router {
       let at = 0;
       try {
         const first = nodes[0];
-        conn = await first.dialer.dial(first.addr, ctx);
+        conn = await first.dialer.dial(await nodeAddr(first, ctx), ctx);
         conn = await first.dialer.handshake(conn, first.addr, ctx);
         for (at = 1; at < nodes.length; at++) {
           const next = nodes[at];
-          conn = await nodes[at - 1].connector.connect(conn, next.dialer.network ?? "tcp", next.addr, ctx);
+          const addr = await nodeAddr(next, ctx);
+          conn = await nodes[at - 1].connector.connect(conn, next.dialer.network ?? "tcp", addr, ctx);
           conn = await next.dialer.handshake(conn, next.addr, ctx);
         }
         for (const n of nodes) n.marker.reset();

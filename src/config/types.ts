@@ -88,6 +88,8 @@ export interface NodeConfig {
   name: string;
   addr: string;
   network?: string;
+  resolver?: string;
+  hosts?: string;
   connector: ConnectorConfig;
   dialer: DialerConfig;
   metadata?: Metadata;

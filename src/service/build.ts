@@ -17,6 +17,11 @@ import { defineOptions, type Metadata, opt, unknownKeys } from "../core/options.
 import type { Router } from "../core/types.ts";
 import { connectors } from "../connector/mod.ts";
 import { dialers } from "../dialer/mod.ts";
+import { buildHosts } from "../hosts/build.ts";
+import type { HostMapper } from "../hosts/hosts.ts";
+import { buildResolvers } from "../resolver/build.ts";
+import type { NameLookup } from "../resolver/resolve.ts";
+import type { Resolver } from "../resolver/resolver.ts";
 import { handlers } from "../handler/mod.ts";
 import { listeners } from "../listener/mod.ts";
 import { Service } from "./service.ts";
@@ -24,6 +29,9 @@ import { parseWorkers } from "./sharing.ts";
 
 /** Handlers that send every connection to the service's targets. */
 const FORWARDING_HANDLERS = new Set(["tcp", "udp", "rtcp", "rudp", "forward"]);
+
+/** Top-level sections this builder turns into components (the rest are warned about). */
+const BUILT_SECTIONS = new Set(["services", "chains", "log", "workers", "hosts", "resolvers"]);
 
 /** Node-level metadata gost reads itself (not its connector's or dialer's). */
 const nodeOptions = defineOptions({
@@ -40,10 +48,15 @@ const selectorKeys = defineOptions({
   failTimeout: opt.duration("failTimeout", 10_000),
 });
 
+/** The names of a hosts mapper and a resolver that a service, hop or node refers to. */
+type NameRefs = { hosts?: unknown; resolver?: unknown };
+
 /** The built program: services ready to start, and the chains they use. */
 export interface Runtime {
   services: Service[];
   chains: Map<string, Chain>;
+  /** Held across connections and closed with the chains (hosts reload timers). */
+  resources: { close(): void }[];
   /** Metadata keys no component understood, as warnings with their paths. */
   warnings: string[];
 }
@@ -191,7 +204,7 @@ function buildLoaded(config: Config, log: Logger): BuildResult {
   // Fail closed: a restricting setting that is not enforced stops the start (enforcement.ts).
   errors.push(...unenforcedSettings(config));
   for (const key of Object.keys(config)) {
-    if (!["services", "chains", "log", "workers"].includes(key) && !UNENFORCED_SECTIONS.has(key)) {
+    if (!BUILT_SECTIONS.has(key) && !UNENFORCED_SECTIONS.has(key)) {
       warnings.push(`${key}: section not supported, ignored`);
     }
   }
@@ -201,7 +214,10 @@ function buildLoaded(config: Config, log: Logger): BuildResult {
     errors.push(err as ConfigError);
   }
 
-  // Chains first: services refer to them by name.
+  // Hosts, then chains, then resolvers (a nameserver may be reached through a chain), then
+  // the nodes' lookups (a node may use a resolver): services refer to all of them by name.
+  const hostsByName = buildHosts(config.hosts, errors, log);
+  const nodeRefs: { node: Node; cfg: NameRefs; hop: NameRefs; path: string }[] = [];
   const chains = new Map<string, Chain>();
   const chainCfgs = config.chains ?? [];
   if (!Array.isArray(chainCfgs)) errors.push(new ConfigError("chains", "expected a list of chains"));
@@ -272,6 +288,7 @@ function buildLoaded(config: Config, log: Logger): BuildResult {
               log: nlog,
             }, dopts);
             nodes.push(new Node(String(n.name ?? `node-${ni}`), addr, dialer, connector, nopts.weight));
+            nodeRefs.push({ node: nodes[nodes.length - 1], cfg: n, hop: h, path: npath });
           } catch (err) {
             errors.push(err instanceof ConfigError ? err : new ConfigError(npath, errorMessage(err)));
           }
@@ -282,8 +299,26 @@ function buildLoaded(config: Config, log: Logger): BuildResult {
     });
   }
 
-  const routerFor = (name: unknown, path: string): Router => {
-    if (name === undefined || name === null || name === "") return new ChainRouter();
+  const resolvers = buildResolvers(
+    config.resolvers,
+    errors,
+    log,
+    (name) => chains.has(name) ? new ChainRouter(chains.get(name)) : undefined,
+    new ChainRouter(),
+    [...chains.keys()],
+  );
+  const lookupFor = (owner: NameRefs, path: string): NameLookup | undefined =>
+    nameLookup(owner, path, hostsByName, resolvers, errors);
+  for (const { node, cfg, hop, path } of nodeRefs) {
+    const hpath = path.replace(/\.nodes\[\d+\]$/, "");
+    node.lookup = lookupFor({
+      resolver: cfg.resolver || hop.resolver,
+      hosts: cfg.hosts || hop.hosts,
+    }, cfg.resolver || cfg.hosts ? path : hpath);
+  }
+
+  const routerFor = (name: unknown, path: string, lookup?: NameLookup): Router => {
+    if (name === undefined || name === null || name === "") return new ChainRouter(undefined, lookup);
     const chain = chains.get(String(name));
     if (!chain) {
       errors.push(
@@ -294,9 +329,9 @@ function buildLoaded(config: Config, log: Logger): BuildResult {
           })`,
         ),
       );
-      return new ChainRouter();
+      return new ChainRouter(undefined, lookup);
     }
-    return new ChainRouter(chain);
+    return new ChainRouter(chain, lookup);
   };
 
   const services: Service[] = [];
@@ -320,8 +355,9 @@ function buildLoaded(config: Config, log: Logger): BuildResult {
       const hmd = metadataOf(s.handler?.metadata, `${spath}.handler.metadata`, errors);
       const lmd = metadataOf(s.listener?.metadata, `${spath}.listener.metadata`, errors);
       const smd = metadataOf(s.metadata, `${spath}.metadata`, errors);
-      const handlerRouter = routerFor(s.handler?.chain, `${spath}.handler.chain`);
-      const listenerRouter = routerFor(s.listener?.chain, `${spath}.listener.chain`);
+      const lookup = lookupFor(s, spath);
+      const handlerRouter = routerFor(s.handler?.chain, `${spath}.handler.chain`, lookup);
+      const listenerRouter = routerFor(s.listener?.chain, `${spath}.listener.chain`, lookup);
       const forwarder = buildForwarder(s.forwarder, `${spath}.forwarder`, errors);
       if (
         FORWARDING_HANDLERS.has(htype) && (!forwarder || forwarder.targets.length === 0) &&
@@ -375,8 +411,44 @@ function buildLoaded(config: Config, log: Logger): BuildResult {
       }
     });
   }
-  if (errors.length) return { errors };
-  return { runtime: { services, chains, warnings }, errors };
+  const resources = [...hostsByName.values()];
+  if (errors.length) {
+    for (const r of resources) r.close();
+    return { errors };
+  }
+  return { runtime: { services, chains, resources, warnings }, errors };
+}
+
+/**
+ * The hosts and resolver `owner` (a service, hop or node) names; a name that is not defined
+ * is a config error at `path.hosts` / `path.resolver` listing the defined ones.
+ */
+function nameLookup(
+  owner: NameRefs,
+  path: string,
+  hosts: Map<string, HostMapper>,
+  resolvers: Map<string, Resolver>,
+  errors: ConfigError[],
+): NameLookup | undefined {
+  const find = <T>(key: "hosts" | "resolver", defined: Map<string, T>, section: string): T | undefined => {
+    const name = owner[key];
+    if (name === undefined || name === null || name === "") return undefined;
+    const found = defined.get(String(name));
+    if (!found) {
+      errors.push(
+        new ConfigError(
+          `${path}.${key}`,
+          `${section} ${JSON.stringify(name)} does not exist (defined: ${
+            [...defined.keys()].join(", ") || "none"
+          })`,
+        ),
+      );
+    }
+    return found;
+  };
+  const h = find("hosts", hosts, "hosts");
+  const r = find("resolver", resolvers, "resolver");
+  return h || r ? { hosts: h, resolver: r } : undefined;
 }
 
 function buildForwarder(

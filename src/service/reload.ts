@@ -15,10 +15,13 @@ import type { Level, Logger } from "../core/log.ts";
 import { buildRuntime, type Runtime } from "./build.ts";
 import type { Service } from "./service.ts";
 
-/** The chains built for one config; closed once no service built with them runs any more. */
+/**
+ * The chains (and hosts mappers) built for one config; closed once no service built with
+ * them runs any more.
+ */
 class Generation {
   users = 0;
-  constructor(readonly chains: Map<string, Chain>) {}
+  constructor(readonly chains: Map<string, Chain>, readonly resources: { close(): void }[] = []) {}
 
   release(): void {
     if (--this.users === 0) this.#close();
@@ -31,6 +34,7 @@ class Generation {
 
   #close(): void {
     for (const c of this.chains.values()) c.close();
+    for (const r of this.resources) r.close();
   }
 }
 
@@ -127,7 +131,10 @@ export function serviceFingerprints(config: Config): Map<string, string> {
           }
         }
       } else if (Array.isArray(v)) v.forEach((x) => walk(x, key));
-      else if (isRecord(v)) { for (const [k, x] of Object.entries(v)) walk(x, k); }
+      // A hosts (or other loader) file: its content is part of what the service uses.
+      else if (key === "file" && isRecord(v) && typeof v.path === "string" && v.path) {
+        files[v.path] = fileStamp(v.path);
+      } else if (isRecord(v)) { for (const [k, x] of Object.entries(v)) walk(x, k); }
     };
     walk(svc, "");
     out.set(serviceName(svc, i), stableJSON({ svc, refs, files }));
@@ -176,7 +183,7 @@ export class Supervisor {
    * already started and rethrows.
    */
   async start(config: Config, runtime: Runtime): Promise<void> {
-    const generation = new Generation(runtime.chains);
+    const generation = new Generation(runtime.chains, runtime.resources);
     const fingerprints = serviceFingerprints(config);
     const started: Service[] = [];
     try {
@@ -187,6 +194,7 @@ export class Supervisor {
     } catch (err) {
       await Promise.all(started.map((s) => s.close()));
       for (const c of runtime.chains.values()) c.close();
+      for (const r of runtime.resources) r.close();
       throw err;
     }
     for (const svc of runtime.services) {
@@ -209,7 +217,7 @@ export class Supervisor {
   async reload(config: Config, runtime: Runtime): Promise<ReloadSummary> {
     if (this.#stopped) throw new ReloadError("stopped");
     const fingerprints = serviceFingerprints(config);
-    const generation = new Generation(runtime.chains);
+    const generation = new Generation(runtime.chains, runtime.resources);
     const summary: ReloadSummary = { kept: [], replaced: [], added: [], removed: [] };
     const fresh: { svc: Service; old?: Entry }[] = [];
     const next = new Set<string>();
@@ -241,6 +249,7 @@ export class Supervisor {
     const abandon = async (err: unknown) => {
       await Promise.all(started.map((s) => s.close()));
       for (const c of runtime.chains.values()) c.close();
+      for (const r of runtime.resources) r.close();
       return new ReloadError(`the new config cannot start, the running one stays: ${errorMessage(err)}`, {
         cause: err,
       });
@@ -318,7 +327,7 @@ export class Supervisor {
     const { runtime } = await buildRuntime(this.#config, this.log);
     if (!runtime) return;
     const wanted = new Set(entries.map((e) => e.service.name));
-    const generation = new Generation(runtime.chains);
+    const generation = new Generation(runtime.chains, runtime.resources);
     for (const svc of runtime.services) {
       const old = this.#running.get(svc.name);
       if (!wanted.has(svc.name) || !old) {

@@ -8,6 +8,7 @@
  * @module
  */
 import { formatIPv6 } from "../../core/addr.ts";
+import { concat } from "../../core/bytes.ts";
 
 /** Record types the resolver uses. */
 export const RRType = { A: 1, NS: 2, CNAME: 5, SOA: 6, PTR: 12, TXT: 16, AAAA: 28, OPT: 41 } as const;
@@ -270,4 +271,48 @@ export function addressesOf(records: ResourceRecord[]): string[] {
     else if (r.type === RRType.AAAA && r.data.length === 16) out.push(formatIPv6(r.data));
   }
   return out;
+}
+
+/** One record of a response being built. */
+export interface AnswerRecord {
+  name: string;
+  type: number;
+  ttl: number;
+  data: Uint8Array;
+}
+
+/**
+ * Encodes a response to `query` (its id, RD and first question echoed; RA set) with
+ * `answers` and `rcode`. Names are not compressed.
+ */
+export function encodeResponse(
+  query: Message,
+  answers: AnswerRecord[],
+  rcode: number = RCode.NoError,
+): Uint8Array {
+  const parts: Uint8Array[] = [];
+  const q = query.questions[0];
+  const header = new Uint8Array(12);
+  const hv = new DataView(header.buffer);
+  hv.setUint16(0, query.id);
+  hv.setUint16(2, QR | (query.flags & RD) | 0x0080 | (rcode & 0x0f));
+  hv.setUint16(4, q ? 1 : 0);
+  hv.setUint16(6, answers.length);
+  parts.push(header);
+  if (q) {
+    const fixed = new Uint8Array(4);
+    new DataView(fixed.buffer).setUint16(0, q.type);
+    new DataView(fixed.buffer).setUint16(2, q.class);
+    parts.push(encodeName(q.name), fixed);
+  }
+  for (const a of answers) {
+    const fixed = new Uint8Array(10);
+    const v = new DataView(fixed.buffer);
+    v.setUint16(0, a.type);
+    v.setUint16(2, CLASS_IN);
+    v.setUint32(4, a.ttl);
+    v.setUint16(8, a.data.length);
+    parts.push(encodeName(a.name), fixed, a.data);
+  }
+  return concat(parts);
 }

@@ -11,6 +11,7 @@ import {
   DnsFormatError,
   encodeName,
   encodeQuery,
+  encodeResponse,
   RCode,
   RRType,
 } from "./dns.ts";
@@ -142,4 +143,23 @@ Deno.test("dns: random bytes never throw anything but a DnsFormatError", () => {
       if (!(err instanceof DnsFormatError)) throw err;
     }
   }
+});
+
+Deno.test("dns: a response echoes id, RD and the question, and decodes back", () => {
+  const q = decodeMessage(encodeQuery({ id: 0xbeef, name: "example.test", type: RRType.A }));
+  const r = encodeResponse(q, [{
+    name: "example.test",
+    type: RRType.A,
+    ttl: 30,
+    data: Uint8Array.of(127, 0, 0, 1),
+  }]);
+  equal(
+    toHex(r),
+    ("beef 8180 0001 0001 0000 0000" + `${EXAMPLE_TEST} 0001 0001` +
+      `${EXAMPLE_TEST} 0001 0001 0000001e 0004 7f000001`)
+      .replaceAll(" ", ""),
+  );
+  const nx = decodeMessage(encodeResponse(q, [], RCode.NXDomain));
+  equal(nx.rcode, RCode.NXDomain);
+  equal(nx.id, 0xbeef);
 });
