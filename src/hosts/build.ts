@@ -122,8 +122,8 @@ export function buildHosts(section: unknown, errors: ConfigError[], log: Logger)
       return errors.push(new ConfigError(`${path}.name`, `duplicate hosts name ${JSON.stringify(cfg.name)}`));
     }
     seen.add(cfg.name);
-    const mapper = buildOne(cfg, path, errors, log);
-    if (mapper) out.set(cfg.name, mapper);
+    // One that failed stays defined (empty), so references to it are not reported as well.
+    out.set(cfg.name, buildOne(cfg, path, errors, log) ?? new HostMapper(cfg.name, []));
   });
   return out;
 }
