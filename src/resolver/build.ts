@@ -140,11 +140,15 @@ export function buildResolvers(
     if (typeof cfg.name !== "string" || cfg.name === "") {
       return errors.push(new ConfigError(`${path}.name`, "a resolver needs a name"));
     }
-    if (out.has(cfg.name)) {
+    if (seen.has(cfg.name)) {
       return errors.push(
         new ConfigError(`${path}.name`, `duplicate resolver name ${JSON.stringify(cfg.name)}`),
       );
     }
+    seen.add(cfg.name);
+    const rlog = log.with({ kind: "resolver", resolver: cfg.name });
+    // One that fails stays defined (without nameservers): references to it are not errors too.
+    out.set(cfg.name, new Resolver(cfg.name, [], rlog));
     if (cfg.plugin !== undefined && cfg.plugin !== null) {
       return errors.push(
         new ConfigError(
@@ -168,7 +172,7 @@ export function buildResolvers(
         errors.push(err instanceof ConfigError ? err : new ConfigError(npath, errorMessage(err)));
       }
     });
-    out.set(cfg.name, new Resolver(cfg.name, servers, log.with({ kind: "resolver", resolver: cfg.name })));
+    out.set(cfg.name, new Resolver(cfg.name, servers, rlog));
   });
   return out;
 }

@@ -13,7 +13,6 @@ import { concat } from "../core/bytes.ts";
 import { directIO, writeHalf } from "../core/direct_io.ts";
 import type { Duplex } from "../core/duplex.ts";
 import { deadline } from "../core/timeout.ts";
-import { tlsConnect } from "../core/tls/client.ts";
 import type { DialContext, Router } from "../core/types.ts";
 import { getHeader, HttpError, parseResponseHead, readHead, responseBody } from "../protocol/http/http.ts";
 import { isIP } from "../hosts/hosts.ts";
@@ -106,6 +105,8 @@ export class NetExchanger implements Exchanger {
       const serverName = this.opts.hostname ||
         (this.ns.url ? this.ns.url.hostname.replace(/^\[|\]$/g, "") : "");
       const alpn = this.ns.proto === "https" ? ["http/1.1"] : undefined;
+      // node:tls loads only when a tls/https nameserver is first used (start-up stays light).
+      const { tlsConnect } = await import("../core/tls/client.ts");
       conn = await tlsConnect(conn, { serverName, secure: false, alpn });
       if (this.ns.proto === "tls") return await streamExchange(conn, query);
       return await dohExchange(conn, this.ns.url!, query);

@@ -51,6 +51,16 @@ const selectorKeys = defineOptions({
 /** The names of a hosts mapper and a resolver that a service, hop or node refers to. */
 type NameRefs = { hosts?: unknown; resolver?: unknown };
 
+/**
+ * Keys the CLI turns into top-level sections but, as gost, also leaves in the listener's and
+ * service's metadata (`?hosts=`, `?resolver=`, `?prefer=`): read there by nobody, not unknown.
+ */
+const sectionKeys = defineOptions({
+  hosts: opt.string("hosts", ""),
+  resolver: opt.string("resolver", ""),
+  prefer: opt.string("prefer", ""),
+});
+
 /** The built program: services ready to start, and the chains they use. */
 export interface Runtime {
   services: Service[];
@@ -379,7 +389,7 @@ function buildLoaded(config: Config, log: Logger): BuildResult {
         for (
           const [md, p] of [[hmd, "handler.metadata"], [lmd, "listener.metadata"], [smd, "metadata"]] as const
         ) {
-          for (const k of unknownKeys(md, [lf.options, hf.options, selectorKeys])) {
+          for (const k of unknownKeys(md, [lf.options, hf.options, selectorKeys, sectionKeys])) {
             warnings.push(`${spath}.${p}.${k}: unknown option, ignored`);
           }
         }

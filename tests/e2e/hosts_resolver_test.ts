@@ -141,7 +141,11 @@ peerTest("resolver: ?resolver= over udp and over tcp against dnsmasq", ["dnsmasq
       `http://127.0.0.1:${http}?resolver=udp://127.0.0.1:${dnsPort}`,
       "-D",
     ], 3);
-    await waitUntil(async () => (await echoThrough(udp)) === "ping", () => `udp resolver: ${g!.stderr()}`, 5000);
+    await waitUntil(
+      async () => (await echoThrough(udp)) === "ping",
+      () => `udp resolver: ${g!.stderr()}`,
+      5000,
+    );
     equal(await echoThrough(tcp), "ping");
     equal(await connectVia(http, `example.test:${echo.port}`), "ping");
     equal(await connectVia(http, `nx.invalid:${echo.port}`).then((s) => /^HTTP\/1\.1 50[23]/.test(s)), true);
