@@ -33,16 +33,19 @@ function nodeAddr(n: Node, ctx: DialContext): string | Promise<string> {
 }
 
 /**
- * A {@link Router} over an optional chain. `lookup` holds the service's hosts and resolver:
- * the target's name is looked up before anything else, as gost does (with neither, the name
- * goes on unchanged and the dialer or the last proxy resolves it).
+ * What a service adds to its router. `hosts` and `resolver`: the target's name is looked up
+ * before anything else, as gost does (with neither, the name goes on unchanged and the dialer
+ * or the last proxy resolves it).
  */
+export interface RouterPolicy extends NameLookup {}
+
+/** A {@link Router} over an optional chain. */
 export class ChainRouter implements Router {
-  constructor(readonly chain?: Chain, readonly lookup?: NameLookup) {}
+  constructor(readonly chain?: Chain, readonly policy: RouterPolicy = {}) {}
 
   /** The target as it will be dialled: after the service's hosts mapping and resolver. */
   resolveTarget(addr: string, ctx: DialContext): string | Promise<string> {
-    return hasLookup(this.lookup) ? resolveAddr(addr, this.lookup, ctx) : addr;
+    return hasLookup(this.policy) ? resolveAddr(addr, this.policy, ctx) : addr;
   }
 
   get hasChain(): boolean {

@@ -328,7 +328,7 @@ function buildLoaded(config: Config, log: Logger): BuildResult {
   }
 
   const routerFor = (name: unknown, path: string, lookup?: NameLookup): Router => {
-    if (name === undefined || name === null || name === "") return new ChainRouter(undefined, lookup);
+    if (name === undefined || name === null || name === "") return new ChainRouter(undefined, lookup ?? {});
     const chain = chains.get(String(name));
     if (!chain) {
       errors.push(
@@ -339,9 +339,9 @@ function buildLoaded(config: Config, log: Logger): BuildResult {
           })`,
         ),
       );
-      return new ChainRouter(undefined, lookup);
+      return new ChainRouter(undefined, lookup ?? {});
     }
-    return new ChainRouter(chain, lookup);
+    return new ChainRouter(chain, lookup ?? {});
   };
 
   const services: Service[] = [];
