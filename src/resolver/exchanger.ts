@@ -15,7 +15,6 @@ import type { Duplex } from "../core/duplex.ts";
 import { deadline } from "../core/timeout.ts";
 import type { DialContext, Router } from "../core/types.ts";
 import { getHeader, HttpError, parseResponseHead, readHead, responseBody } from "../protocol/http/http.ts";
-import { isIP } from "../hosts/hosts.ts";
 
 /** gost's default time for one exchange. */
 export const DEFAULT_TIMEOUT = 5000;
@@ -51,10 +50,6 @@ export function parseNameserverAddr(raw: string): NameserverAddr {
   }
   const host = url.hostname.replace(/^\[|\]$/g, "");
   if (host === "") throw new Error(`nameserver address ${JSON.stringify(raw)} has no host`);
-  if (proto !== "https" && !isIP(host)) {
-    // A name here would need a resolver to find the resolver.
-    throw new Error(`nameserver ${JSON.stringify(raw)}: the host must be an IP address`);
-  }
   const port = url.port ? Number(url.port) : proto === "https" ? 443 : 53;
   const addr = joinHostPort(host, port);
   splitHostPort(addr);

@@ -135,7 +135,8 @@ Deno.test("exchanger: nameserver addresses as gost writes them", () => {
   equal(parseNameserverAddr("https://dns.example/dns-query").addr, "dns.example:443");
   throws(() => parseNameserverAddr("quic://1.1.1.1"), /unknown nameserver protocol "quic"/);
   throws(() => parseNameserverAddr("udp://1.1.1.1:99999"), /malformed|port/);
-  throws(() => parseNameserverAddr("tcp://dns.example"), /must be an IP address/);
+  // A name is dialled as it is (the system resolver finds it), as gost does.
+  deepStrictEqual(parseNameserverAddr("tcp://dns.example"), { proto: "tcp", addr: "dns.example:53" });
   throws(() => parseNameserverAddr("udp://"), /malformed|no host/);
 });
 
