@@ -1,5 +1,9 @@
 import { equal, rejects } from "node:assert/strict";
+import { Chain, Hop, Node } from "../chain/node.ts";
 import { ChainRouter } from "../chain/router.ts";
+import { DEFAULT_SELECTOR, Selector } from "../chain/selector.ts";
+import { ForwardConnector } from "../connector/forward.ts";
+import { TcpDialer } from "../dialer/tcp.ts";
 import { Logger } from "../core/log.ts";
 import { HostMapper } from "../hosts/hosts.ts";
 import { tcpEchoServer } from "../../tests/_helpers.ts";
@@ -52,6 +56,29 @@ Deno.test({
       conn.close();
       const refused = new ChainRouter(undefined, { resolver: fakeResolver({}) });
       await rejects(refused.dial("tcp", `echo.test:${echo.port}`, ctx), /domain echo\.test does not exist/);
+    } finally {
+      echo.close();
+    }
+  },
+});
+
+Deno.test({
+  name: "resolve: a node's address goes through its lookup; a node whose name is not found is skipped",
+  sanitizeResources: false,
+  sanitizeOps: false,
+  fn: async () => {
+    const echo = tcpEchoServer();
+    try {
+      const bad = new Node("bad", `nowhere.test:${echo.port}`, new TcpDialer(), new ForwardConnector());
+      bad.lookup = { resolver: fakeResolver({}) };
+      const good = new Node("good", `proxy.test:${echo.port}`, new TcpDialer(), new ForwardConnector());
+      good.lookup = { hosts: new HostMapper("h", [{ hostname: "proxy.test", ip: "127.0.0.1" }]) };
+      const selector = new Selector({ ...DEFAULT_SELECTOR, strategy: "fifo" });
+      const router = new ChainRouter(new Chain("c", [new Hop("h", [bad, good], selector)]));
+      const conn = await router.dial("tcp", "target.test:1", ctx);
+      equal(conn.remote, `127.0.0.1:${echo.port}`);
+      equal(bad.marker.fails, 1, "the node whose name was not found was tried first and marked");
+      conn.close();
     } finally {
       echo.close();
     }
