@@ -160,12 +160,13 @@ peerTest("resolver: ?resolver= over udp and over tcp against dnsmasq", ["dnsmasq
 });
 
 Deno.test({
-  name: "resolver: tls and https nameservers, and a nameserver reached through a chain",
+  name:
+    "resolver: tls and https nameservers, and tcp (http chain) and udp (relay chain) nameservers through chains",
   ...opts,
   fn: async () => {
     const echo = tcpEchoServer();
     const srv = await startDnsServer({ "name.test": ["127.0.0.1"] });
-    const [proxy, viaTls, viaDoh, viaChain] = [freePort(), freePort(), freePort(), freePort()];
+    const [proxy, relay, viaTls, viaDoh, viaChain, viaUdpChain] = [0, 0, 0, 0, 0, 0].map(() => freePort());
     await withDir(async (dir) => {
       const cfg = `${dir}/gost.yaml`;
       await Deno.writeTextFile(
@@ -175,6 +176,16 @@ Deno.test({
     addr: 127.0.0.1:${proxy}
     handler: {type: http}
     listener: {type: tcp}
+  - name: relay
+    addr: 127.0.0.1:${relay}
+    handler: {type: relay}
+    listener: {type: tcp}
+  - name: udpchained
+    addr: 127.0.0.1:${viaUdpChain}
+    resolver: r-udp-chain
+    handler: {type: tcp}
+    listener: {type: tcp}
+    forwarder: {nodes: [{name: t, addr: "name.test:${echo.port}"}]}
   - name: tls
     addr: 127.0.0.1:${viaTls}
     resolver: r-tls
@@ -202,7 +213,19 @@ chains:
             addr: 127.0.0.1:${proxy}
             connector: {type: http}
             dialer: {type: tcp}
+  - name: c1
+    hops:
+      - name: h0
+        nodes:
+          - name: n0
+            addr: 127.0.0.1:${relay}
+            connector: {type: relay}
+            dialer: {type: tcp}
 resolvers:
+  - name: r-udp-chain
+    nameservers:
+      - addr: udp://127.0.0.1:${srv.udp}
+        chain: c1
   - name: r-tls
     nameservers:
       - addr: tls://127.0.0.1:${srv.tls}
@@ -216,7 +239,7 @@ resolvers:
         chain: c0
 `,
       );
-      const g = await startGost(["-C", cfg], 4);
+      const g = await startGost(["-C", cfg], 6);
       try {
         equal(await echoThrough(viaTls), "ping");
         match(srv.log.join("\n"), /tls name\.test 1/);
@@ -224,6 +247,9 @@ resolvers:
         match(srv.log.join("\n"), /https name\.test 1/);
         equal(await echoThrough(viaChain), "ping");
         match(srv.log.join("\n"), /tcp name\.test 1/);
+        equal(await echoThrough(viaUdpChain), "ping");
+        match(srv.log.join("\n"), /udp name\.test 1/);
+        await g.waitFor(new RegExp(`"service":"relay"[^\\n]*"dst":"127\\.0\\.0\\.1:${srv.udp}"`), 5000);
         // The query went through the proxy service of the chain.
         await g.waitFor(new RegExp(`"service":"proxy"[^\\n]*"dst":"127\\.0\\.0\\.1:${srv.tcp}"`), 5000);
       } finally {
