@@ -49,7 +49,22 @@ function inlineMappings(list: unknown, path: string, errors: ConfigError[]): Hos
   return out;
 }
 
-function buildOne(cfg: Rec, path: string, errors: ConfigError[], log: Logger): HostMapper | undefined {
+/** Keys of one `hosts:` entry and of one mapping (others are warned about). */
+const ENTRY_KEYS = new Set(["name", "mappings", "reload", "file", "redis", "http", "plugin"]);
+const MAPPING_KEYS = new Set(["ip", "hostname", "aliases"]);
+
+function unknownKeys(v: Rec, known: Set<string>, path: string, warnings: string[]): void {
+  for (const k of Object.keys(v)) if (!known.has(k)) warnings.push(`${path}.${k}: unknown field, ignored`);
+}
+
+function buildOne(
+  cfg: Rec,
+  path: string,
+  errors: ConfigError[],
+  warnings: string[],
+  log: Logger,
+): HostMapper | undefined {
+  unknownKeys(cfg, ENTRY_KEYS, path, warnings);
   const before = errors.length;
   for (const key of ["redis", "http", "plugin"]) {
     if (isSet(cfg[key])) {
@@ -62,6 +77,11 @@ function buildOne(cfg: Rec, path: string, errors: ConfigError[], log: Logger): H
     }
   }
   const inline = inlineMappings(cfg.mappings, `${path}.mappings`, errors);
+  if (Array.isArray(cfg.mappings)) {
+    cfg.mappings.forEach((m: unknown, i: number) => {
+      if (isRecord(m)) unknownKeys(m, MAPPING_KEYS, `${path}.mappings[${i}]`, warnings);
+    });
+  }
   let reload = 0;
   if (isSet(cfg.reload)) {
     const ms = parseDuration(cfg.reload);
@@ -81,7 +101,7 @@ function buildOne(cfg: Rec, path: string, errors: ConfigError[], log: Logger): H
         const text = Deno.readTextFileSync(fpath);
         const bad = parseHostsText(text).bad;
         if (bad.length) {
-          log.warn(`${path}.file.path: ${fpath}: lines ${bad.join(", ")} skipped (not "IP name")`);
+          warnings.push(`${path}.file.path: ${fpath}: lines ${bad.join(", ")} skipped (not "IP name")`);
         }
         file = { path: fpath, reload, text };
       } catch (err) {
@@ -102,7 +122,12 @@ function buildOne(cfg: Rec, path: string, errors: ConfigError[], log: Logger): H
  * Builds every entry of `hosts:`; problems go to `errors`. Call `close()` on each mapper
  * when the config is retired (it may hold a reload timer).
  */
-export function buildHosts(section: unknown, errors: ConfigError[], log: Logger): Map<string, HostMapper> {
+export function buildHosts(
+  section: unknown,
+  errors: ConfigError[],
+  warnings: string[],
+  log: Logger,
+): Map<string, HostMapper> {
   const out = new Map<string, HostMapper>();
   if (section === undefined || section === null) return out;
   if (!Array.isArray(section)) {
@@ -123,7 +148,7 @@ export function buildHosts(section: unknown, errors: ConfigError[], log: Logger)
     }
     seen.add(cfg.name);
     // One that failed stays defined (empty), so references to it are not reported as well.
-    out.set(cfg.name, buildOne(cfg, path, errors, log) ?? new HostMapper(cfg.name, []));
+    out.set(cfg.name, buildOne(cfg, path, errors, warnings, log) ?? new HostMapper(cfg.name, []));
   });
   return out;
 }

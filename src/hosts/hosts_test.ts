@@ -52,6 +52,7 @@ Deno.test("hosts: inline mappings, aliases and a file; the file is read again ev
       reload: "1s",
     }],
     errors,
+    [],
     quiet,
   );
   const h = map.get("h0")!;
@@ -85,6 +86,7 @@ Deno.test("hosts: bad input is a config error naming its path", () => {
       { name: "d", reload: "soon", mappings: [] },
     ],
     errors,
+    [],
     quiet,
   );
   const text = errors.map((e) => e.message).join("\n");

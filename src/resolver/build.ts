@@ -8,7 +8,7 @@
 import { parseDuration } from "../core/duration.ts";
 import { ConfigError, errorMessage } from "../core/errors.ts";
 import type { Logger } from "../core/log.ts";
-import { defineOptions, opt, type OptionSpec } from "../core/options.ts";
+import { defineOptions, opt, type OptionSpec, unknownKeys } from "../core/options.ts";
 import type { Router } from "../core/types.ts";
 import { isIP } from "../hosts/hosts.ts";
 import { DEFAULT_TIMEOUT, NetExchanger, parseNameserverAddr } from "./exchanger.ts";
@@ -120,6 +120,7 @@ function buildNameserver(
 export function buildResolvers(
   section: unknown,
   errors: ConfigError[],
+  warnings: string[],
   log: Logger,
   routerOf: ChainRouterOf,
   direct: Router,
@@ -168,6 +169,9 @@ export function buildResolvers(
       if (!isRecord(ns)) return errors.push(new ConfigError(npath, "expected a mapping with addr"));
       try {
         servers.push(buildNameserver(ns, npath, routerOf, direct, chainNames));
+        for (const k of unknownKeys(ns, [nameserverOptions])) {
+          warnings.push(`${npath}.${k}: unknown field, ignored`);
+        }
       } catch (err) {
         errors.push(err instanceof ConfigError ? err : new ConfigError(npath, errorMessage(err)));
       }

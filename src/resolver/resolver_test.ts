@@ -151,6 +151,7 @@ Deno.test("resolvers: bad input is a config error naming its path", () => {
       { name: "e", nameservers: [] },
     ],
     errors,
+    [],
     quiet,
     () => undefined,
     new ChainRouter(),

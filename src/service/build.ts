@@ -226,7 +226,7 @@ function buildLoaded(config: Config, log: Logger): BuildResult {
 
   // Hosts, then chains, then resolvers (a nameserver may be reached through a chain), then
   // the nodes' lookups (a node may use a resolver): services refer to all of them by name.
-  const hostsByName = buildHosts(config.hosts, errors, log);
+  const hostsByName = buildHosts(config.hosts, errors, warnings, log);
   const nodeRefs: { node: Node; cfg: NameRefs; hop: NameRefs; path: string }[] = [];
   const chains = new Map<string, Chain>();
   const chainCfgs = config.chains ?? [];
@@ -312,6 +312,7 @@ function buildLoaded(config: Config, log: Logger): BuildResult {
   const resolvers = buildResolvers(
     config.resolvers,
     errors,
+    warnings,
     log,
     (name) => chains.has(name) ? new ChainRouter(chains.get(name)) : undefined,
     new ChainRouter(),
