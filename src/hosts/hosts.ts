@@ -64,6 +64,8 @@ export class HostMapper {
   #table = new Map<string, string[]>();
   #timer?: number;
   #reading = false;
+  /** The skipped lines last warned about (a file read every second must not warn every second). */
+  #lastBad = "";
 
   /**
    * `fileText` is the file's content read at start (the caller reports a missing file as a
@@ -75,7 +77,9 @@ export class HostMapper {
     readonly file?: HostsFileSource & { text: string },
     readonly log?: Logger,
   ) {
-    this.#build(file ? parseHostsText(file.text).mappings : []);
+    const parsed = parseHostsText(file?.text ?? "");
+    this.#lastBad = parsed.bad.join(", ");
+    this.#build(parsed.mappings);
     if (file && file.reload > 0) {
       const timer = setInterval(() => this.#reload(), Math.max(1000, file.reload)) as unknown as number;
       // A reload timer alone never keeps the process alive.
