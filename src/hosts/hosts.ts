@@ -66,6 +66,7 @@ export class HostMapper {
   #reading = false;
   /** The skipped lines last warned about (a file read every second must not warn every second). */
   #lastBad = "";
+  #lastErr = "";
 
   /**
    * `fileText` is the file's content read at start (the caller reports a missing file as a
