@@ -318,14 +318,20 @@ function buildLoaded(config: Config, log: Logger): BuildResult {
     new ChainRouter(),
     [...chains.keys()],
   );
-  const lookupFor = (owner: NameRefs, path: string): NameLookup | undefined =>
-    nameLookup(owner, path, hostsByName, resolvers, errors);
+  // A hop's missing name is reported once, not once per node.
+  const reported = new Set<string>();
+  const lookupErrors: ConfigError[] = [];
+  const lookupFor = (owner: NameRefs, path: string): NameLookup | undefined => {
+    const found = nameLookup(owner, path, hostsByName, resolvers, lookupErrors);
+    for (const e of lookupErrors.splice(0)) if (!reported.has(e.path) && reported.add(e.path)) errors.push(e);
+    return found;
+  };
+  // A node without its own hosts or resolver uses its hop's.
   for (const { node, cfg, hop, path } of nodeRefs) {
     const hpath = path.replace(/\.nodes\[\d+\]$/, "");
-    node.lookup = lookupFor({
-      resolver: cfg.resolver || hop.resolver,
-      hosts: cfg.hosts || hop.hosts,
-    }, cfg.resolver || cfg.hosts ? path : hpath);
+    const r = lookupFor({ resolver: cfg.resolver || hop.resolver }, cfg.resolver ? path : hpath);
+    const hm = lookupFor({ hosts: cfg.hosts || hop.hosts }, cfg.hosts ? path : hpath);
+    if (r || hm) node.lookup = { resolver: r?.resolver, hosts: hm?.hosts };
   }
 
   const routerFor = (name: unknown, path: string, lookup?: NameLookup): Router => {
