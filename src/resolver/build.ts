@@ -10,7 +10,8 @@ import { ConfigError, errorMessage } from "../core/errors.ts";
 import type { Logger } from "../core/log.ts";
 import { defineOptions, opt, type OptionSpec, unknownKeys } from "../core/options.ts";
 import type { Router } from "../core/types.ts";
-import { isIP } from "../hosts/hosts.ts";
+import { type HostMapper, isIP } from "../hosts/hosts.ts";
+import type { NameLookup } from "./resolve.ts";
 import { DEFAULT_TIMEOUT, NetExchanger, parseNameserverAddr } from "./exchanger.ts";
 import { clientSubnetOf, type IPFamily, type Nameserver, Resolver } from "./resolver.ts";
 
@@ -179,4 +180,39 @@ export function buildResolvers(
     out.set(cfg.name, new Resolver(cfg.name, servers, rlog));
   });
   return out;
+}
+
+/** The names of a hosts mapper and a resolver that a service, hop or node refers to. */
+export type NameRefs = { hosts?: unknown; resolver?: unknown };
+
+/**
+ * The hosts and resolver `owner` (a service, hop or node) names; a name that is not defined
+ * is a config error at `path.hosts` / `path.resolver` listing the defined ones.
+ */
+export function nameLookup(
+  owner: NameRefs,
+  path: string,
+  hosts: Map<string, HostMapper>,
+  resolvers: Map<string, Resolver>,
+  errors: ConfigError[],
+): NameLookup | undefined {
+  const find = <T>(key: "hosts" | "resolver", defined: Map<string, T>, section: string): T | undefined => {
+    const name = owner[key];
+    if (name === undefined || name === null || name === "") return undefined;
+    const found = defined.get(String(name));
+    if (!found) {
+      errors.push(
+        new ConfigError(
+          `${path}.${key}`,
+          `${section} ${JSON.stringify(name)} does not exist (defined: ${
+            [...defined.keys()].join(", ") || "none"
+          })`,
+        ),
+      );
+    }
+    return found;
+  };
+  const h = find("hosts", hosts, "hosts");
+  const r = find("resolver", resolvers, "resolver");
+  return h || r ? { hosts: h, resolver: r } : undefined;
 }

@@ -18,10 +18,8 @@ import type { Router } from "../core/types.ts";
 import { connectors } from "../connector/mod.ts";
 import { dialers } from "../dialer/mod.ts";
 import { buildHosts } from "../hosts/build.ts";
-import type { HostMapper } from "../hosts/hosts.ts";
-import { buildResolvers } from "../resolver/build.ts";
+import { buildResolvers, nameLookup, type NameRefs } from "../resolver/build.ts";
 import type { NameLookup } from "../resolver/resolve.ts";
-import type { Resolver } from "../resolver/resolver.ts";
 import { handlers } from "../handler/mod.ts";
 import { listeners } from "../listener/mod.ts";
 import { Service } from "./service.ts";
@@ -47,9 +45,6 @@ const selectorKeys = defineOptions({
   maxFails: opt.int("maxFails", 1),
   failTimeout: opt.duration("failTimeout", 10_000),
 });
-
-/** The names of a hosts mapper and a resolver that a service, hop or node refers to. */
-type NameRefs = { hosts?: unknown; resolver?: unknown };
 
 /**
  * Keys the CLI turns into top-level sections but, as gost, also leaves in the listener's and
@@ -434,38 +429,6 @@ function buildLoaded(config: Config, log: Logger): BuildResult {
     return { errors };
   }
   return { runtime: { services, chains, resources, warnings }, errors };
-}
-
-/**
- * The hosts and resolver `owner` (a service, hop or node) names; a name that is not defined
- * is a config error at `path.hosts` / `path.resolver` listing the defined ones.
- */
-function nameLookup(
-  owner: NameRefs,
-  path: string,
-  hosts: Map<string, HostMapper>,
-  resolvers: Map<string, Resolver>,
-  errors: ConfigError[],
-): NameLookup | undefined {
-  const find = <T>(key: "hosts" | "resolver", defined: Map<string, T>, section: string): T | undefined => {
-    const name = owner[key];
-    if (name === undefined || name === null || name === "") return undefined;
-    const found = defined.get(String(name));
-    if (!found) {
-      errors.push(
-        new ConfigError(
-          `${path}.${key}`,
-          `${section} ${JSON.stringify(name)} does not exist (defined: ${
-            [...defined.keys()].join(", ") || "none"
-          })`,
-        ),
-      );
-    }
-    return found;
-  };
-  const h = find("hosts", hosts, "hosts");
-  const r = find("resolver", resolvers, "resolver");
-  return h || r ? { hosts: h, resolver: r } : undefined;
 }
 
 function buildForwarder(
