@@ -4,11 +4,14 @@
  */
 import type { Bypass } from "../bypass/bypass.ts";
 import type { Connector, Dialer, Network } from "../core/types.ts";
+import type { NameLookup } from "../resolver/resolve.ts";
 import { FailMarker, type Selectable, Selector } from "./selector.ts";
 
 /** One proxy in a chain: reached with `dialer`, spoken to with `connector`. */
 export class Node implements Selectable {
   readonly marker = new FailMarker();
+  /** The node's (else its hop's) hosts and resolver, for its own address. */
+  lookup?: NameLookup;
   constructor(
     readonly name: string,
     readonly addr: string,

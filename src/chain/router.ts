@@ -13,6 +13,7 @@ import { dialTCP } from "../dialer/tcp.ts";
 import { dialUDP } from "../dialer/udp.ts";
 import { TcpListener } from "../listener/tcp.ts";
 import { UdpListener } from "../listener/udp.ts";
+import { hasLookup, type NameLookup, resolveAddr } from "../resolver/resolve.ts";
 import type { Chain, Node } from "./node.ts";
 
 /** A local UDP bind keeps each peer's session until it idles out, as remote forwarding wants. */
@@ -27,8 +28,17 @@ interface Route {
   last: Node;
 }
 
-/** What a service adds to its router: the checks on a request's target. */
-export interface RouterPolicy {
+/** Where a node's address is dialled: its name looked up when it has hosts or a resolver. */
+function nodeAddr(n: Node, ctx: DialContext): string | Promise<string> {
+  return hasLookup(n.lookup) ? resolveAddr(n.addr, n.lookup, ctx) : n.addr;
+}
+
+/**
+ * What a service adds to its router: the checks on a request's target. `hosts` and `resolver`:
+ * the target's name is looked up before anything else, as gost does (with neither, the name goes
+ * on unchanged and the dialer or the last proxy resolves it).
+ */
+export interface RouterPolicy extends NameLookup {
   /** The service-level bypass: a target it contains is refused with {@link BypassError}. */
   bypass?: Bypass;
 }
@@ -37,10 +47,15 @@ export interface RouterPolicy {
 export class ChainRouter implements Router {
   constructor(readonly chain?: Chain, readonly policy: RouterPolicy = {}) {}
 
+  /** The target as it will be dialled: after the service's hosts mapping and resolver. */
+  resolveTarget(addr: string, ctx: DialContext): string | Promise<string> {
+    return hasLookup(this.policy) ? resolveAddr(addr, this.policy, ctx) : addr;
+  }
+
   /**
-   * The target checks before a dial or bind. The bypass is tested on the address after the
-   * service's hosts mapping (measured on gost 3.2.6) — the hosts/resolver lookup goes here, before
-   * the test — and a name is not resolved to match it (`localhost` is not `127.0.0.1`).
+   * The target checks before a dial or bind, on the address after the service's hosts mapping
+   * and resolver (measured on gost 3.2.6); a name is not resolved to match it (`localhost` is
+   * not `127.0.0.1`) unless hosts or a resolver mapped it.
    */
   #check(network: Network, addr: string): string {
     if (this.policy.bypass?.contains(network, addr)) throw new BypassError(addr);
@@ -56,7 +71,8 @@ export class ChainRouter implements Router {
   }
 
   async dial(network: Network, addr: string, ctx: DialContext): Promise<Duplex> {
-    addr = this.#check(network, addr);
+    const resolved = this.resolveTarget(addr, ctx);
+    addr = this.#check(network, typeof resolved === "string" ? resolved : await resolved);
     const route = this.hasChain ? await this.#route(network, addr, ctx) : null;
     if (!route) return network === "udp" ? dialUDP(addr) : dialTCP(addr, { signal: ctx.signal });
     try {
@@ -126,11 +142,12 @@ export class ChainRouter implements Router {
       let at = 0;
       try {
         const first = nodes[0];
-        conn = await first.dialer.dial(first.addr, ctx);
+        conn = await first.dialer.dial(await nodeAddr(first, ctx), ctx);
         conn = await first.dialer.handshake(conn, first.addr, ctx);
         for (at = 1; at < nodes.length; at++) {
           const next = nodes[at];
-          conn = await nodes[at - 1].connector.connect(conn, next.dialer.network ?? "tcp", next.addr, ctx);
+          const addr = await nodeAddr(next, ctx);
+          conn = await nodes[at - 1].connector.connect(conn, next.dialer.network ?? "tcp", addr, ctx);
           conn = await next.dialer.handshake(conn, next.addr, ctx);
         }
         for (const n of nodes) n.marker.reset();

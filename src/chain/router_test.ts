@@ -5,6 +5,7 @@ import { duplexPair } from "../core/pipe.ts";
 import { rootLogger } from "../core/log.ts";
 import type { Connector, Dialer } from "../core/types.ts";
 import { MatcherBypass } from "../bypass/bypass.ts";
+import { HostMapper } from "../hosts/hosts.ts";
 import { Chain, Hop, Node } from "./node.ts";
 import { ChainRouter } from "./router.ts";
 import { Selector } from "./selector.ts";
@@ -75,4 +76,17 @@ Deno.test("router: the service bypass refuses before any dial", async () => {
     BypassError,
   );
   assert.deepEqual(trail, []);
+});
+
+Deno.test("router: the service bypass is tested on the address after the hosts mapping, as gost's", async () => {
+  const trail: string[] = [];
+  const hosts = new HostMapper("h", [{ ip: "127.0.0.9", hostname: "mapped.test" }]);
+  const r = new ChainRouter(new Chain("c", [new Hop("h", [node("a", trail)])]), {
+    hosts,
+    bypass: bypass("127.0.0.9"),
+  });
+  await assert.rejects(r.dial("tcp", "mapped.test:80", ctx), BypassError);
+  (await r.dial("tcp", "other.test:80", ctx)).close();
+  assert.deepEqual(trail, ["dial a@a:1", "a > other.test:80"]);
+  hosts.close();
 });

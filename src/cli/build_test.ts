@@ -183,3 +183,24 @@ Deno.test("build: empty -L arguments are skipped and service names count across 
   const cfg = build([" ", "tcp://:1-2/:3", "http://:4"]);
   deepStrictEqual(cfg.services!.map((s) => s.name), ["service-0", "service-1", "service-2"]);
 });
+
+Deno.test("build: ?resolver= and ?hosts= as gost's cmd.go: a service's nameservers take ?prefer=, a hop's do not", () => {
+  const cfg = build(
+    ["http://:8080?resolver=1.1.1.1,,tls://8.8.8.8:853&prefer=ipv6&hosts=a.b:::1,bad,c.d:10.0.0.1"],
+    ["http://h:1?resolver=tcp://9.9.9.9&prefer=ipv6&hosts=h:127.0.0.1"],
+  );
+  deepStrictEqual(cfg.resolvers, [
+    { name: "resolver-0", nameservers: [{ addr: "tcp://9.9.9.9" }] },
+    {
+      name: "resolver-1",
+      nameservers: [{ addr: "1.1.1.1", prefer: "ipv6" }, { addr: "tls://8.8.8.8:853", prefer: "ipv6" }],
+    },
+  ]);
+  deepStrictEqual(cfg.hosts, [
+    { name: "hosts-0", mappings: [{ ip: "127.0.0.1", hostname: "h" }] },
+    { name: "hosts-1", mappings: [{ ip: "::1", hostname: "a.b" }, { ip: "10.0.0.1", hostname: "c.d" }] },
+  ]);
+  equal(cfg.chains![0].hops[0].resolver, "resolver-0");
+  equal(cfg.chains![0].hops[0].hosts, "hosts-0");
+  equal(cfg.services![0].resolver, "resolver-1");
+});

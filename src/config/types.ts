@@ -109,6 +109,8 @@ export interface NodeConfig {
   network?: string;
   bypass?: string;
   bypasses?: string[];
+  resolver?: string;
+  hosts?: string;
   connector: ConnectorConfig;
   dialer: DialerConfig;
   metadata?: Metadata;

@@ -20,6 +20,9 @@ import { defineOptions, type Metadata, opt, unknownKeys } from "../core/options.
 import type { Router } from "../core/types.ts";
 import { connectors } from "../connector/mod.ts";
 import { dialers } from "../dialer/mod.ts";
+import { buildHosts } from "../hosts/build.ts";
+import { buildResolvers, nameLookup, type NameRefs } from "../resolver/build.ts";
+import type { NameLookup } from "../resolver/resolve.ts";
 import { handlers } from "../handler/mod.ts";
 import { listeners } from "../listener/mod.ts";
 import { Service } from "./service.ts";
@@ -27,6 +30,19 @@ import { parseWorkers } from "./sharing.ts";
 
 /** Handlers that send every connection to the service's targets. */
 const FORWARDING_HANDLERS = new Set(["tcp", "udp", "rtcp", "rudp", "forward"]);
+
+/** Top-level sections this builder turns into components (the rest are warned about). */
+const BUILT_SECTIONS = new Set([
+  "services",
+  "chains",
+  "log",
+  "workers",
+  "authers",
+  "admissions",
+  "bypasses",
+  "hosts",
+  "resolvers",
+]);
 
 /** Node-level metadata gost reads itself (not its connector's or dialer's). */
 const nodeOptions = defineOptions({
@@ -43,16 +59,17 @@ const selectorKeys = defineOptions({
   failTimeout: opt.duration("failTimeout", 10_000),
 });
 
-/** Top-level sections this program builds. */
-const KNOWN_SECTIONS = new Set(["services", "chains", "log", "workers", "authers", "admissions", "bypasses"]);
-
 /**
- * Query keys the CLI turns into policy sections (`?bypass=`, `?admission=`) and, as gost does,
- * also leaves in the metadata: enforced through the section, so not "unknown, ignored" there.
+ * Query keys the CLI turns into top-level sections (`?bypass=`, `?admission=`, `?hosts=`,
+ * `?resolver=`, `?prefer=`) and, as gost does, also leaves in the metadata: enforced through the
+ * section, so not "unknown, ignored" there.
  */
-const policyKeys = defineOptions({
+const sectionKeys = defineOptions({
   bypass: opt.string("bypass", ""),
   admission: opt.string("admission", ""),
+  hosts: opt.string("hosts", ""),
+  resolver: opt.string("resolver", ""),
+  prefer: opt.string("prefer", ""),
 });
 
 /** The built program: services ready to start, and the chains they use. */
@@ -61,7 +78,7 @@ export interface Runtime {
   chains: Map<string, Chain>;
   /** Metadata keys no component understood, as warnings with their paths. */
   warnings: string[];
-  /** Stops what the policy sections run (file reloads, name re-resolution) once unused. */
+  /** Stops what the policy sections run (file reloads, name re-resolution, hosts reloads) once unused. */
   closers: (() => void)[];
 }
 
@@ -208,7 +225,7 @@ function buildLoaded(config: Config, log: Logger): BuildResult {
   // Fail closed: a restricting setting that is not enforced stops the start (enforcement.ts).
   errors.push(...unenforcedSettings(config));
   for (const key of Object.keys(config)) {
-    if (!KNOWN_SECTIONS.has(key) && !UNENFORCED_SECTIONS.has(key)) {
+    if (!BUILT_SECTIONS.has(key) && !UNENFORCED_SECTIONS.has(key)) {
       warnings.push(`${key}: section not supported, ignored`);
     }
   }
@@ -223,7 +240,10 @@ function buildLoaded(config: Config, log: Logger): BuildResult {
   const admissions = buildAdmissions(config.admissions, errors, log, closers);
   const bypasses = buildBypasses(config.bypasses, errors, log, closers);
 
-  // Chains first: services refer to them by name.
+  // Hosts, then chains, then resolvers (a nameserver may be reached through a chain), then
+  // the nodes' lookups (a node may use a resolver): services refer to all of them by name.
+  const hostsByName = buildHosts(config.hosts, errors, warnings, log);
+  const nodeRefs: { node: Node; cfg: NameRefs; hop: NameRefs; path: string }[] = [];
   const chains = new Map<string, Chain>();
   const chainCfgs = config.chains ?? [];
   if (!Array.isArray(chainCfgs)) errors.push(new ConfigError("chains", "expected a list of chains"));
@@ -272,7 +292,7 @@ function buildLoaded(config: Config, log: Logger): BuildResult {
                 "metadata",
               ]] as const
             ) {
-              for (const k of unknownKeys(md, [cf.options, df.options, nodeOptions, policyKeys])) {
+              for (const k of unknownKeys(md, [cf.options, df.options, nodeOptions, sectionKeys])) {
                 warnings.push(`${npath}.${p}.${k}: unknown option, ignored`);
               }
             }
@@ -297,6 +317,7 @@ function buildLoaded(config: Config, log: Logger): BuildResult {
             nodes.push(
               new Node(String(n.name ?? `node-${ni}`), addr, dialer, connector, nopts.weight, bypass),
             );
+            nodeRefs.push({ node: nodes[nodes.length - 1], cfg: n, hop: h, path: npath });
           } catch (err) {
             errors.push(err instanceof ConfigError ? err : new ConfigError(npath, errorMessage(err)));
           }
@@ -307,6 +328,31 @@ function buildLoaded(config: Config, log: Logger): BuildResult {
       });
       chains.set(c.name, new Chain(c.name, hops));
     });
+  }
+
+  const resolvers = buildResolvers(
+    config.resolvers,
+    errors,
+    warnings,
+    log,
+    (name) => chains.has(name) ? new ChainRouter(chains.get(name)) : undefined,
+    new ChainRouter(),
+    [...chains.keys()],
+  );
+  // A hop's missing name is reported once, not once per node.
+  const reported = new Set<string>();
+  const lookupErrors: ConfigError[] = [];
+  const lookupFor = (owner: NameRefs, path: string): NameLookup | undefined => {
+    const found = nameLookup(owner, path, hostsByName, resolvers, lookupErrors);
+    for (const e of lookupErrors.splice(0)) if (!reported.has(e.path) && reported.add(e.path)) errors.push(e);
+    return found;
+  };
+  // A node without its own hosts or resolver uses its hop's.
+  for (const { node, cfg, hop, path } of nodeRefs) {
+    const hpath = path.replace(/\.nodes\[\d+\]$/, "");
+    const r = lookupFor({ resolver: cfg.resolver || hop.resolver }, cfg.resolver ? path : hpath);
+    const hm = lookupFor({ hosts: cfg.hosts || hop.hosts }, cfg.hosts ? path : hpath);
+    if (r || hm) node.lookup = { resolver: r?.resolver, hosts: hm?.hosts };
   }
 
   const routerFor = (name: unknown, path: string, policy: RouterPolicy = {}): Router => {
@@ -347,10 +393,12 @@ function buildLoaded(config: Config, log: Logger): BuildResult {
       const hmd = metadataOf(s.handler?.metadata, `${spath}.handler.metadata`, errors);
       const lmd = metadataOf(s.listener?.metadata, `${spath}.listener.metadata`, errors);
       const smd = metadataOf(s.metadata, `${spath}.metadata`, errors);
-      // The service's bypass refuses targets where the handler dials (the router).
+      // The service's bypass refuses targets where the handler dials (the router), tested on the
+      // address after its hosts mapping and resolver.
       const bypass = bypassAt(s, spath, bypasses, errors);
-      const handlerRouter = routerFor(s.handler?.chain, `${spath}.handler.chain`, { bypass });
-      const listenerRouter = routerFor(s.listener?.chain, `${spath}.listener.chain`);
+      const lookup = lookupFor(s, spath);
+      const handlerRouter = routerFor(s.handler?.chain, `${spath}.handler.chain`, { ...lookup, bypass });
+      const listenerRouter = routerFor(s.listener?.chain, `${spath}.listener.chain`, lookup);
       const forwarder = buildForwarder(s.forwarder, `${spath}.forwarder`, errors);
       if (
         FORWARDING_HANDLERS.has(htype) && (!forwarder || forwarder.targets.length === 0) &&
@@ -374,7 +422,7 @@ function buildLoaded(config: Config, log: Logger): BuildResult {
         for (
           const [md, p] of [[hmd, "handler.metadata"], [lmd, "listener.metadata"], [smd, "metadata"]] as const
         ) {
-          for (const k of unknownKeys(md, [lf.options, hf.options, selectorKeys, policyKeys])) {
+          for (const k of unknownKeys(md, [lf.options, hf.options, selectorKeys, sectionKeys])) {
             warnings.push(`${spath}.${p}.${k}: unknown option, ignored`);
           }
         }
@@ -408,6 +456,7 @@ function buildLoaded(config: Config, log: Logger): BuildResult {
       }
     });
   }
+  for (const h of hostsByName.values()) closers.push(() => h.close());
   if (errors.length) {
     for (const close of closers) close();
     return { errors };

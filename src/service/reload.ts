@@ -15,7 +15,10 @@ import type { Level, Logger } from "../core/log.ts";
 import { buildRuntime, type Runtime } from "./build.ts";
 import type { Service } from "./service.ts";
 
-/** The chains built for one config; closed once no service built with them runs any more. */
+/**
+ * The chains (and hosts mappers) built for one config; closed once no service built with
+ * them runs any more.
+ */
 class Generation {
   users = 0;
   constructor(readonly chains: Map<string, Chain>, readonly closers: readonly (() => void)[] = []) {}
@@ -129,7 +132,8 @@ export function serviceFingerprints(config: Config): Map<string, string> {
           }
         }
       } else if (Array.isArray(v)) v.forEach((x) => walk(x, key));
-      // A policy list's `file: {path}` is a file read at start too (authers, admissions, bypasses).
+      // A policy or hosts list's `file: {path}` is read at start (and on its reload): its content is
+      // part of what the service uses.
       else if (isRecord(v)) {
         for (const [k, x] of Object.entries(v)) walk(x, key === "file" && k === "path" ? "file" : k);
       }

@@ -105,6 +105,29 @@ Deno.test("fingerprints: a service changes with its policy sections and their fi
   }
 });
 
+Deno.test("fingerprints: a service changes with its hosts and resolver, and with its hosts file's content", async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    const file = `${dir}/hosts`;
+    await Deno.writeTextFile(file, "127.0.0.1 a.test\n");
+    const a = {
+      services: [{ ...fwd("x", 1, 2), hosts: "h", resolver: "r" }, fwd("y", 3, 4)],
+      hosts: [{ name: "h", file: { path: file } }],
+      resolvers: [{ name: "r", nameservers: [{ addr: "1.1.1.1" }] }],
+    } as unknown as Config;
+    const before = serviceFingerprints(a);
+    const b = structuredClone(a) as unknown as { resolvers: { nameservers: { addr: string }[] }[] };
+    b.resolvers[0].nameservers[0].addr = "tcp://1.1.1.1";
+    assert.notEqual(serviceFingerprints(b as unknown as Config).get("x"), before.get("x"));
+    await Deno.writeTextFile(file, "127.0.0.2 a.test b.test\n");
+    const after = serviceFingerprints(a);
+    assert.notEqual(after.get("x"), before.get("x"));
+    assert.equal(after.get("y"), before.get("y"));
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
 async function readSome(conn: Deno.Conn): Promise<number | null> {
   const buf = new Uint8Array(16);
   return await conn.read(buf);
