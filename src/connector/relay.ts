@@ -13,16 +13,7 @@ import { deadline } from "../core/timeout.ts";
 import type { BindOptions, Connector, DialContext, Listener, Network } from "../core/types.ts";
 import { muxOptions } from "../handler/relay_bind.ts";
 import { lazyHandshake } from "../protocol/relay/conn.ts";
-import {
-  CMD_CONNECT,
-  decodeResponse,
-  encodeRequest,
-  type Feature,
-  readMessage,
-  Status,
-  statusText,
-  VERSION,
-} from "../protocol/relay/relay.ts";
+import { CMD_CONNECT, encodeRequest, type Feature, readRelayResponse } from "../protocol/relay/relay.ts";
 import { relayBind } from "./relay_bind.ts";
 import type { ConnectorFactory, ConnectorInit } from "./registry.ts";
 
@@ -33,22 +24,6 @@ export const relayConnectorOptions = defineOptions({
 });
 
 export type RelayConnectorOptions = Options<typeof relayConnectorOptions.schema>;
-
-/** A refusal (non-OK status) from a relay server. */
-export class RelayRefused extends Error {
-  constructor(readonly node: string, readonly status: number) {
-    super(`relay node ${node} refused: ${statusText(status)} (0x${status.toString(16).padStart(2, "0")})`);
-    this.name = "RelayRefused";
-  }
-}
-
-/** Reads and checks a relay response; returns its features. */
-export async function readRelayResponse(r: BufferedReader, node: string): Promise<Feature[]> {
-  const resp = decodeResponse(await readMessage(r, "relay response"));
-  if (resp.version !== VERSION) throw new Error(`relay node ${node}: bad response version ${resp.version}`);
-  if (resp.status !== Status.OK) throw new RelayRefused(node, resp.status);
-  return resp.features;
-}
 
 /** Speaks relay to a node. */
 export class RelayConnector implements Connector {
