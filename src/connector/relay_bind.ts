@@ -9,13 +9,27 @@ import { BufferedReader } from "../core/buffered_reader.ts";
 import { type Duplex, writeTo } from "../core/duplex.ts";
 import { deadline } from "../core/timeout.ts";
 import type { BindOptions, DialContext, Listener, Network } from "../core/types.ts";
-import { CMD_BIND, encodeRequest, type Feature, findFeature } from "../protocol/relay/relay.ts";
+import type { BindOpts } from "../handler/relay_bind.ts";
+import {
+  CMD_BIND,
+  encodeRequest,
+  type Feature,
+  findFeature,
+  readRelayResponse,
+} from "../protocol/relay/relay.ts";
 import { bindRequestAddr, muxBindListener, UdpBindListener } from "./bind_listener.ts";
-import { readRelayResponse, type RelayConnector } from "./relay.ts";
+
+/** What a BIND needs of the relay connector (named here, so that this file need not import it). */
+export interface RelayBindNode {
+  readonly init: { readonly nodeAddr: string };
+  readonly opts: BindOpts & { readonly connectTimeout: number };
+  /** The UserAuth feature for the node, when it has credentials. */
+  authFeatures(): Feature[];
+}
 
 /** Runs the BIND handshake on `conn` and serves the bound address as a listener. */
 export async function relayBind(
-  c: RelayConnector,
+  c: RelayBindNode,
   conn: Duplex,
   network: Network,
   addr: string,

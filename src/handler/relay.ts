@@ -105,6 +105,11 @@ export class RelayHandler implements Handler {
     ctx: HandlerContext,
   ): Promise<void> {
     const fwd = this.init.forwarder;
+    // gost holds the OK (nodelay=false) for the first bytes back. A request that came alone
+    // may be from a client that waits for the OK before it sends anything (gost with
+    // nodelay=true), and a client-first target would then never speak: answer at once. A
+    // request that came with data is from a client that is not waiting: hold it, as gost.
+    const okNow = this.opts.nodelay || reader.buffered === 0;
     let target: Duplex;
     try {
       if (!addr && !hasTargets(fwd)) {
@@ -122,14 +127,11 @@ export class RelayHandler implements Handler {
     const ok = encodeResponse(Status.OK);
     let client: Duplex;
     if (network === "udp") {
-      if (this.opts.nodelay) await writeTo(conn, ok);
-      client = framedDatagrams(conn, lengthPrefixCodec, {
-        reader,
-        writePrefix: this.opts.nodelay ? undefined : ok,
-      });
+      if (okNow) await writeTo(conn, ok);
+      client = framedDatagrams(conn, lengthPrefixCodec, { reader, writePrefix: okNow ? undefined : ok });
     } else {
       client = reader.release();
-      if (this.opts.nodelay) await writeTo(client, ok);
+      if (okNow) await writeTo(client, ok);
       else client = headOnFirstWrite(client, ok);
     }
     await relayRecorded(client, target, ctx);

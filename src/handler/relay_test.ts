@@ -71,6 +71,12 @@ Deno.test({
       );
       // relay-server-nodelay-true-header-only: OK alone right after the dial
       assert.equal(await talk(pn, "0101000a" + addr(echo.port), 4), "01000000");
+      // Unlike gost (relay-server-connect-silent-upstream: nothing until the target speaks), a
+      // request that comes alone gets its OK at once with nodelay=false too: the client may be
+      // waiting for it before it sends (gost's client with nodelay=true).
+      assert.equal(await talk(p, "0101" + len(f) + f, 4, 500), "01000000");
+      const uh = "0400020001" + AUTH + addr(uecho.port);
+      assert.equal(await talk(p, "0181" + len(uh) + uh, 4, 500), "01000000");
     } finally {
       await run.close();
       echo.close();

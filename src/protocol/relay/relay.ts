@@ -256,6 +256,22 @@ export async function readMessage(r: BufferedReader, what = "relay header"): Pro
   return await r.readExact(4 + len, what);
 }
 
+/** A refusal (non-OK status) from a relay server. */
+export class RelayRefused extends Error {
+  constructor(readonly node: string, readonly status: number) {
+    super(`relay node ${node} refused: ${statusText(status)} (0x${status.toString(16).padStart(2, "0")})`);
+    this.name = "RelayRefused";
+  }
+}
+
+/** Reads and checks a relay response from `node`; returns its features. */
+export async function readRelayResponse(r: BufferedReader, node: string): Promise<Feature[]> {
+  const resp = decodeResponse(await readMessage(r, "relay response"));
+  if (resp.version !== VERSION) throw new Error(`relay node ${node}: bad response version ${resp.version}`);
+  if (resp.status !== Status.OK) throw new RelayRefused(node, resp.status);
+  return resp.features;
+}
+
 /** The first feature of a type, typed. */
 export function findFeature<T extends Feature["type"]>(
   features: Feature[],
