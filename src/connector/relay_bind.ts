@@ -9,7 +9,7 @@ import { BufferedReader } from "../core/buffered_reader.ts";
 import { type Duplex, writeTo } from "../core/duplex.ts";
 import { deadline } from "../core/timeout.ts";
 import type { BindOptions, DialContext, Listener, Network } from "../core/types.ts";
-import type { BindOpts } from "../handler/relay_bind.ts";
+import type { MuxOptions } from "../protocol/smux/options.ts";
 import {
   CMD_BIND,
   encodeRequest,
@@ -22,7 +22,7 @@ import { bindRequestAddr, muxBindListener, UdpBindListener } from "./bind_listen
 /** What a BIND needs of the relay connector (named here, so that this file need not import it). */
 export interface RelayBindNode {
   readonly init: { readonly nodeAddr: string };
-  readonly opts: BindOpts & { readonly connectTimeout: number };
+  readonly opts: MuxOptions & { readonly connectTimeout: number };
   /** The UserAuth feature for the node, when it has credentials. */
   authFeatures(): Feature[];
 }
