@@ -16,15 +16,12 @@ export const UNENFORCED_SECTIONS: ReadonlySet<string> = new Set([
   "authers",
   "admissions",
   "bypasses",
-  "limiters",
-  "climiters",
-  "rlimiters",
 ]);
 
 /** Keys, per place in the config, that refer to a restricting section (or carry one inline). */
 export const UNENFORCED_REFERENCES: Readonly<Record<Place, readonly string[]>> = {
-  service: ["admission", "admissions", "bypass", "bypasses", "limiter", "climiter", "rlimiter"],
-  handler: ["auther", "authers", "limiter"],
+  service: ["admission", "admissions", "bypass", "bypasses"],
+  handler: ["auther", "authers"],
   listener: ["auther", "authers"],
   hop: ["bypass", "bypasses"],
   node: ["bypass", "bypasses"],

@@ -19,6 +19,7 @@ import { connectors } from "../connector/mod.ts";
 import { dialers } from "../dialer/mod.ts";
 import { handlers } from "../handler/mod.ts";
 import { listeners } from "../listener/mod.ts";
+import { buildLimiters, limiterKeys, limitPolicyFor } from "../limiter/build.ts";
 import { Service } from "./service.ts";
 import { parseWorkers } from "./sharing.ts";
 
@@ -191,7 +192,8 @@ function buildLoaded(config: Config, log: Logger): BuildResult {
   // Fail closed: a restricting setting that is not enforced stops the start (enforcement.ts).
   errors.push(...unenforcedSettings(config));
   for (const key of Object.keys(config)) {
-    if (!["services", "chains", "log", "workers"].includes(key) && !UNENFORCED_SECTIONS.has(key)) {
+    const known = ["services", "chains", "log", "workers", "limiters", "climiters", "rlimiters"];
+    if (!known.includes(key) && !UNENFORCED_SECTIONS.has(key)) {
       warnings.push(`${key}: section not supported, ignored`);
     }
   }
@@ -299,6 +301,7 @@ function buildLoaded(config: Config, log: Logger): BuildResult {
     return new ChainRouter(chain);
   };
 
+  const limiters = buildLimiters(config, log, errors);
   const services: Service[] = [];
   const svcCfgs = config.services ?? [];
   const names = new Set<string>();
@@ -343,7 +346,7 @@ function buildLoaded(config: Config, log: Logger): BuildResult {
         for (
           const [md, p] of [[hmd, "handler.metadata"], [lmd, "listener.metadata"], [smd, "metadata"]] as const
         ) {
-          for (const k of unknownKeys(md, [lf.options, hf.options, selectorKeys])) {
+          for (const k of unknownKeys(md, [lf.options, hf.options, selectorKeys, limiterKeys])) {
             warnings.push(`${spath}.${p}.${k}: unknown option, ignored`);
           }
         }
@@ -369,7 +372,8 @@ function buildLoaded(config: Config, log: Logger): BuildResult {
           forwarder,
           log: slog,
         }, hopts);
-        services.push(new Service(name, listener, handler, slog));
+        const limits = limitPolicyFor(s, spath, smd, limiters, errors);
+        services.push(new Service(name, listener, handler, slog, { limits }));
       } catch (err) {
         errors.push(err instanceof ConfigError ? err : new ConfigError(spath, errorMessage(err)));
       }

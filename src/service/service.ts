@@ -7,6 +7,13 @@ import type { Duplex } from "../core/duplex.ts";
 import { errorMessage } from "../core/errors.ts";
 import type { Level, Logger } from "../core/log.ts";
 import type { ConnRecord, Handler, Listener } from "../core/types.ts";
+import type { Admitted, LimitPolicy } from "../limiter/policy.ts";
+
+/** Checks a service makes on each connection it accepts, before its handler sees it. */
+export interface ServicePolicy {
+  /** climiter, rlimiter (refuse at accept) and the traffic limiter (wraps the connection). */
+  limits?: LimitPolicy;
+}
 
 /** A running (or ready to run) service. */
 export class Service {
@@ -16,12 +23,14 @@ export class Service {
   #loop?: Promise<void>;
   #closed = false;
   #accepting = false;
+  #started = false;
 
   constructor(
     readonly name: string,
     readonly listener: Listener,
     readonly handler: Handler,
     readonly log: Logger,
+    readonly policy: ServicePolicy = {},
   ) {}
 
   /** Connections being served right now. */
@@ -35,6 +44,8 @@ export class Service {
    */
   async start(announce: Level = "info"): Promise<void> {
     await this.listener.listen();
+    this.#started = true;
+    this.policy.limits?.start();
     this.log.log(announce, `listening on ${this.listener.addr}`);
     this.#accepting = true;
     this.#loop = this.#acceptLoop();
@@ -58,10 +69,13 @@ export class Service {
   }
 
   async #serve(conn: Duplex): Promise<void> {
+    const log = this.log.with({ remote: conn.remote, local: conn.local, client: conn.remote });
+    const admitted = this.#limit(conn, log);
+    if (!admitted) return;
+    conn = admitted.conn;
     this.#live.add(conn);
     const started = performance.now();
     const record: ConnRecord = {};
-    const log = this.log.with({ remote: conn.remote, local: conn.local, client: conn.remote });
     try {
       await this.handler.handle(conn, { log, record, signal: this.#abort.signal });
     } catch (err) {
@@ -70,6 +84,7 @@ export class Service {
       }
     } finally {
       conn.close();
+      admitted.done?.();
       this.#live.delete(conn);
       log.info(`${conn.remote} >< ${record.dst ?? ""}`, {
         dst: record.dst,
@@ -77,6 +92,15 @@ export class Service {
         ...counts(record),
       });
     }
+  }
+
+  /** The connection as the handler gets it, or null when a limiter refused it (closed, logged). */
+  #limit(conn: Duplex, log: Logger): Partial<Admitted> & { conn: Duplex } | null {
+    const limits = this.policy.limits;
+    if (!limits) return { conn };
+    const admitted = limits.admit(conn, log);
+    if (!admitted) conn.close();
+    return admitted;
   }
 
   /**
@@ -108,6 +132,7 @@ export class Service {
     this.listener.close();
     for (const c of this.#live) c.close();
     this.handler.close?.();
+    if (this.#started) this.policy.limits?.stop();
     await this.#loop;
     let timer: ReturnType<typeof setTimeout> | undefined;
     await Promise.race([
