@@ -25,7 +25,7 @@ const STEP_SECONDS = 0.05;
 
 /** A token bucket; an infinite rate means no limit (reservations are free). */
 export class TokenBucket {
-  #perMs = 0;
+  #perMs = Infinity;
   #burst = 0;
   #tokens = 0;
   #last: number;
@@ -36,7 +36,6 @@ export class TokenBucket {
   constructor(rate: number, burst: number = rate, readonly clock: Clock = realClock) {
     this.#last = clock();
     this.setRate(rate, burst);
-    this.#tokens = this.#burst;
   }
 
   /** Tokens per second (Infinity: unlimited). */
@@ -47,9 +46,14 @@ export class TokenBucket {
   /** Changes the rate (and burst, by default the new rate), keeping what was accrued so far. */
   setRate(rate: number, burst: number = rate): void {
     this.#advance(this.clock());
+    const was = this.#perMs;
     this.#perMs = rate > 0 ? rate / 1000 : Infinity;
     this.#burst = Math.max(1, burst);
-    this.step = this.#perMs === Infinity ? Infinity : Math.max(1, Math.min(this.#burst, Math.ceil(rate * STEP_SECONDS)));
+    // Into or out of "unlimited": no debt is owed, the bucket is full.
+    if (was === Infinity || this.#perMs === Infinity) this.#tokens = this.#burst;
+    this.step = this.#perMs === Infinity
+      ? Infinity
+      : Math.max(1, Math.min(this.#burst, Math.ceil(rate * STEP_SECONDS)));
   }
 
   #advance(now: number): void {

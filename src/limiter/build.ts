@@ -60,8 +60,12 @@ function buildSection<L, T extends { update(limits: L[]): void }>(
   cfgs.forEach((c, i) => {
     const path = `${section}[${i}]`;
     if (!isRecord(c)) return errors.push(new ConfigError(path, "expected a mapping with name and limits"));
-    if (typeof c.name !== "string" || !c.name) return errors.push(new ConfigError(`${path}.name`, "a limiter needs a name"));
-    if (out.has(c.name)) errors.push(new ConfigError(`${path}.name`, `duplicate name ${JSON.stringify(c.name)}`));
+    if (typeof c.name !== "string" || !c.name) {
+      return errors.push(new ConfigError(`${path}.name`, "a limiter needs a name"));
+    }
+    if (out.has(c.name)) {
+      errors.push(new ConfigError(`${path}.name`, `duplicate name ${JSON.stringify(c.name)}`));
+    }
     for (const k of ["redis", "http", "plugin"]) {
       if (isSet(c[k])) {
         errors.push(
@@ -87,8 +91,9 @@ function buildSection<L, T extends { update(limits: L[]): void }>(
     let period = 0;
     if (isSet(c.reload)) {
       const ms = parseDuration(c.reload);
-      if (ms === null) errors.push(new ConfigError(`${path}.reload`, `invalid duration ${JSON.stringify(c.reload)}`));
-      else period = ms;
+      if (ms === null) {
+        errors.push(new ConfigError(`${path}.reload`, `invalid duration ${JSON.stringify(c.reload)}`));
+      } else period = ms;
     }
     let fromFile: L[] = [];
     let reloader: FileReloader<L> | undefined;
@@ -167,7 +172,10 @@ export function limitPolicyFor(
     if (!found) {
       const defined = [...map.keys()].join(", ") || "none";
       errors.push(
-        new ConfigError(`${spath}.${key}`, `${section} entry ${JSON.stringify(name)} does not exist (defined: ${defined})`),
+        new ConfigError(
+          `${spath}.${key}`,
+          `${section} entry ${JSON.stringify(name)} does not exist (defined: ${defined})`,
+        ),
       );
     }
     return found;

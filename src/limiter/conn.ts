@@ -53,13 +53,17 @@ export class ConnLimiter {
   /** A slot for one more connection from `host`, or why there is none. */
   acquire(host: string): Slot | { refused: string } {
     const g = this.#global;
-    if (g && g.live >= g.limit) return { refused: `climiter: the service has ${g.live} connections (limit ${g.limit})` };
+    if (g && g.live >= g.limit) {
+      return { refused: `climiter: the service has ${g.live} connections (limit ${g.limit})` };
+    }
     let h = this.#hosts.get(host);
     if (!h) {
       const limit = this.#limitOf(host);
       if (limit > 0) this.#hosts.set(host, h = { limit, live: 0 });
     }
-    if (h && h.live >= h.limit) return { refused: `climiter: ${host} has ${h.live} connections (limit ${h.limit})` };
+    if (h && h.live >= h.limit) {
+      return { refused: `climiter: ${host} has ${h.live} connections (limit ${h.limit})` };
+    }
     if (g) g.live++;
     if (h) h.live++;
     let released = false;

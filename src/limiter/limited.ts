@@ -72,7 +72,11 @@ export class LimitedIO implements DirectIO {
 }
 
 /** Chunks through `t`: each chunk waits for its bytes (a stream chunk is cut into steps, a datagram is not). */
-function throttled(t: Throttle, sleeper: Sleeper, datagram: boolean): TransformStream<Uint8Array, Uint8Array> {
+function throttled(
+  t: Throttle,
+  sleeper: Sleeper,
+  datagram: boolean,
+): TransformStream<Uint8Array, Uint8Array> {
   return new TransformStream<Uint8Array, Uint8Array>({
     async transform(chunk, controller) {
       if (datagram) {
@@ -86,7 +90,7 @@ function throttled(t: Throttle, sleeper: Sleeper, datagram: boolean): TransformS
         off += n;
       }
     },
-  }, { highWaterMark: 0 }, { highWaterMark: 0 });
+  });
 }
 
 /**
@@ -103,11 +107,16 @@ export function limitDuplex(
   const direct = conn.datagram ? undefined : conn.direct;
   if (direct) {
     const io = new LimitedIO(direct, inT, outT);
-    return new IODuplex(io, () => {
-      io.sleeper.close();
-      conn.close();
-      onClose?.();
-    }, conn.local, conn.remote);
+    return new IODuplex(
+      io,
+      () => {
+        io.sleeper.close();
+        conn.close();
+        onClose?.();
+      },
+      conn.local,
+      conn.remote,
+    );
   }
   const sleeper = new Sleeper();
   const dgram = !!conn.datagram;

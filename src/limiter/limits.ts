@@ -91,7 +91,7 @@ export function parseTrafficLimit(line: string, isAddress: (s: string) => boolea
   const f = fields(line);
   if (f.length === 0) return null;
   if (f.length < 2 || f.length > 3) {
-    throw new LimitError(line, "expected SCOPE IN [OUT], e.g. \"$ 1MB 2MB\" or \"10.0.0.0/8 512KB\"");
+    throw new LimitError(line, 'expected SCOPE IN [OUT], e.g. "$ 1MB 2MB" or "10.0.0.0/8 512KB"');
   }
   checkScope(line, f[0], isAddress);
   const rate = (s: string | undefined, dir: string) => {
@@ -100,7 +100,9 @@ export function parseTrafficLimit(line: string, isAddress: (s: string) => boolea
     if (n === null) {
       throw new LimitError(
         line,
-        `${dir} rate ${JSON.stringify(s)} is not a byte quantity (a number and a unit: B, KB, MB, GB, TB; 1KB = 1024 B)`,
+        `${dir} rate ${
+          JSON.stringify(s)
+        } is not a byte quantity (a number and a unit: B, KB, MB, GB, TB; 1KB = 1024 B)`,
       );
     }
     return Math.max(0, n);
@@ -117,7 +119,9 @@ export function parseCountLimit(
   const f = fields(line);
   if (f.length === 0) return null;
   const what = kind === "climiter" ? "connections" : "requests per second";
-  if (f.length !== 2) throw new LimitError(line, `expected SCOPE ${kind === "climiter" ? "N" : "RATE"} (${what})`);
+  if (f.length !== 2) {
+    throw new LimitError(line, `expected SCOPE ${kind === "climiter" ? "N" : "RATE"} (${what})`);
+  }
   checkScope(line, f[0], isAddress);
   const pattern = kind === "climiter" ? /^\+?\d+$/ : /^\+?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$/;
   const limit = Number(f[1]);

@@ -20,7 +20,10 @@ export function parseFile<L>(text: string, file: string, parse: LineParser<L>): 
       const l = parse(t);
       if (l) out.push(l);
     } catch (err) {
-      throw new LimitError(t, `${file} line ${line}: ${errorMessage(err).replace(/^invalid limit "[^"]*": /, "")}`);
+      throw new LimitError(
+        t,
+        `${file} line ${line}: ${errorMessage(err).replace(/^invalid limit "[^"]*": /, "")}`,
+      );
     }
   }
   return out;

@@ -133,7 +133,12 @@ export class TrafficLimiter {
       done();
       return conn;
     }
-    return limitDuplex(conn, ins.length ? new Throttle(ins) : null, outs.length ? new Throttle(outs) : null, done);
+    return limitDuplex(
+      conn,
+      ins.length ? new Throttle(ins) : null,
+      outs.length ? new Throttle(outs) : null,
+      done,
+    );
   }
 
   /** The shared buckets of a client IP with its own or its CIDR's limits. */
