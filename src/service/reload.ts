@@ -75,7 +75,7 @@ function stableJSON(v: unknown): string {
   return JSON.stringify(v) ?? "null";
 }
 
-/** Option keys naming files a component reads at start (certificates, keys, kcp config). */
+/** Option keys naming files a component reads at start (certificates, keys, kcp config, loader files). */
 const FILE_KEY = /file$|^authorizedkeys$/i;
 
 function fileStamp(path: string): string {
@@ -127,7 +127,10 @@ export function serviceFingerprints(config: Config): Map<string, string> {
           }
         }
       } else if (Array.isArray(v)) v.forEach((x) => walk(x, key));
-      else if (isRecord(v)) { for (const [k, x] of Object.entries(v)) walk(x, k); }
+      // A loader's `file: {path}` (limiters, …) is a file the service reads like a certFile.
+      else if (isRecord(v)) {
+        for (const [k, x] of Object.entries(v)) walk(x, key === "file" && k === "path" ? key : k);
+      }
     };
     walk(svc, "");
     out.set(serviceName(svc, i), stableJSON({ svc, refs, files }));
