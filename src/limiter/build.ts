@@ -23,7 +23,49 @@ export const limiterKeys = defineOptions({
   // How often gost's cache asks the limiter again; here changes apply at once, so no cache.
   refreshInterval: opt.duration("limiter.refreshInterval", 30_000),
   cleanupInterval: opt.duration("limiter.cleanupInterval", 60_000),
+  // The command line's forms: gost turns them into sections and leaves them in the listener's
+  // and the service's metadata, where they mean nothing more (see cliLeftovers).
+  in: opt.string("limiter.in", ""),
+  out: opt.string("limiter.out", ""),
+  connIn: opt.string("limiter.conn.in", ""),
+  connOut: opt.string("limiter.conn.out", ""),
+  climiter: opt.string("climiter", ""),
+  rlimiter: opt.string("rlimiter", ""),
 });
+
+/** The command-line keys, and the service reference each one stands for. */
+const CLI_KEYS: Record<string, string> = {
+  "limiter.in": "limiter",
+  "limiter.out": "limiter",
+  "limiter.conn.in": "limiter",
+  "limiter.conn.out": "limiter",
+  climiter: "climiter",
+  rlimiter: "rlimiter",
+};
+
+/**
+ * Command-line limiter keys in a config file's metadata: gost reads them on the command line only,
+ * so there they limit nothing — an error, unless the service has the section they became.
+ */
+function cliLeftovers(s: Rec, spath: string, errors: ConfigError[]): void {
+  const places = [[s.metadata, "metadata"], [s.handler?.metadata, "handler.metadata"], [
+    s.listener?.metadata,
+    "listener.metadata",
+  ]] as const;
+  for (const [md, p] of places) {
+    if (!isRecord(md)) continue;
+    for (const key of Object.keys(md)) {
+      const ref = CLI_KEYS[key.toLowerCase()];
+      if (!ref || isSet(s[ref]) || !isSet(md[key])) continue;
+      errors.push(
+        new ConfigError(
+          `${spath}.${p}.${key}`,
+          `limits nothing in a config file (gost reads it on the command line only); refusing to start — use a ${ref}s section and ${ref}: NAME`,
+        ),
+      );
+    }
+  }
+}
 
 /** A built limiter and the file it watches, if any. */
 export interface Built<T> {
@@ -180,6 +222,7 @@ export function limitPolicyFor(
     }
     return found;
   };
+  cliLeftovers(s, spath, errors);
   const traffic = ref("limiter", "limiters", limiters.traffic);
   const climiter = ref("climiter", "climiters", limiters.conn);
   const rlimiter = ref("rlimiter", "rlimiters", limiters.rate);

@@ -91,3 +91,16 @@ Deno.test("limiter build: limiter.scope is checked; valid limiters build and pas
   equal(runtime!.warnings.length, 0, runtime!.warnings.join());
   ok(runtime!.services[0].policy.limits);
 });
+
+Deno.test("limiter build: the command line's keys in a config file's metadata limit nothing: an error", async () => {
+  const errs = await errorsOf({
+    services: [
+      svc({ metadata: { "limiter.in": "1MB" }, listener: { type: "tcp", metadata: { climiter: "2" } } }),
+    ],
+  });
+  deepStrictEqual(errs.map((e) => e.split(":")[0]), [
+    "services[0].metadata.limiter.in",
+    "services[0].listener.metadata.climiter",
+  ]);
+  match(errs[0], /gost reads it on the command line only.*use a limiters section and limiter: NAME/);
+});

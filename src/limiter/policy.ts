@@ -18,6 +18,8 @@ export class RefusalLog {
   #windowStart = -Infinity;
   #lines = 0;
   #dropped = 0;
+  #timer?: ReturnType<typeof setTimeout>;
+  #log?: Logger;
 
   constructor(readonly clock: () => number = () => performance.now()) {}
 
@@ -25,17 +27,29 @@ export class RefusalLog {
   refused(log: Logger, why: string): void {
     const now = this.clock();
     if (now - this.#windowStart >= 1000) {
-      if (this.#dropped) {
-        log.warn(`${this.#dropped} more refused connection(s) not logged in the last second`, {
-          refused: this.#dropped,
-        });
-      }
+      this.flush();
       this.#windowStart = now;
       this.#lines = 0;
-      this.#dropped = 0;
     }
-    if (this.#lines++ < LINES_PER_SECOND) log.warn(`refused: ${why}`);
-    else this.#dropped++;
+    if (this.#lines++ < LINES_PER_SECOND) return log.warn(`refused: ${why}`);
+    if (this.#dropped++ === 0) {
+      // Say how many were left out when the second is over, even if the flood stopped.
+      this.#log = log;
+      const timer = setTimeout(() => this.flush(), Math.max(0, this.#windowStart + 1000 - now));
+      Deno.unrefTimer(timer as unknown as number);
+      this.#timer = timer;
+    }
+  }
+
+  /** Logs the count of refusals left out, if any. */
+  flush(): void {
+    clearTimeout(this.#timer);
+    if (this.#dropped && this.#log) {
+      this.#log.warn(`${this.#dropped} more refused connection(s) not logged in the last second`, {
+        refused: this.#dropped,
+      });
+    }
+    this.#dropped = 0;
   }
 }
 
@@ -71,6 +85,7 @@ export class LimitPolicy {
 
   /** The service closed. */
   stop(): void {
+    this.refusals.flush();
     for (const w of this.watched) w.release();
   }
 
