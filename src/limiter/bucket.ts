@@ -65,12 +65,13 @@ export class TokenBucket {
   }
 
   /**
-   * Takes `n` tokens now; returns the milliseconds until they are covered (0 when they were
-   * there). The caller moves its bytes after that wait.
+   * Takes `n` tokens now (`now` from this bucket's clock, when the caller has read it already);
+   * returns the milliseconds until they are covered (0 when they were there). The caller moves
+   * its bytes after that wait.
    */
-  reserve(n: number): number {
+  reserve(n: number, now?: number): number {
     if (this.#perMs === Infinity) return 0;
-    this.#advance(this.clock());
+    this.#advance(now ?? this.clock());
     this.#tokens -= n;
     return this.#tokens >= 0 ? 0 : -this.#tokens / this.#perMs;
   }
@@ -109,8 +110,9 @@ export class Throttle {
   /** Reserves `n` in every bucket; milliseconds to wait before moving them. */
   reserve(n: number): number {
     let wait = 0;
+    const now = this.buckets[0].clock(); // one clock read for all: the buckets share one clock
     for (const b of this.buckets) {
-      const w = b.reserve(n);
+      const w = b.reserve(n, now);
       if (w > wait) wait = w;
     }
     return wait;

@@ -51,7 +51,10 @@ export class LimitedIO implements DirectIO {
     if (!t) return this.io.read(buf);
     const want = t.clip(buf.length);
     const n = await this.io.read(want === buf.length ? buf : buf.subarray(0, want));
-    if (n) await this.sleeper.sleep(t.reserve(n));
+    if (n) {
+      const wait = t.reserve(n);
+      if (wait >= MIN_SLEEP_MS) await this.sleeper.sleep(wait);
+    }
     return n;
   }
 
@@ -60,7 +63,8 @@ export class LimitedIO implements DirectIO {
     if (!t) return this.io.write(data);
     for (let off = 0; off < data.length;) {
       const n = t.clip(data.length - off);
-      await this.sleeper.sleep(t.reserve(n));
+      const wait = t.reserve(n);
+      if (wait >= MIN_SLEEP_MS) await this.sleeper.sleep(wait);
       await this.io.write(n === data.length ? data : data.subarray(off, off + n));
       off += n;
     }
