@@ -234,6 +234,15 @@ export function limitPolicyFor(
       ),
     );
   }
+  if (traffic && isRecord(s.listener) && String(s.listener.type).toLowerCase() === "sshd") {
+    // The sshd listener yields channel requests that its handler opens; there is no stream to pace yet.
+    errors.push(
+      new ConfigError(
+        `${spath}.limiter`,
+        "a traffic limiter on an sshd listener is not enforced yet; refusing to start rather than run unlimited (climiter and rlimiter work there)",
+      ),
+    );
+  }
   if (!traffic && !climiter && !rlimiter) return undefined;
   let scope: "" | "service" | "conn" = "";
   try {

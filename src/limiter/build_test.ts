@@ -104,3 +104,12 @@ Deno.test("limiter build: the command line's keys in a config file's metadata li
   ]);
   match(errs[0], /gost reads it on the command line only.*use a limiters section and limiter: NAME/);
 });
+
+Deno.test("limiter build: a traffic limiter on an sshd listener is refused (climiter and rlimiter are not)", async () => {
+  const errs = await errorsOf({
+    services: [svc({ limiter: "l", climiter: "c", handler: { type: "sshd" }, listener: { type: "sshd" } })],
+    limiters: [{ name: "l", limits: ["$ 1MB"] }],
+    climiters: [{ name: "c", limits: ["$ 1"] }],
+  });
+  deepStrictEqual(errs.map((e) => e.split(":")[0]), ["services[0].limiter"]);
+});
