@@ -43,7 +43,9 @@ Deno.test("policy: climiter first, rlimiter next (its refusal gives the slot bac
   const rlimiter = new RateLimiter(count("$ 1", "rlimiter"), () => 0); // burst 2
   const p = new LimitPolicy(undefined, "", climiter, rlimiter);
   const conn = () => new IODuplex(idle, () => {}, "127.0.0.1:1", "10.0.0.1:5");
-  const a = p.admit(conn(), log)!;
+  const first = conn();
+  const a = p.admit(first, log)!;
+  equal(a.conn, first, "no traffic limiter: the handler gets the connection itself");
   equal(p.admit(conn(), log), null); // climiter full
   a.done();
   const b = p.admit(conn(), log)!;
