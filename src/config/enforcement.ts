@@ -12,16 +12,12 @@
 import { ConfigError } from "../core/errors.ts";
 
 /** Top-level sections whose entries restrict access or traffic. */
-export const UNENFORCED_SECTIONS: ReadonlySet<string> = new Set([
-  "limiters",
-  "climiters",
-  "rlimiters",
-]);
+export const UNENFORCED_SECTIONS: ReadonlySet<string> = new Set([]);
 
 /** Keys, per place in the config, that refer to a restricting section (or carry one inline). */
 export const UNENFORCED_REFERENCES: Readonly<Record<Place, readonly string[]>> = {
-  service: ["limiter", "climiter", "rlimiter"],
-  handler: ["limiter"],
+  service: [],
+  handler: [],
   listener: [],
   hop: [],
   node: [],

@@ -3,7 +3,7 @@ import { unenforcedSettings } from "./enforcement.ts";
 
 const paths = (cfg: unknown) => unenforcedSettings(cfg).map((e) => e.path);
 
-Deno.test("enforcement: restricting sections are refused, other sections are not", () => {
+Deno.test("enforcement: every restricting section is enforced now, so none is refused", () => {
   deepStrictEqual(
     paths({
       admissions: [{ name: "a", matchers: ["10.9.9.9"] }],
@@ -15,8 +15,8 @@ Deno.test("enforcement: restricting sections are refused, other sections are not
       profiling: { addr: ":6060" },
       hosts: [{ name: "h", mappings: [] }],
     }),
-    // authers, admissions and bypasses are enforced (src/auth, src/admission, src/bypass).
-    ["limiters", "climiters", "rlimiters"],
+    // Every restricting section is enforced now (src/auth, src/admission, src/bypass, src/limiter).
+    [],
   );
 });
 
@@ -37,8 +37,8 @@ Deno.test("enforcement: unenforced references on services, handlers and forwarde
         hops: [{ name: "h", bypass: "b", nodes: [{ addr: "1.2.3.4:1", bypasses: ["b"] }] }],
       }],
     }),
-    // Enforced now: admission(s), bypass(es) of services, hops and chain nodes, auther(s).
-    ["services[0].climiter", "services[0].handler.limiter", "services[0].forwarder.nodes[0].bypass"],
+    // Enforced now: everything but a forwarder node's bypass (gost uses it only when sniffing).
+    ["services[0].forwarder.nodes[0].bypass"],
   );
 });
 

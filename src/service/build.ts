@@ -25,6 +25,7 @@ import { buildResolvers, nameLookup, type NameRefs } from "../resolver/build.ts"
 import type { NameLookup } from "../resolver/resolve.ts";
 import { handlers } from "../handler/mod.ts";
 import { listeners } from "../listener/mod.ts";
+import { buildLimiters, limiterKeys, limitPolicyFor } from "../limiter/build.ts";
 import { Service } from "./service.ts";
 import { parseWorkers } from "./sharing.ts";
 
@@ -42,6 +43,9 @@ const BUILT_SECTIONS = new Set([
   "bypasses",
   "hosts",
   "resolvers",
+  "limiters",
+  "climiters",
+  "rlimiters",
 ]);
 
 /** Node-level metadata gost reads itself (not its connector's or dialer's). */
@@ -372,6 +376,7 @@ function buildLoaded(config: Config, log: Logger): BuildResult {
     return new ChainRouter(chain, policy);
   };
 
+  const limiters = buildLimiters(config, log, errors);
   const services: Service[] = [];
   const svcCfgs = config.services ?? [];
   const names = new Set<string>();
@@ -422,7 +427,7 @@ function buildLoaded(config: Config, log: Logger): BuildResult {
         for (
           const [md, p] of [[hmd, "handler.metadata"], [lmd, "listener.metadata"], [smd, "metadata"]] as const
         ) {
-          for (const k of unknownKeys(md, [lf.options, hf.options, selectorKeys, sectionKeys])) {
+          for (const k of unknownKeys(md, [lf.options, hf.options, selectorKeys, sectionKeys, limiterKeys])) {
             warnings.push(`${spath}.${p}.${k}: unknown option, ignored`);
           }
         }
@@ -450,7 +455,8 @@ function buildLoaded(config: Config, log: Logger): BuildResult {
           forwarder,
           log: slog,
         }, hopts);
-        services.push(new Service(name, listener, handler, slog, { admissions: admission }));
+        const limits = limitPolicyFor(s, spath, smd, limiters, errors);
+        services.push(new Service(name, listener, handler, slog, { admissions: admission, limits }));
       } catch (err) {
         errors.push(err instanceof ConfigError ? err : new ConfigError(spath, errorMessage(err)));
       }

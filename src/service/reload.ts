@@ -79,7 +79,7 @@ function stableJSON(v: unknown): string {
   return JSON.stringify(v) ?? "null";
 }
 
-/** Option keys naming files a component reads at start (certificates, keys, kcp config). */
+/** Option keys naming files a component reads at start (certificates, keys, kcp config, loader files). */
 const FILE_KEY = /file$|^authorizedkeys$/i;
 
 function fileStamp(path: string): string {

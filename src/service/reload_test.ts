@@ -128,6 +128,28 @@ Deno.test("fingerprints: a service changes with its hosts and resolver, and with
   }
 });
 
+Deno.test("fingerprints: a changed limits file (a loader's file.path) changes the services using it", async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    const file = `${dir}/limits.txt`;
+    await Deno.writeTextFile(file, "$ 1MB");
+    const config = {
+      services: [{ name: "a", addr: ":1", limiter: "lim", handler: { type: "http" } }, {
+        name: "b",
+        addr: ":2",
+      }],
+      limiters: [{ name: "lim", file: { path: file } }],
+    } as unknown as Config;
+    const before = serviceFingerprints(config);
+    await Deno.writeTextFile(file, "$ 512KB 512KB");
+    const after = serviceFingerprints(config);
+    assert.notEqual(after.get("a"), before.get("a"));
+    assert.equal(after.get("b"), before.get("b"));
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
 async function readSome(conn: Deno.Conn): Promise<number | null> {
   const buf = new Uint8Array(16);
   return await conn.read(buf);

@@ -9,11 +9,14 @@ import { type Level, LogDuration, type Logger } from "../core/log.ts";
 import type { ConnRecord, Handler, Listener } from "../core/types.ts";
 import { newXid } from "../core/xid.ts";
 import type { Admission } from "../admission/admission.ts";
+import type { Admitted, LimitPolicy } from "../limiter/policy.ts";
 
 /** Checks a service makes on each accepted connection, before the handler reads a byte. */
 export interface ServicePolicy {
   /** The client's address must be admitted, else the connection is closed at once, unanswered. */
   admissions?: Admission;
+  /** climiter, rlimiter (refuse at accept) and the traffic limiter (wraps the connection). */
+  limits?: LimitPolicy;
 }
 
 /** A running (or ready to run) service. */
@@ -24,6 +27,7 @@ export class Service {
   #loop?: Promise<void>;
   #closed = false;
   #accepting = false;
+  #started = false;
 
   constructor(
     readonly name: string,
@@ -47,6 +51,8 @@ export class Service {
     await this.policy.admissions?.ready();
     if (this.policy.admissions) this.listener.gate?.((remote) => this.#admit(remote, ""));
     await this.listener.listen();
+    this.#started = true;
+    this.policy.limits?.start();
     this.log.log(announce, `listening on ${this.listener.addr}`);
     this.#accepting = true;
     this.#loop = this.#acceptLoop();
@@ -82,9 +88,6 @@ export class Service {
   }
 
   async #serve(conn: Duplex): Promise<void> {
-    this.#live.add(conn);
-    const started = performance.now();
-    const record: ConnRecord = {};
     // gost's per-connection fields: `sid` ties a connection's lines (errors, summary) together.
     const log = this.log.with({
       kind: "handler",
@@ -93,6 +96,12 @@ export class Service {
       local: conn.local,
       client: conn.remote,
     });
+    const admitted = this.#limit(conn, log);
+    if (!admitted) return;
+    conn = admitted.conn;
+    this.#live.add(conn);
+    const started = performance.now();
+    const record: ConnRecord = {};
     log.debug(`${conn.remote} <> ${conn.local}`);
     try {
       await this.handler.handle(conn, { log, record, signal: this.#abort.signal });
@@ -103,6 +112,7 @@ export class Service {
       }
     } finally {
       conn.close();
+      admitted.done?.();
       this.#live.delete(conn);
       log.info(`${conn.remote} >< ${conn.local}`, {
         ...target(conn, record),
@@ -111,6 +121,15 @@ export class Service {
         outputBytes: record.outputBytes ?? 0,
       });
     }
+  }
+
+  /** The connection as the handler gets it, or null when a limiter refused it (closed, logged). */
+  #limit(conn: Duplex, log: Logger): Partial<Admitted> & { conn: Duplex } | null {
+    const limits = this.policy.limits;
+    if (!limits) return { conn };
+    const admitted = limits.admit(conn, log);
+    if (!admitted) conn.close();
+    return admitted;
   }
 
   /**
@@ -142,6 +161,7 @@ export class Service {
     this.listener.close();
     for (const c of this.#live) c.close();
     this.handler.close?.();
+    if (this.#started) this.policy.limits?.stop();
     await this.#loop;
     let timer: ReturnType<typeof setTimeout> | undefined;
     await Promise.race([

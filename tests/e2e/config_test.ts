@@ -1,7 +1,7 @@
 /**
  * The CLI as users meet it: validation messages with lines, -O output, -V, usage errors.
  */
-import { deepStrictEqual, equal, match } from "node:assert/strict";
+import { deepStrictEqual, doesNotMatch, equal, match } from "node:assert/strict";
 import yaml from "js-yaml";
 import { runGost, startGost } from "../_helpers.ts";
 
@@ -325,14 +325,15 @@ Deno.test("config: a section of the wrong type names its line", async () => {
   match(err, /line 5: log: expected a mapping, got "debug"/);
 });
 
-Deno.test("config: a limiter (not enforced yet) stops the start with its line, never runs open", async () => {
+Deno.test("config: a limiter is enforced now: an unreadable limit and an unknown name name their lines", async () => {
   const err = await invalid(`limiters:
   - name: l0
     limits:
-      - "$ 1MB 1MB"
-${SERVICE("http", "tcp").replace("    handler:", "    limiter: l0\n    handler:")}`);
-  match(err, /line 1: limiters: this section restricts access or traffic/);
-  match(err, /line 8: services\[0\]\.limiter: restricts access or traffic/);
+      - "$ 100"
+${SERVICE("http", "tcp").replace("    handler:", "    limiter: l1\n    handler:")}`);
+  match(err, /line 4: limiters\[0\]\.limits\[0\]: invalid limit "\$ 100"/);
+  match(err, /line 8: services\[0\]\.limiter: limiters entry "l1" does not exist \(defined: l0\)/);
+  equal(/restricts access or traffic/.test(err), false, err);
 });
 
 Deno.test("config: an admission is enforced now: a malformed matcher and an unknown name name their lines", async () => {
@@ -347,11 +348,23 @@ ${SERVICE("http", "tcp").replace("    handler:", "    admission: only-11\n    ha
   equal(/restricts access or traffic/.test(err), false, err);
 });
 
-Deno.test("config: the CLI's ?limiter.in= stops the start and -O with exit 1; ?bypass= is enforced", async () => {
-  for (const extra of [[], ["-O", "yaml"]]) {
-    const r = await runGost(["-L", "http://127.0.0.1:0?bypass=10.0.0.0/8&limiter.in=1MB", ...extra]);
-    equal(r.code, 1, r.stderr);
-    match(r.stderr, /services\[0\]\.limiter: restricts access or traffic/);
-    equal(/services\[0\]\.bypass/.test(r.stderr), false, r.stderr);
-  }
+Deno.test("config: the CLI's ?bypass= and ?limiter.in= are enforced (-O prints them); a forwarder node's bypass is refused", async () => {
+  const r = await runGost(["-L", "http://127.0.0.1:0?bypass=10.0.0.0/8&limiter.in=1MB", "-O", "yaml"]);
+  equal(r.code, 0, r.stderr);
+  doesNotMatch(r.stderr, /restricts access or traffic/);
+  match(r.stdout, /bypasses:/);
+  match(r.stdout, /limiters:/);
+  const err = await invalid(
+    `${
+      SERVICE(
+        "tcp",
+        "tcp",
+        "    forwarder:\n      nodes:\n        - addr: 127.0.0.1:1\n          bypass: b\n",
+      )
+    }bypasses:
+  - name: b
+    matchers: [10.0.0.0/8]
+`,
+  );
+  match(err, /services\[0\]\.forwarder\.nodes\[0\]\.bypass: restricts access or traffic/);
 });

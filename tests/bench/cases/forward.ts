@@ -1,6 +1,7 @@
 /**
- * Plain TCP port forwarding (issue 2): gost-deno and real gost beside socat and haproxy, and
- * gost-deno with one and with two threads sharing the port (`-workers`).
+ * Plain TCP port forwarding (issue 2): gost-deno and real gost beside socat and haproxy,
+ * gost-deno with one and with two threads sharing the port (`-workers`), and under a traffic
+ * limiter set above the link speed.
  * @module
  */
 import type { BenchCase } from "../types.ts";
@@ -33,4 +34,14 @@ export const cases: BenchCase[] = [
     denoOnly: true,
     measure: ["throughput1", "throughput4", "reverse", "connRate", "idleMemory"],
   })),
+  // A traffic limiter far above the link speed costs only its accounting: compare with the
+  // 1-thread row (a service with a limiter stays on the main thread).
+  {
+    name: "tcp forward, 1 thread, limiter above link speed",
+    gost: [[
+      "-L",
+      "tcp://127.0.0.1:$ENTRY/127.0.0.1:$TARGET?limiter.in=100GB&limiter.out=100GB&limiter.conn.in=100GB&limiter.conn.out=100GB",
+    ]],
+    measure: ["throughput1", "throughput4", "reverse", "connRate"],
+  },
 ];
