@@ -31,3 +31,16 @@ for (const [i, c] of golden.cases.entries()) {
 Deno.test("golden table has all 41 cases", () => {
   if (golden.cases.length !== 41) throw new Error(`expected 41 cases, found ${golden.cases.length}`);
 });
+
+// Command lines of the policy sections and the newer channels, by gost's documented rules
+// (testdata/cli-golden-rules.json says how they were made).
+const RULES_PATH = new URL("./testdata/cli-golden-rules.json", import.meta.url);
+const rules = JSON.parse(await Deno.readTextFile(RULES_PATH)) as { cases: GoldenCase[] };
+
+for (const c of rules.cases) {
+  Deno.test(`golden (rules): gost ${c.args.join(" ")}`, async () => {
+    const flags = parseFlags(c.args);
+    const { config } = buildConfigFromArgs(flags.services, flags.nodes);
+    deepStrictEqual(yaml.load(await configToText(config, "yaml")), yaml.load(c.yaml));
+  });
+}
