@@ -60,7 +60,7 @@ export class MuxDialer implements Dialer {
   async dial(addr: string, ctx: DialContext): Promise<Duplex> {
     let session = await this.#sessions.get(addr)?.catch(() => null);
     if (!session || session.closed) {
-      const p = this.#connect(addr, ctx);
+      const p = this.connect(addr, ctx);
       this.#sessions.set(addr, p);
       p.then(
         (s) => s.done.then(() => this.#sessions.get(addr) === p && this.#sessions.delete(addr)),
@@ -78,7 +78,8 @@ export class MuxDialer implements Dialer {
     }
   }
 
-  async #connect(addr: string, ctx: DialContext): Promise<StreamSession> {
+  /** A new session to `addr` (quic overrides it: its connection is not a channel's stream). */
+  protected async connect(addr: string, ctx: DialContext): Promise<StreamSession> {
     const conn = await this.channel.dial(addr, ctx);
     const carrier = await this.channel.handshake(conn, addr, ctx);
     return this.newSession(carrier, addr);

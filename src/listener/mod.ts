@@ -31,5 +31,6 @@ listeners.register("mtcp", () => import("./mtcp.ts").then((m) => m.mtcpListener)
 listeners.register("mtls", () => import("./mtls.ts").then((m) => m.mtlsListener));
 listeners.register("mws", () => import("./mws.ts").then((m) => m.mwsListener));
 listeners.register("mwss", () => import("./mwss.ts").then((m) => m.mwssListener));
+listeners.register("quic", () => import("./quic.ts").then((m) => m.quicListener));
 
 export { listeners };
