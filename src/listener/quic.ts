@@ -16,7 +16,7 @@ import { deadline } from "../core/timeout.ts";
 import { defaultServerPair, readTlsFiles, tlsFileOptions, type TlsMaterial } from "../core/tls/config.ts";
 import { ListenError } from "../core/types.ts";
 import { orDefault, QUIC_DEFAULTS, quicTransportOptions, refuseCipherKey } from "../dialer/quic.ts";
-import { addrOf, QUIC_ALPN, QuicServerSession } from "../protocol/quic/session.ts";
+import { QUIC_ALPN, QuicServerSession } from "../protocol/quic/session.ts";
 import { type ChannelListener, MuxListener } from "./mux.ts";
 import type { ListenerFactory, ListenerInit } from "./registry.ts";
 
