@@ -94,6 +94,8 @@ export interface PhtServerOptions {
   paths: PhtPaths;
   backlog: number;
   log: Logger;
+  /** How long a pull waits for data (gost: 10 s; shorter in tests). */
+  pullTimeout?: number;
 }
 
 /** The pht listener: tunnels created by authorize requests are its accepted connections. */
@@ -212,7 +214,7 @@ export class PhtServer implements Listener {
       const t = this.#tunnels.get(token);
       if (head.method !== "GET") await w.write(emptyResponse(400));
       else if (!t) await w.write(emptyResponse(403));
-      else return await this.#pull(t, w) && keep;
+      else return await this.#pull(t, r, w) && keep;
     } else {
       await w.write(notFoundResponse());
     }
@@ -258,15 +260,25 @@ export class PhtServer implements Listener {
     }
   }
 
-  /** Streams what the handler writes; true when the connection may serve another request. */
-  async #pull(t: Tunnel, w: WritableStreamDefaultWriter<Uint8Array>): Promise<boolean> {
+  /**
+   * Streams what the handler writes; true when the connection may serve another request. A
+   * client that goes away during the pull (its connection ends) takes its tunnel with it.
+   */
+  async #pull(t: Tunnel, r: BufferedReader, w: WritableStreamDefaultWriter<Uint8Array>): Promise<boolean> {
     const epoch = ++t.pullEpoch;
     t.openPulls++;
     t.lastSeen = performance.now();
+    // Go's client sends nothing while it waits for a response: a read that ends means it is gone.
+    const watch = r.want(1).catch(() => false);
+    const gone = watch.then((more) => (more ? new Promise<never>(() => {}) : "gone" as const));
     try {
       await w.write(pullResponseHead());
       for (;;) {
-        const got = await t.read(PULL_TIMEOUT);
+        const got = await Promise.race([t.read(this.opts.pullTimeout ?? PULL_TIMEOUT), gone]);
+        if (got === "gone") {
+          t.close();
+          return false;
+        }
         if (t.pullEpoch !== epoch || t.closed) break;
         if (got === "timeout") {
           await w.write(EMPTY_LINE_CHUNK);
@@ -276,12 +288,12 @@ export class PhtServer implements Listener {
           // The handler is done: a response without a line tells the client so.
           await w.write(LAST_CHUNK);
           t.close();
-          return true;
+          return await deadline(watch, IDLE_TIMEOUT, "pht idle");
         }
         await w.write(pullChunk(got));
       }
       await w.write(LAST_CHUNK);
-      return true;
+      return await deadline(watch, IDLE_TIMEOUT, "pht idle");
     } finally {
       t.openPulls--;
       t.lastSeen = performance.now();
