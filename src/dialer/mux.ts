@@ -22,6 +22,11 @@ export interface StreamSession {
   openStream(): Promise<Duplex>;
   readonly closed: boolean;
   readonly done: Promise<void>;
+  /**
+   * True when a stream that could not be opened says nothing about the connection (QUIC: the
+   * peer's stream limit was reached), so the session is kept; else it is closed as broken.
+   */
+  readonly keepOnOpenError?: boolean;
   close(): void;
 }
 
@@ -73,7 +78,7 @@ export class MuxDialer implements Dialer {
       this.#ours.add(stream);
       return stream;
     } catch (err) {
-      session.close();
+      if (!session.keepOnOpenError) session.close();
       throw new DialError(addr, err);
     }
   }

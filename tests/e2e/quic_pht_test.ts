@@ -344,3 +344,26 @@ Deno.test("quic: cipherKey is a config error; as a later hop it is refused with 
     await hop1.stop();
   }
 });
+
+Deno.test("relay+quic: connections beyond the server's maxStreams wait for a stream, the connection stays", async () => {
+  const echo = tcpEchoServer();
+  const [nodePort, fwdPort] = [freePort(), freePort()];
+  const server = await startGost(["-L", `relay+quic://127.0.0.1:${nodePort}?${QUIC_SERVER}&maxStreams=2`]);
+  const client = await startGost([
+    "-L",
+    `tcp://127.0.0.1:${fwdPort}/127.0.0.1:${echo.port}`,
+    "-F",
+    `relay+quic://127.0.0.1:${nodePort}?${QUIC_CLIENT}`,
+  ]);
+  try {
+    const payloads = Array.from({ length: 8 }, (_, i) => randomBytes(20_000, i + 1));
+    const back = await Promise.all(payloads.map((p) => streamRoundTrip(fwdPort, p)));
+    back.forEach((b, i) => deepStrictEqual(b, payloads[i], `connection ${i}`));
+    const ports = new Set([...server.stderr().matchAll(/"remote":"127\.0\.0\.1:(\d+)"/g)].map((m) => m[1]));
+    equal(ports.size, 1, "one QUIC connection throughout");
+  } finally {
+    await client.stop();
+    await server.stop();
+    echo.close();
+  }
+});

@@ -285,9 +285,9 @@ export class PhtServer implements Listener {
           break;
         }
         if (got === null) {
-          // The handler is done: a response without a line tells the client so.
+          // The handler is done: a response without a line tells the client so. The token stays
+          // for the client's pushes until it closes (or the sweep), as gost keeps it.
           await w.write(LAST_CHUNK);
-          t.close();
           return await deadline(watch, IDLE_TIMEOUT, "pht idle");
         }
         await w.write(pullChunk(got));

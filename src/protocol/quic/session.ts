@@ -95,6 +95,8 @@ abstract class QuicEnd {
 
 /** The dialer's end: every `openStream` is a new bidirectional stream. */
 export class QuicClientSession extends QuicEnd implements StreamSession {
+  /** Opening waits for the server's stream limit (`maxStreams`); that says nothing about the connection. */
+  readonly keepOnOpenError = true;
   /** @param onDone runs once the connection has ended (closes the client's UDP endpoint). */
   constructor(conn: Deno.QuicConn, readonly local: string, onDone?: () => void) {
     super(conn, onDone);
