@@ -1,13 +1,11 @@
 /**
  * gost's QUIC tunnel on Deno's QUIC (quinn): one QUIC connection per node, each tunnelled
  * connection one bidirectional stream carrying the bytes as they are (no framing of its own).
- * The client and server ends here are the {@link StreamSession} / {@link StreamServer} the
- * shared multiplexed dialer and listener drive.
+ * The client and server ends here are the `StreamSession` / `StreamServer` (src/dialer/mux.ts,
+ * src/listener/mux.ts) the shared multiplexed dialer and listener drive.
  * @module
  */
 import { type DirectIO, type Duplex, IODuplex } from "../../core/duplex.ts";
-import type { StreamSession } from "../../dialer/mux.ts";
-import type { StreamServer } from "../../listener/mux.ts";
 
 /** The ALPN protocols gost's QUIC listener and dialer both force. */
 export const QUIC_ALPN = ["h3", "quic/v1"];
@@ -94,7 +92,7 @@ abstract class QuicEnd {
 }
 
 /** The dialer's end: every `openStream` is a new bidirectional stream. */
-export class QuicClientSession extends QuicEnd implements StreamSession {
+export class QuicClientSession extends QuicEnd {
   /** Opening waits for the server's stream limit (`maxStreams`); that says nothing about the connection. */
   readonly keepOnOpenError = true;
   /** @param onDone runs once the connection has ended (closes the client's UDP endpoint). */
@@ -109,7 +107,7 @@ export class QuicClientSession extends QuicEnd implements StreamSession {
 }
 
 /** The listener's end: the streams the client opens. */
-export class QuicServerSession extends QuicEnd implements StreamServer {
+export class QuicServerSession extends QuicEnd {
   readonly #streams: ReadableStreamDefaultReader<Deno.QuicBidirectionalStream>;
 
   constructor(conn: Deno.QuicConn, readonly local: string) {
