@@ -13,6 +13,7 @@ import { TcpListener } from "../../listener/tcp.ts";
 import { PhtClient } from "./client.ts";
 import { PhtServer } from "./server.ts";
 import { parsePushBody, parseTarget, PHT_PATHS, phtPaths } from "./wire.ts";
+import { retry } from "../../../tests/_helpers.ts";
 
 interface Event {
   conn: string;
@@ -156,14 +157,14 @@ Deno.test("pht server: 429 when the backlog is full", async () => {
   }
 });
 
-Deno.test("pht client: gost's requests byte for byte (authorize, pull, push of one write)", async () => {
+Deno.test("pht client: gost's requests byte for byte (authorize, pull, push of one write); our half-close and close", async () => {
   const res = events("pht-relay-pair", "gost-server->gost-client");
   const want = events("pht-relay-pair", "gost-client->gost-server");
   const l = Deno.listen({ hostname: "127.0.0.1", port: 0 });
   const seen: string[] = [];
   const served = (async () => {
     // tun0: authorize, then the pull (held open); tun1: the push.
-    for (const script of [[res[0], res[1] + res[3]], [res[2]]]) {
+    for (const script of [[res[0], res[1] + res[3]], [res[2], res[2], res[2]]]) {
       const conn = socketDuplex(await l.accept());
       const r = new BufferedReader(conn);
       const w = conn.writable.getWriter();
@@ -198,6 +199,15 @@ Deno.test("pht client: gost's requests byte for byte (authorize, pull, push of o
     equal(seen[0], want[0]);
     equal(seen[1], want[1]);
     equal(seen[2], want[2]);
+    // Our half-close and close: pushes of a lone newline and of nothing (gost's server closes on the latter).
+    await wr.close();
+    tunnel.close();
+    await retry(() => seen.length === 5 ? Promise.resolve() : Promise.reject(new Error("waiting")), 2000, 10);
+    const push = (body: string) =>
+      "POST /push?token=dc7nsgtqmd2phdrs1dm0 HTTP/1.1\r\nHost: 127.0.0.1:18312\r\nUser-Agent: Go-http-client/1.1\r\n" +
+      `Content-Length: ${body.length}\r\nAccept-Encoding: gzip\r\n\r\n${body}`;
+    equal(seen[3], push("\n"));
+    equal(seen[4], push(""));
   } finally {
     client.close();
     l.close();
