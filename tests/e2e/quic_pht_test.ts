@@ -367,3 +367,29 @@ Deno.test("relay+quic: connections beyond the server's maxStreams wait for a str
     echo.close();
   }
 });
+
+Deno.test("quic: a server certificate that is neither pinned nor trusted is refused, saying how to pin it", async () => {
+  const [nodePort, fwdPort] = [freePort(), freePort()];
+  const empty = await Deno.makeTempDir({ prefix: "gost-quic-nocert-" });
+  const server = await startGost(["-L", `relay+quic://127.0.0.1:${nodePort}`], 1, { cwd: empty });
+  const client = await startGost(
+    [
+      "-L",
+      `tcp://127.0.0.1:${fwdPort}/127.0.0.1:1`,
+      "-F",
+      `relay+quic://127.0.0.1:${nodePort}`,
+    ],
+    1,
+    { cwd: empty },
+  );
+  try {
+    const app = await Deno.connect({ hostname: "127.0.0.1", port: fwdPort });
+    await app.write(new Uint8Array([1]));
+    await new Response(app.readable).arrayBuffer().catch(() => {});
+    await client.waitFor(/UnknownIssuer.*cannot skip certificate verification.*caFile/, 5000);
+  } finally {
+    await client.stop();
+    await server.stop();
+    await Deno.remove(empty, { recursive: true });
+  }
+});
