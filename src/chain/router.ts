@@ -148,7 +148,9 @@ export class ChainRouter implements Router {
           const next = nodes[at];
           const addr = await nodeAddr(next, ctx);
           conn = await nodes[at - 1].connector.connect(conn, next.dialer.network ?? "tcp", addr, ctx);
-          conn = await next.dialer.handshake(conn, next.addr, ctx);
+          const upTo = nodes.slice(0, at + 1);
+          const redial = () => openThrough(upTo, ctx);
+          conn = await next.dialer.handshake(conn, next.addr, { ...ctx, redial });
         }
         for (const n of nodes) n.marker.reset();
         return { conn, last: nodes[nodes.length - 1] };
@@ -166,5 +168,27 @@ export class ChainRouter implements Router {
     throw new Error(`chain ${this.chain!.name}: no node reachable: ${errorMessage(lastErr)}`, {
       cause: lastErr,
     });
+  }
+}
+
+/** A stream to the last of `nodes` through the others (what a later hop's `redial` opens). */
+async function openThrough(nodes: Node[], ctx: DialContext): Promise<Duplex> {
+  let conn = await nodes[0].dialer.dial(await nodeAddr(nodes[0], ctx), ctx);
+  try {
+    conn = await nodes[0].dialer.handshake(conn, nodes[0].addr, ctx);
+    for (let i = 1; i < nodes.length; i++) {
+      const next = nodes[i];
+      conn = await nodes[i - 1].connector.connect(
+        conn,
+        next.dialer.network ?? "tcp",
+        await nodeAddr(next, ctx),
+        ctx,
+      );
+      if (i < nodes.length - 1) conn = await next.dialer.handshake(conn, next.addr, ctx);
+    }
+    return conn;
+  } catch (err) {
+    conn.close();
+    throw err;
   }
 }

@@ -64,6 +64,11 @@ export interface Handler {
 export interface DialContext {
   log: Logger;
   signal?: AbortSignal;
+  /**
+   * Set for a node's handshake inside a chain: opens another stream to that node through the
+   * same earlier hops (pht's pushes need a second connection).
+   */
+  redial?: () => Promise<Duplex>;
 }
 
 /** Opens the data channel to a node: a transport (tcp, tls, ws, kcp, …). */

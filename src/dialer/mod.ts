@@ -25,5 +25,8 @@ dialers.register("mtcp", () => import("./mtcp.ts").then((m) => m.mtcpDialer));
 dialers.register("mtls", () => import("./mtls.ts").then((m) => m.mtlsDialer));
 dialers.register("mws", () => import("./mws.ts").then((m) => m.mwsDialer));
 dialers.register("mwss", () => import("./mwss.ts").then((m) => m.mwssDialer));
+dialers.register("quic", () => import("./quic.ts").then((m) => m.quicDialer));
+dialers.register("pht", () => import("./pht.ts").then((m) => m.phtDialer));
+dialers.register("phts", () => import("./pht.ts").then((m) => m.phtsDialer));
 
 export { dialers };

@@ -22,6 +22,11 @@ export interface StreamSession {
   openStream(): Promise<Duplex>;
   readonly closed: boolean;
   readonly done: Promise<void>;
+  /**
+   * True when a stream that could not be opened says nothing about the connection (QUIC: the
+   * peer's stream limit was reached), so the session is kept; else it is closed as broken.
+   */
+  readonly keepOnOpenError?: boolean;
   close(): void;
 }
 
@@ -60,7 +65,7 @@ export class MuxDialer implements Dialer {
   async dial(addr: string, ctx: DialContext): Promise<Duplex> {
     let session = await this.#sessions.get(addr)?.catch(() => null);
     if (!session || session.closed) {
-      const p = this.#connect(addr, ctx);
+      const p = this.connect(addr, ctx);
       this.#sessions.set(addr, p);
       p.then(
         (s) => s.done.then(() => this.#sessions.get(addr) === p && this.#sessions.delete(addr)),
@@ -73,12 +78,13 @@ export class MuxDialer implements Dialer {
       this.#ours.add(stream);
       return stream;
     } catch (err) {
-      session.close();
+      if (!session.keepOnOpenError) session.close();
       throw new DialError(addr, err);
     }
   }
 
-  async #connect(addr: string, ctx: DialContext): Promise<StreamSession> {
+  /** A new session to `addr` (quic overrides it: its connection is not a channel's stream). */
+  protected async connect(addr: string, ctx: DialContext): Promise<StreamSession> {
     const conn = await this.channel.dial(addr, ctx);
     const carrier = await this.channel.handshake(conn, addr, ctx);
     return this.newSession(carrier, addr);

@@ -32,5 +32,8 @@ listeners.register("mtcp", () => import("./mtcp.ts").then((m) => m.mtcpListener)
 listeners.register("mtls", () => import("./mtls.ts").then((m) => m.mtlsListener));
 listeners.register("mws", () => import("./mws.ts").then((m) => m.mwsListener));
 listeners.register("mwss", () => import("./mwss.ts").then((m) => m.mwssListener));
+listeners.register("quic", () => import("./quic.ts").then((m) => m.quicListener));
+listeners.register("pht", () => import("./pht.ts").then((m) => m.phtListener));
+listeners.register("phts", () => import("./pht.ts").then((m) => m.phtsListener));
 
 export { listeners };

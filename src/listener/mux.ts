@@ -24,7 +24,17 @@ export interface StreamServer {
 }
 
 /** Makes the server session over an accepted connection. */
-export type ServerFactory = (conn: Duplex) => StreamServer;
+export type ServerFactory<C = Duplex> = (conn: C) => StreamServer;
+
+/** What a channel listener yields: duplexes (tcp, tls, ws, wss) or QUIC connections. */
+export interface ChannelListener<C> {
+  listen(): Promise<void>;
+  accept(): Promise<C | null>;
+  readonly addr: string;
+  close(): void;
+  /** The admission check before the channel's own handshake (see `Listener.gate`). */
+  gate?(admit: (remote: string) => boolean): void;
+}
 
 /** smux server sessions with the `mux.*` options. */
 export function smuxServers(mux: MuxOptions, log: Logger): ServerFactory {
@@ -35,15 +45,15 @@ export function smuxServers(mux: MuxOptions, log: Logger): ServerFactory {
 const REFUSAL_LOG_INTERVAL = 5_000;
 
 /** Streams of smux sessions over the connections of `channel`, as accepted connections. */
-export class MuxListener implements Listener {
+export class MuxListener<C = Duplex> implements Listener {
   readonly #queue: AcceptQueue<Duplex>;
   readonly #sessions = new Set<StreamServer>();
   #closed = false;
   #lastRefusalLog = -Infinity;
 
   constructor(
-    readonly channel: Listener,
-    readonly newSession: ServerFactory,
+    readonly channel: ChannelListener<C>,
+    readonly newSession: ServerFactory<C>,
     backlog: number,
     readonly log: Logger,
   ) {
@@ -83,7 +93,7 @@ export class MuxListener implements Listener {
 
   async #acceptSessions(): Promise<void> {
     while (!this.#closed) {
-      let conn: Duplex | null;
+      let conn: C | null;
       try {
         conn = await this.channel.accept();
       } catch (err) {

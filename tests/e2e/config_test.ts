@@ -140,10 +140,10 @@ Deno.test("config: a malformed -L URL exits 1 naming the bad part", async () => 
 });
 
 Deno.test("config: an unknown type from -L has no line, only the path", async () => {
-  // pht is a gost listener this project does not implement.
-  const r = await runGost(["-L", "pht://127.0.0.1:0/127.0.0.1:1"]);
+  // tun is a gost listener this project does not implement.
+  const r = await runGost(["-L", "tun://127.0.0.1:0/127.0.0.1:1"]);
   equal(r.code, 1);
-  match(r.stderr, /^services\[0\]\.listener\.type: unknown listener type "pht" \(supported: /m);
+  match(r.stderr, /^services\[0\]\.listener\.type: unknown listener type "tun" \(supported: /m);
   equal(/line \d/.test(r.stderr), false, r.stderr);
 });
 

@@ -1,22 +1,32 @@
 /**
  * The multiplexed channels (issue 17): relay over mtls, mwss, mtcp, h2, h2c and grpc (TLS). Beside relay+tls/relay+wss
  * (tls_ws.ts), their connection rate shows what sharing one session saves: no TLS or WebSocket
- * handshake per connection.
+ * handshake per connection. quic (its own UDP path) and pht (HTTP long-polling) are other kinds
+ * of shared channel; the quic server's certificate is pinned by the client (Deno's QUIC verifies).
  * @module
  */
+import { selfSignedCert } from "../../../src/core/tls/selfsigned.ts";
 import type { BenchCase } from "../types.ts";
 
-const chain = (channel: string): BenchCase => ({
+const certDir = Deno.makeTempDirSync({ prefix: "gost-bench-quic-" });
+const pair = await selfSignedCert();
+Deno.writeTextFileSync(`${certDir}/cert.pem`, pair.cert);
+Deno.writeTextFileSync(`${certDir}/key.pem`, pair.key);
+
+const chain = (channel: string, client = "", server = ""): BenchCase => ({
   name: `relay+${channel} chain`,
+  // The server first: a QUIC or pht client does not retry a first dial that finds no server.
   gost: [
-    ["-L", "tcp://127.0.0.1:$ENTRY/127.0.0.1:$TARGET", "-F", `relay+${channel}://127.0.0.1:$P1`],
-    ["-L", `relay+${channel}://127.0.0.1:$P1`],
+    ["-L", `relay+${channel}://127.0.0.1:$P1${server}`],
+    ["-L", "tcp://127.0.0.1:$ENTRY/127.0.0.1:$TARGET", "-F", `relay+${channel}://127.0.0.1:$P1${client}`],
   ],
   measure: ["throughput1", "throughput4", "reverse", "connRate", "idleMemory"],
 });
 
 export const cases: BenchCase[] = [
-  ...["mtls", "mwss", "mtcp", "h2", "h2c", "grpc"].map(chain),
+  ...["mtls", "mwss", "mtcp", "h2", "h2c", "grpc"].map((c) => chain(c)),
+  chain("quic", `?caFile=${certDir}/cert.pem`, `?certFile=${certDir}/cert.pem&keyFile=${certDir}/key.pem`),
+  chain("pht"),
   {
     name: "http2 proxy chain",
     gost: [
