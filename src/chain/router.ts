@@ -12,6 +12,7 @@ import { dialTCP } from "../dialer/tcp.ts";
 import { dialUDP } from "../dialer/udp.ts";
 import { TcpListener } from "../listener/tcp.ts";
 import { UdpListener } from "../listener/udp.ts";
+import { activeMetrics } from "../metrics/gost.ts";
 import type { Chain, Node } from "./node.ts";
 
 /** A local UDP bind keeps each peer's session until it idles out, as remote forwarding wants. */
@@ -102,6 +103,7 @@ export class ChainRouter implements Router {
         conn?.close();
         const bad = nodes[Math.min(at, nodes.length - 1)];
         bad.marker.mark();
+        activeMetrics?.chainError(this.chain!.name, bad.name);
         tried.add(bad);
         lastErr = err;
         ctx.log.debug(

@@ -191,7 +191,10 @@ function buildLoaded(config: Config, log: Logger): BuildResult {
   // Fail closed: a restricting setting that is not enforced stops the start (enforcement.ts).
   errors.push(...unenforcedSettings(config));
   for (const key of Object.keys(config)) {
-    if (!["services", "chains", "log", "workers"].includes(key) && !UNENFORCED_SECTIONS.has(key)) {
+    if (
+      !["services", "chains", "log", "workers", "api", "metrics"].includes(key) &&
+      !UNENFORCED_SECTIONS.has(key)
+    ) {
       warnings.push(`${key}: section not supported, ignored`);
     }
   }
