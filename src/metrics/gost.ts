@@ -92,14 +92,17 @@ export function disableMetrics(): void {
 }
 
 /**
- * The machine's name, as Go's os.Hostname gives gost. `Deno.hostname()` needs --allow-sys, which
- * gost does not get; Linux has the name in /proc (readable under --allow-read).
+ * The machine's name, as Go's os.Hostname gives gost (which reads /proc/sys/kernel/hostname).
+ * `Deno.hostname()` needs --allow-sys, which gost does not get, and Deno refuses /proc/sys to
+ * anything short of --allow-all; /etc/hostname (readable under --allow-read) holds the same name
+ * on Linux systems and containers.
  */
 export function hostname(): string {
   const sys = () =>
     // Asked only when granted: an interactive `deno run` would otherwise prompt for it.
     Deno.permissions.querySync({ name: "sys", kind: "hostname" }).state === "granted" ? Deno.hostname() : "";
-  for (const read of [() => Deno.readTextFileSync("/proc/sys/kernel/hostname"), sys]) {
+  const file = (path: string) => () => Deno.readTextFileSync(path);
+  for (const read of [file("/proc/sys/kernel/hostname"), file("/etc/hostname"), sys]) {
     try {
       const name = read().trim();
       if (name) return name;
