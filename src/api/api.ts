@@ -14,7 +14,7 @@ import { HttpEndpoint } from "../core/http_endpoint.ts";
 import type { Logger } from "../core/log.ts";
 import type { Endpoint } from "../metrics/service.ts";
 import type { Service } from "../service/service.ts";
-import { SWAGGER_YAML } from "./swagger.ts";
+import { swaggerYaml } from "./swagger.ts";
 import {
   ApiError,
   CODE,
@@ -84,6 +84,8 @@ export function startApiService(ep: Endpoint, host: ApiHost, log: Logger): HttpE
     addr: ep.addr,
     auth: ep.auth,
     log,
+    // As gost: the documentation is open, everything under /config needs the credentials.
+    needsAuth: (url) => !url.pathname.startsWith(`${ep.pathPrefix}/docs/`),
     unauthorized: () => json({ code: 401, msg: "Unauthorized" }, 401, { "www-authenticate": "Basic" }),
     handler: async (req, info) => {
       const started = performance.now();
@@ -124,7 +126,7 @@ async function route(req: Request, prefix: string, host: ApiHost): Promise<Respo
     path = path.slice(prefix.length) || "/";
   }
   if (path === "/docs/swagger.yaml" && req.method === "GET") {
-    return new Response(SWAGGER_YAML, { headers: { "content-type": "text/yaml" } });
+    return new Response(await swaggerYaml(), { headers: { "content-type": "text/yaml" } });
   }
   const parts = path.split("/").filter(Boolean).map(decodeURIComponent);
   if (parts[0] !== "config" || parts.length > 3) return notFound();
