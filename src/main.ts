@@ -7,7 +7,13 @@
  * @module
  */
 import { type ApiHost, exclusive } from "./api/api.ts";
-import { oneThreadWhenObserved, parseEndpoints, prepareMetrics, startEndpoints } from "./api/program.ts";
+import {
+  oneThreadWhenObserved,
+  parseEndpoints,
+  prepareMetrics,
+  startEndpoints,
+  warnEndpointChange,
+} from "./api/program.ts";
 import { parseCommandLine, USAGE } from "./cli/command.ts";
 import { shapeProblems } from "./config/shape.ts";
 import type { Config } from "./config/types.ts";
@@ -255,6 +261,7 @@ async function reloadFrom(
   }
   if (cmd.kind !== "run") return "the command line asks for no services";
   const loaded = cmd.config;
+  warnEndpointChange(current.config, loaded, (w) => rootLogger.warn(w));
   cmd.config = supervisor.share(oneThreadWhenObserved(cmd.config, (w) => rootLogger.warn(w)));
   const prepared = await prepare(cmd);
   if ("error" in prepared) {

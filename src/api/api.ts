@@ -11,7 +11,7 @@ import type { Config } from "../config/types.ts";
 import { configToText } from "../config/output.ts";
 import { errorMessage } from "../core/errors.ts";
 import { HttpEndpoint } from "../core/http_endpoint.ts";
-import type { Logger } from "../core/log.ts";
+import { LogDuration, type Logger } from "../core/log.ts";
 import type { Endpoint } from "../metrics/service.ts";
 import type { Service } from "../service/service.ts";
 import { swaggerYaml } from "./swagger.ts";
@@ -93,13 +93,16 @@ export function startApiService(ep: Endpoint, host: ApiHost, log: Logger): HttpE
         err instanceof ApiError ? apiError(err) : json({ code: 500, msg: errorMessage(err) }, 500)
       );
       if (ep.accesslog) {
+        // gost's access line: status, duration, client, method, URI.
         const u = new URL(req.url);
-        alog.info(`| ${res.status} | ${req.method} ${u.pathname}${u.search}`, {
+        const uri = u.pathname + u.search;
+        const duration = new LogDuration(performance.now() - started);
+        alog.info(`| ${res.status} | ${duration} | ${info.client} | ${req.method} ${uri}`, {
           method: req.method,
-          uri: u.pathname + u.search,
+          uri,
           code: res.status,
           client: info.client,
-          duration: `${(performance.now() - started).toFixed(3)}ms`,
+          duration,
         });
       }
       return res;

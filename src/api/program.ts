@@ -33,7 +33,7 @@ export function parseEndpoints(
  * stays one thread; a number asked for is said to be overridden.
  */
 export function oneThreadWhenObserved(config: Config, warn: (w: string) => void): Config {
-  if (!config.api && !config.metrics) return config;
+  if (!config.api && !config.metrics && !running) return config;
   const w = config.workers;
   if (
     w !== undefined && w !== null && w !== "" && String(w).trim().toLowerCase() !== "auto" && Number(w) !== 1
@@ -48,6 +48,15 @@ export function prepareMetrics(config: Config): void {
   if (config.metrics) enableMetrics();
 }
 
+/** Endpoints run in this process (they stay for its life: a reload keeps them). */
+let running = false;
+
+/** Says that a reload's `api:`/`metrics:` differ from the running ones, which stay until restart. */
+export function warnEndpointChange(running: Config, next: Config, warn: (w: string) => void): void {
+  const text = (c: Config) => JSON.stringify([c.api ?? null, c.metrics ?? null]);
+  if (text(running) !== text(next)) warn("reload: api and metrics settings take effect at restart");
+}
+
 /** Starts the endpoints (throws `ListenError`, after closing any it started). */
 export function startEndpoints(config: Config, host: ApiHost, log: Logger): HttpEndpoint[] {
   const { api, metrics } = parseEndpoints(config);
@@ -59,5 +68,6 @@ export function startEndpoints(config: Config, host: ApiHost, log: Logger): Http
     for (const e of started) e.close();
     throw err;
   }
+  running = started.length > 0;
   return started;
 }

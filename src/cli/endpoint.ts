@@ -31,7 +31,7 @@ export function endpointFromFlag(value: string, kind: "api" | "metrics"): Endpoi
     const prefix = params.get("pathPrefix");
     if (prefix) out.pathPrefix = prefix;
     const log = params.get("accesslog");
-    if (log && /^(1|t|true)$/i.test(log)) (out as EndpointConfig & { accesslog?: boolean }).accesslog = true;
+    if (log && /^(1|t|true)$/i.test(log)) out.accesslog = true;
   }
   return out;
 }

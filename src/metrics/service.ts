@@ -28,7 +28,7 @@ export interface Endpoint {
 export function parseEndpoint(cfg: EndpointConfig | undefined, section: string): Endpoint | undefined {
   if (cfg === undefined || cfg === null) return undefined;
   if (typeof cfg !== "object") throw new ConfigError(section, "expected a mapping with addr");
-  const c = cfg as EndpointConfig & { auther?: unknown; accesslog?: unknown };
+  const c = cfg as Omit<EndpointConfig, "accesslog"> & { accesslog?: unknown };
   if (c.auther !== undefined && c.auther !== "") {
     throw new ConfigError(
       `${section}.auther`,
