@@ -1,6 +1,7 @@
 /**
  * Plain TCP port forwarding (issue 2): gost-deno and real gost beside socat and haproxy, and
- * gost-deno with one and with two threads sharing the port (`-workers`).
+ * gost-deno with one and with two threads sharing the port (`-workers`), and with Prometheus
+ * metrics on (which serve on one thread: compare with the 1-thread row).
  * @module
  */
 import type { BenchCase } from "../types.ts";
@@ -33,4 +34,10 @@ export const cases: BenchCase[] = [
     denoOnly: true,
     measure: ["throughput1", "throughput4", "reverse", "connRate", "idleMemory"],
   })),
+  // Counting every connection (src/metrics/gost.ts): what it costs per byte and per connection.
+  {
+    name: "tcp forward, 1 thread, -metrics on",
+    gost: [["-metrics", "127.0.0.1:$P1", "-L", "tcp://127.0.0.1:$ENTRY/127.0.0.1:$TARGET"]],
+    measure: ["throughput1", "throughput4", "reverse", "connRate", "idleMemory"],
+  },
 ];
