@@ -13,6 +13,7 @@ import { errorMessage } from "../core/errors.ts";
 import { HttpEndpoint } from "../core/http_endpoint.ts";
 import { LogDuration, type Logger } from "../core/log.ts";
 import type { Endpoint } from "../metrics/service.ts";
+import { serviceName } from "../service/reload.ts";
 import type { Service } from "../service/service.ts";
 import { swaggerYaml } from "./swagger.ts";
 import {
@@ -69,8 +70,8 @@ function statusOf(svc: Service) {
 /** The running config with a `status` in each running service (`GET /config`). */
 export function configWithStatus(host: ApiHost): Config {
   const cfg = host.config();
-  const services = (cfg.services ?? []).map((s) => {
-    const svc = typeof s?.name === "string" ? host.service(s.name) : undefined;
+  const services = (cfg.services ?? []).map((s, i) => {
+    const svc = host.service(serviceName(s, i));
     return svc ? { ...s, status: statusOf(svc) } : s;
   });
   return services.length ? { ...cfg, services } : cfg;
@@ -131,7 +132,12 @@ async function route(req: Request, prefix: string, host: ApiHost): Promise<Respo
   if (path === "/docs/swagger.yaml" && req.method === "GET") {
     return new Response(await swaggerYaml(), { headers: { "content-type": "text/yaml" } });
   }
-  const parts = path.split("/").filter(Boolean).map(decodeURIComponent);
+  let parts: string[];
+  try {
+    parts = path.split("/").filter(Boolean).map(decodeURIComponent);
+  } catch {
+    throw new ApiError(400, CODE.INVALID, `malformed path ${path}`);
+  }
   if (parts[0] !== "config" || parts.length > 3) return notFound();
   if (parts.length === 1) {
     if (req.method === "GET") {

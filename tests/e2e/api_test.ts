@@ -12,6 +12,7 @@ import {
   freePort,
   type GostProcess,
   randomBytes,
+  runGost,
   startGost,
   tcpEchoServer,
   tcpRoundTrip,
@@ -247,6 +248,32 @@ Deno.test({
     } finally {
       await relays.stop();
       echo.close();
+    }
+  },
+});
+
+Deno.test({
+  name: "api: GOST_API starts it; an API address already taken stops the start with exit 3",
+  sanitizeOps: false,
+  sanitizeResources: false,
+  fn: async () => {
+    const port = freePort();
+    const g = await startGost(["-L", `tcp://127.0.0.1:${freePort()}/127.0.0.1:9`], 2, {
+      env: { GOST_API: `127.0.0.1:${port}` },
+    });
+    try {
+      const r = await api(port)("GET", "/config/services", undefined, "");
+      equal(r.json.data.count, 1);
+      const again = await runGost([
+        "-L",
+        `tcp://127.0.0.1:${freePort()}/127.0.0.1:9`,
+        "-api",
+        `127.0.0.1:${port}`,
+      ]);
+      equal(again.code, 3, again.stderr);
+      match(again.stderr, new RegExp(`cannot listen on 127\\.0\\.0\\.1:${port}`));
+    } finally {
+      await g.stop();
     }
   },
 });
