@@ -279,7 +279,7 @@ Deno.test("cli: an unknown flag exits 2 with the flag named and the usage", asyn
 Deno.test("cli: -R warns, -api is printed by -O as gost prints it; -- groups are refused clearly", async () => {
   const r = await runGost(["-L", "http://:8080", "-api", ":18080", "-R", "5s", "-O", "yaml"]);
   equal(r.code, 0, r.stderr);
-  match(r.stdout, /^api:\n  addr: ":18080"$/m);
+  match(r.stdout, /^api:\n {2}addr: ":18080"$/m);
   match(r.stderr, /warning: -R 5s: automatic reload is not supported yet/);
   const g = await runGost(["-L", "http://:8080", "--", "-L", "http://:8081"]);
   equal(g.code, 2);
