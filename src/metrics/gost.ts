@@ -5,6 +5,7 @@
  * Service and ChainRouter cost one null check.
  * @module
  */
+import { cpuClockReady, cpuMicros } from "../core/cpu_time.ts";
 import { type Counter, type Gauge, type Histogram, Registry } from "./registry.ts";
 
 /** The families of one process, all labelled with the machine's hostname (`host`). */
@@ -18,6 +19,9 @@ export class GostMetrics {
   readonly handlerErrors: Counter;
   readonly chainErrors: Counter;
   readonly duration: Histogram;
+  readonly #cpu: Counter;
+  readonly #rss: Gauge;
+  readonly #start: Gauge;
 
   constructor(readonly host: string) {
     const r = this.registry;
@@ -44,6 +48,28 @@ export class GostMetrics {
       ["host", "service"],
       [.005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5, 10, 15, 30, 60],
     );
+    // The standard process metrics gost's Go client exports too (the ones Deno can tell).
+    this.#cpu = r.counter(
+      "process_cpu_seconds_total",
+      "Total user and system CPU time spent in seconds.",
+      [],
+    );
+    this.#rss = r.gauge("process_resident_memory_bytes", "Resident memory size in bytes.", []);
+    this.#start = r.gauge(
+      "process_start_time_seconds",
+      "Start time of the process since unix epoch in seconds.",
+      [],
+    );
+    this.#start.set([], Math.floor((Date.now() - performance.now()) / 1000));
+  }
+
+  /** The text format, with the process metrics read now. */
+  async render(): Promise<string> {
+    await cpuClockReady();
+    const cpu = this.#cpu.get([]);
+    this.#cpu.add([], (cpuMicros() ?? 0) / 1e6 - cpu);
+    this.#rss.set([], Deno.memoryUsage().rss);
+    return this.registry.render();
   }
 
   /** A connection accepted by `service` from `client` (an IP): the label values its end reuses. */

@@ -58,10 +58,10 @@ export function startMetricsService(ep: Endpoint, metrics: GostMetrics, log: Log
     auth: ep.auth,
     log,
     unauthorized: () => new Response(null, { status: 401, headers: { "www-authenticate": "Basic" } }),
-    handler: (req) => {
+    handler: async (req) => {
       if (new URL(req.url).pathname !== ep.path) return new Response("404 page not found\n", { status: 404 });
       if (req.method !== "GET" && req.method !== "HEAD") return new Response(null, { status: 405 });
-      return new Response(metrics.registry.render(), {
+      return new Response(await metrics.render(), {
         headers: { "content-type": "text/plain; version=0.0.4; charset=utf-8" },
       });
     },

@@ -277,3 +277,36 @@ Deno.test({
     }
   },
 });
+
+Deno.test({
+  name:
+    "api: with -metrics, gost_services follows services created and deleted through the API; ignored sections are refused",
+  sanitizeOps: false,
+  sanitizeResources: false,
+  fn: async () => {
+    const [apiPort, metricsPort, port] = [freePort(), freePort(), freePort()];
+    const g = await startGost(["-api", `127.0.0.1:${apiPort}`, "-metrics", `127.0.0.1:${metricsPort}`], 2);
+    const call = api(apiPort);
+    const services = async () => {
+      const t = await (await fetch(`http://127.0.0.1:${metricsPort}/metrics`)).text();
+      return Number(/^gost_services\{host="[^"]+"\} (\d+)$/m.exec(t)?.[1] ?? 0);
+    };
+    try {
+      equal(await services(), 0);
+      equal((await call("POST", "/config/services", forwardService("s", port, 9), "")).status, 200);
+      equal(await services(), 1);
+      equal((await call("DELETE", "/config/services/s", undefined, "")).status, 200);
+      equal(await services(), 0);
+      // gost-deno does not serve top-level hops yet: refused rather than accepted and ignored.
+      const hop = await call("POST", "/config/hops", {
+        name: "h",
+        nodes: [{ name: "n", addr: "127.0.0.1:1" }],
+      }, "");
+      equal(hop.json.code, 40003);
+      match(hop.json.msg, /create hop h failed: hops: section not supported/);
+      equal((await call("GET", "/config/hops", undefined, "")).json.data.count, 0);
+    } finally {
+      await g.stop();
+    }
+  },
+});

@@ -83,6 +83,8 @@ peerTest("metrics: requests, bytes, in-flight and durations count what was sent;
     );
     match(t, /# TYPE gost_service_request_duration_seconds histogram/);
     ok(!t.includes("gost_service_handler_errors_total"), "no errors happened");
+    ok((sample(t, "process_resident_memory_bytes") ?? 0) > 1e6, "process_resident_memory_bytes");
+    ok((sample(t, "process_cpu_seconds_total") ?? 0) > 0, "process_cpu_seconds_total");
 
     // promtool on the live output.
     const check = new Deno.Command("promtool", {
