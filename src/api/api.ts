@@ -85,14 +85,13 @@ export function startApiService(ep: Endpoint, host: ApiHost, log: Logger): HttpE
     addr: ep.addr,
     auth: ep.auth,
     log,
-    // As gost: the documentation is open, everything under /config needs the credentials.
-    needsAuth: (url) => !url.pathname.startsWith(`${ep.pathPrefix}/docs/`),
-    unauthorized: () => json({ code: 401, msg: "Unauthorized" }, 401, { "www-authenticate": "Basic" }),
+    // As gost: the documentation and CORS preflights are open, the rest needs the credentials.
+    needsAuth: (req, url) => req.method !== "OPTIONS" && !url.pathname.startsWith(`${ep.pathPrefix}/docs/`),
+    unauthorized: () =>
+      json({ code: 401, msg: "Unauthorized" }, 401, { "www-authenticate": "Basic", ...CORS_HEADERS }),
     handler: async (req, info) => {
       const started = performance.now();
-      const res = await route(req, ep.pathPrefix, host).catch((err) =>
-        err instanceof ApiError ? apiError(err) : json({ code: 500, msg: errorMessage(err) }, 500)
-      );
+      const res = await answer(req, ep, host);
       if (ep.accesslog) {
         // gost's access line: status, duration, client, method, URI.
         const u = new URL(req.url);
@@ -109,6 +108,38 @@ export function startApiService(ep: Endpoint, host: ApiHost, log: Logger): HttpE
       return res;
     },
   });
+}
+
+/** gost allows every origin (a web UI such as gost-ui calls the API from a browser). */
+const CORS_HEADERS = { "access-control-allow-origin": "*" };
+
+async function answer(req: Request, ep: Endpoint, host: ApiHost): Promise<Response> {
+  if (req.method === "OPTIONS") {
+    return new Response(null, {
+      status: 204,
+      headers: {
+        ...CORS_HEADERS,
+        "access-control-allow-methods": "GET, POST, PUT, DELETE, OPTIONS",
+        "access-control-allow-headers": req.headers.get("access-control-request-headers") ?? "*",
+        ...(ep.auth ? { "access-control-allow-private-network": "true" } : {}),
+      },
+    });
+  }
+  // Without credentials, any web page the user visits could reconfigure this gost through the
+  // browser (a cross-site POST needs no preflight): browser requests then need auth.
+  const path = new URL(req.url).pathname;
+  if (!ep.auth && req.headers.has("origin") && !path.startsWith(`${ep.pathPrefix}/docs/`)) {
+    return json(
+      { code: 403, msg: "requests from web pages need the API's auth (set api.auth)" },
+      403,
+      CORS_HEADERS,
+    );
+  }
+  const res = await route(req, ep.pathPrefix, host).catch((err) =>
+    err instanceof ApiError ? apiError(err) : json({ code: 500, msg: errorMessage(err) }, 500)
+  );
+  res.headers.set("access-control-allow-origin", "*");
+  return res;
 }
 
 /**

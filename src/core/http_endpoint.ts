@@ -46,7 +46,7 @@ export interface EndpointOptions {
   log: Logger;
   handler: (req: Request, info: { client: string }) => Response | Promise<Response>;
   /** Whether a request needs the credentials (default: every one). */
-  needsAuth?: (url: URL) => boolean;
+  needsAuth?: (req: Request, url: URL) => boolean;
   /** The answer to a request without the right credentials. */
   unauthorized: () => Response;
 }
@@ -70,7 +70,7 @@ export class HttpEndpoint {
       log.warn(`${o.name} listens beyond this machine without auth: anyone who reaches it can use it`);
     }
     const handler = (req: Request, info: Deno.ServeHandlerInfo): Response | Promise<Response> => {
-      if (auth && (!o.needsAuth || o.needsAuth(new URL(req.url))) && !authorized(req, auth)) {
+      if (auth && (!o.needsAuth || o.needsAuth(req, new URL(req.url))) && !authorized(req, auth)) {
         return o.unauthorized();
       }
       const client = info.remoteAddr.transport === "tcp" ? unmapHost(info.remoteAddr.hostname) : "";

@@ -38,11 +38,13 @@ function api(port: number) {
   };
 }
 
-async function withApi(fn: (call: ReturnType<typeof api>, g: GostProcess) => Promise<void>): Promise<void> {
+async function withApi(
+  fn: (call: ReturnType<typeof api>, g: GostProcess, port: number) => Promise<void>,
+): Promise<void> {
   const port = freePort();
   const g = await startGost(["-api", `admin:s3cret@:${port}`]);
   try {
-    await fn(api(port), g);
+    await fn(api(port), g, port);
   } finally {
     await g.stop();
   }
@@ -68,7 +70,7 @@ Deno.test({
   sanitizeOps: false,
   sanitizeResources: false,
   fn: () =>
-    withApi(async (call) => {
+    withApi(async (call, _g, port) => {
       for (const auth of ["", "Basic " + btoa("admin:wrong"), "Basic " + btoa("nobody:s3cret")]) {
         const r = await call("GET", "/config", undefined, auth);
         equal(r.status, 401);
@@ -77,6 +79,14 @@ Deno.test({
       }
       const ok200 = await call("GET", "/config");
       equal(ok200.status, 200);
+      const pre = await fetch(`http://127.0.0.1:${port}/config/services`, {
+        method: "OPTIONS",
+        headers: { origin: "https://ui.example", "access-control-request-method": "POST" },
+      });
+      await pre.body?.cancel();
+      equal(pre.status, 204);
+      equal(pre.headers.get("access-control-allow-origin"), "*");
+      equal(ok200.headers.get("access-control-allow-origin"), "*");
       const docs = await call("GET", "/docs/swagger.yaml", undefined, "");
       equal(docs.status, 200);
       match(docs.text, /\/config\/services/);
@@ -305,6 +315,15 @@ Deno.test({
       equal(hop.json.code, 40003);
       match(hop.json.msg, /create hop h failed: hops: section not supported/);
       equal((await call("GET", "/config/hops", undefined, "")).json.data.count, 0);
+      // Without auth, a web page's request (it carries Origin) cannot change anything.
+      const csrf = await fetch(`http://127.0.0.1:${apiPort}/config/services`, {
+        method: "POST",
+        headers: { origin: "https://evil.example", "content-type": "text/plain" },
+        body: JSON.stringify(forwardService("x", freePort(), 9)),
+      });
+      equal(csrf.status, 403);
+      match((await csrf.json()).msg, /need the API's auth/);
+      equal((await call("GET", "/config/services", undefined, "")).json.data.count, 0);
     } finally {
       await g.stop();
     }
