@@ -90,8 +90,10 @@ export class ChainRouter implements Router {
       let at = 0;
       try {
         const first = nodes[0];
+        const started = activeMetrics && performance.now();
         conn = await first.dialer.dial(first.addr, ctx);
         conn = await first.dialer.handshake(conn, first.addr, ctx);
+        if (started) activeMetrics?.nodeConnected(this.chain!.name, first.name, performance.now() - started);
         for (at = 1; at < nodes.length; at++) {
           const next = nodes[at];
           conn = await nodes[at - 1].connector.connect(conn, next.dialer.network ?? "tcp", next.addr, ctx);

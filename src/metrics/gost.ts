@@ -19,6 +19,7 @@ export class GostMetrics {
   readonly handlerErrors: Counter;
   readonly chainErrors: Counter;
   readonly duration: Histogram;
+  readonly connectDuration: Histogram;
   readonly #cpu: Counter;
   readonly #rss: Gauge;
   readonly #start: Gauge;
@@ -47,6 +48,12 @@ export class GostMetrics {
       "Distribution of request latencies",
       ["host", "service"],
       [.005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5, 10, 15, 30, 60],
+    );
+    this.connectDuration = r.histogram(
+      "gost_chain_node_connect_duration_seconds",
+      "Distribution of chain node connect latencies",
+      ["host", "chain", "node"],
+      [.01, .05, .1, .25, .5, 1, 1.5, 2, 5, 10, 15, 30, 60],
     );
     // The standard process metrics gost's Go client exports too (the ones Deno can tell).
     this.#cpu = r.counter(
@@ -92,6 +99,11 @@ export class GostMetrics {
   /** A service started (+1) or stopped (-1). */
   serviceUp(delta: 1 | -1): void {
     this.services.add([this.host], delta);
+  }
+
+  /** The first node of a route reached (dialed and its handshake done) in `ms`, as gost times it. */
+  nodeConnected(chain: string, node: string, ms: number): void {
+    this.connectDuration.observe([this.host, chain, node], ms / 1000);
   }
 
   /** A chain node that failed while a route was built through it. */

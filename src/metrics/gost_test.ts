@@ -35,3 +35,22 @@ Deno.test("gost metrics: the host label is this machine's name", () => {
   const h = hostname();
   ok(h.length > 0 && !h.includes("\n"));
 });
+
+Deno.test("gost metrics: chain node connect latencies in gost's buckets", () => {
+  const m = new GostMetrics("h");
+  m.nodeConnected("chain-0", "node-0", 70);
+  const t = m.registry.render();
+  match(t, /^# TYPE gost_chain_node_connect_duration_seconds histogram$/m);
+  match(
+    t,
+    /^gost_chain_node_connect_duration_seconds_bucket\{host="h",chain="chain-0",node="node-0",le="0.05"\} 0$/m,
+  );
+  match(
+    t,
+    /^gost_chain_node_connect_duration_seconds_bucket\{host="h",chain="chain-0",node="node-0",le="0.1"\} 1$/m,
+  );
+  match(
+    t,
+    /^gost_chain_node_connect_duration_seconds_bucket\{host="h",chain="chain-0",node="node-0",le="1.5"\} 1$/m,
+  );
+});
