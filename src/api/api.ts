@@ -89,23 +89,20 @@ export function startApiService(ep: Endpoint, host: ApiHost, log: Logger): HttpE
     needsAuth: (req, url) => req.method !== "OPTIONS" && !url.pathname.startsWith(`${ep.pathPrefix}/docs/`),
     unauthorized: () =>
       json({ code: 401, msg: "Unauthorized" }, 401, { "www-authenticate": "Basic", ...CORS_HEADERS }),
-    handler: async (req, info) => {
-      const started = performance.now();
-      const res = await answer(req, ep, host);
-      if (ep.accesslog) {
-        // gost's access line: status, duration, client, method, URI.
-        const u = new URL(req.url);
-        const uri = u.pathname + u.search;
-        const duration = new LogDuration(performance.now() - started);
-        alog.info(`| ${res.status} | ${duration} | ${info.client} | ${req.method} ${uri}`, {
-          method: req.method,
-          uri,
-          code: res.status,
-          client: info.client,
-          duration,
-        });
-      }
-      return res;
+    handler: (req) => answer(req, ep, host),
+    answered: (req, res, client, ms) => {
+      if (!ep.accesslog) return;
+      // gost's access line: status, duration, client, method, URI.
+      const u = new URL(req.url);
+      const uri = u.pathname + u.search;
+      const duration = new LogDuration(ms);
+      alog.info(`| ${res.status} | ${duration} | ${client} | ${req.method} ${uri}`, {
+        method: req.method,
+        uri,
+        code: res.status,
+        client,
+        duration,
+      });
     },
   });
 }

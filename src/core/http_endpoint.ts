@@ -47,6 +47,8 @@ export interface EndpointOptions {
   handler: (req: Request, info: { client: string }) => Response | Promise<Response>;
   /** Whether a request needs the credentials (default: every one). */
   needsAuth?: (req: Request, url: URL) => boolean;
+  /** Called with every answer, refusals included (an access log). */
+  answered?: (req: Request, res: Response, client: string, ms: number) => void;
   /** The answer to a request without the right credentials. */
   unauthorized: () => Response;
 }
@@ -69,12 +71,14 @@ export class HttpEndpoint {
     if (!auth && !isLoopback(o.addr)) {
       log.warn(`${o.name} listens beyond this machine without auth: anyone who reaches it can use it`);
     }
-    const handler = (req: Request, info: Deno.ServeHandlerInfo): Response | Promise<Response> => {
-      if (auth && (!o.needsAuth || o.needsAuth(req, new URL(req.url))) && !authorized(req, auth)) {
-        return o.unauthorized();
-      }
+    const handler = async (req: Request, info: Deno.ServeHandlerInfo): Promise<Response> => {
+      const started = performance.now();
       const client = info.remoteAddr.transport === "tcp" ? unmapHost(info.remoteAddr.hostname) : "";
-      return o.handler(req, { client });
+      const res = auth && (!o.needsAuth || o.needsAuth(req, new URL(req.url))) && !authorized(req, auth)
+        ? o.unauthorized()
+        : await o.handler(req, { client });
+      o.answered?.(req, res, client, performance.now() - started);
+      return res;
     };
     const shown = "path" in o.addr ? o.addr.path : joinHostPort(o.addr.hostname, o.addr.port);
     let server: Deno.HttpServer;

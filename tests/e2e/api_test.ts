@@ -42,7 +42,7 @@ async function withApi(
   fn: (call: ReturnType<typeof api>, g: GostProcess, port: number) => Promise<void>,
 ): Promise<void> {
   const port = freePort();
-  const g = await startGost(["-api", `admin:s3cret@:${port}`]);
+  const g = await startGost(["-api", `admin:s3cret@:${port}?accesslog=true`]);
   try {
     await fn(api(port), g, port);
   } finally {
@@ -70,7 +70,7 @@ Deno.test({
   sanitizeOps: false,
   sanitizeResources: false,
   fn: () =>
-    withApi(async (call, _g, port) => {
+    withApi(async (call, g, port) => {
       for (const auth of ["", "Basic " + btoa("admin:wrong"), "Basic " + btoa("nobody:s3cret")]) {
         const r = await call("GET", "/config", undefined, auth);
         equal(r.status, 401);
@@ -79,6 +79,9 @@ Deno.test({
       }
       const ok200 = await call("GET", "/config");
       equal(ok200.status, 200);
+      // ?accesslog=true: one line per request, refusals included, with gost's fields.
+      await g.waitFor(/"kind":"api","method":"GET","uri":"\/config","code":200/);
+      await g.waitFor(/"uri":"\/config","code":401,"client":"127\.0\.0\.1"/);
       const pre = await fetch(`http://127.0.0.1:${port}/config/services`, {
         method: "OPTIONS",
         headers: { origin: "https://ui.example", "access-control-request-method": "POST" },

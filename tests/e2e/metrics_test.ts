@@ -200,3 +200,35 @@ peerTest("metrics: a real Prometheus server scrapes gost and its query API retur
     }
   });
 });
+
+Deno.test({
+  name: "metrics: with -metrics, one thread counts every connection (-workers 2 is said to be ignored)",
+  ignore: Deno.build.os !== "linux",
+  sanitizeOps: false,
+  sanitizeResources: false,
+  fn: async () => {
+    const echo = tcpEchoServer();
+    const [fwd, metrics] = [freePort(), freePort()];
+    const g = await startGost([
+      "-workers",
+      "2",
+      "-metrics",
+      `127.0.0.1:${metrics}`,
+      "-L",
+      `tcp://127.0.0.1:${fwd}/127.0.0.1:${echo.port}`,
+    ], 2);
+    try {
+      match(g.stderr(), /warning: workers: 2 ignored: with api or metrics on/);
+      for (let i = 0; i < 20; i++) await tcpRoundTrip(fwd, new Uint8Array(10));
+      let t = "";
+      await waitUntil(async () => {
+        t = await (await fetch(`http://127.0.0.1:${metrics}/metrics`)).text();
+        return /gost_service_requests_total\{[^}]*\} 20$/m.test(t);
+      }, () => `20 requests counted:\n${t}`);
+      ok(!g.stderr().includes("threads accept connections"), g.stderr());
+    } finally {
+      await g.stop();
+      echo.close();
+    }
+  },
+});
