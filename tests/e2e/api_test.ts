@@ -332,3 +332,27 @@ Deno.test({
     }
   },
 });
+
+Deno.test("api: the api: and metrics: sections of a config file; a named auther is refused at start (exit 1)", async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    const port = freePort();
+    await Deno.writeTextFile(
+      `${dir}/gost.yaml`,
+      `api:\n  addr: 127.0.0.1:${port}\n  pathPrefix: /gost\n  auth:\n    username: admin\n    password: s3cret\n`,
+    );
+    const g = await startGost(["-C", `${dir}/gost.yaml`]);
+    try {
+      equal((await api(port)("GET", "/gost/config/services")).json.data.count, 0);
+      equal((await api(port)("GET", "/config/services")).status, 404);
+    } finally {
+      await g.stop();
+    }
+    await Deno.writeTextFile(`${dir}/bad.yaml`, `metrics:\n  addr: ":9000"\n  auther: auther-0\n`);
+    const r = await runGost(["-C", `${dir}/bad.yaml`, "-api", `127.0.0.1:${freePort()}`]);
+    equal(r.code, 1, r.stderr);
+    match(r.stderr, /metrics\.auther: named authers are not enforced yet/);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
