@@ -8,6 +8,15 @@
 import { cpuClockReady, cpuMicros } from "../core/cpu_time.ts";
 import { type Counter, type Gauge, type Histogram, Registry } from "./registry.ts";
 
+/**
+ * Distinct `client` label values per service. gost keeps a series per client IP forever, so a
+ * scan from many addresses would grow memory without bound (five families each); past this many,
+ * new clients are counted together under {@link OTHER_CLIENTS}.
+ */
+export const MAX_CLIENTS = 10_000;
+/** The `client` label of connections from clients beyond {@link MAX_CLIENTS}. */
+export const OTHER_CLIENTS = "other";
+
 /** The families of one process, all labelled with the machine's hostname (`host`). */
 export class GostMetrics {
   readonly registry = new Registry();
@@ -79,8 +88,17 @@ export class GostMetrics {
     return this.registry.render();
   }
 
+  /** Client IPs with series of their own, per service (bounded: see {@link MAX_CLIENTS}). */
+  readonly #clients = new Map<string, Set<string>>();
+
   /** A connection accepted by `service` from `client` (an IP): the label values its end reuses. */
   opened(service: string, client: string): string[] {
+    let seen = this.#clients.get(service);
+    if (!seen) this.#clients.set(service, seen = new Set());
+    if (!seen.has(client)) {
+      if (seen.size >= MAX_CLIENTS) client = OTHER_CLIENTS;
+      else seen.add(client);
+    }
     const labels = [this.host, service, client];
     this.requests.add(labels);
     this.inFlight.add(labels, 1);

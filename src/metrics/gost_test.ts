@@ -1,5 +1,5 @@
 import { equal, match, ok } from "node:assert/strict";
-import { clientIP, GostMetrics, hostname } from "./gost.ts";
+import { clientIP, GostMetrics, hostname, MAX_CLIENTS } from "./gost.ts";
 
 Deno.test("gost metrics: a connection counts once at accept and once at its end, with gost's labels", () => {
   const m = new GostMetrics("h");
@@ -53,4 +53,16 @@ Deno.test("gost metrics: chain node connect latencies in gost's buckets", () => 
     t,
     /^gost_chain_node_connect_duration_seconds_bucket\{host="h",chain="chain-0",node="node-0",le="1.5"\} 1$/m,
   );
+});
+
+Deno.test('gost metrics: clients beyond MAX_CLIENTS per service share the client label "other"', () => {
+  const m = new GostMetrics("h");
+  for (let i = 0; i <= MAX_CLIENTS + 5; i++) {
+    m.closed(m.opened("s0", `10.${i >> 16}.${(i >> 8) & 255}.${i & 255}`), 0, 1, 1, false);
+  }
+  m.closed(m.opened("s0", "10.0.0.0"), 0, 1, 1, false);
+  equal(m.requests.series.size, MAX_CLIENTS + 1);
+  equal(m.requests.get(["h", "s0", "other"]), 6);
+  equal(m.requests.get(["h", "s0", "10.0.0.0"]), 2);
+  equal(m.opened("s1", "10.9.9.9")[2], "10.9.9.9");
 });
