@@ -10,8 +10,8 @@ import { LOG_DIR } from "../src/core/log.ts";
 
 export { LOG_DIR };
 
-/** Environment names gost reads: its log level override, and HOME for `~/.gost/gost.yaml`. */
-export const ENV_NAMES = ["GOST_LOGGER_LEVEL", "HOME"];
+/** Environment names gost reads: its log level, API and metrics overrides, and HOME for `~/.gost/gost.yaml`. */
+export const ENV_NAMES = ["GOST_LOGGER_LEVEL", "GOST_API", "GOST_METRICS", "HOME"];
 
 /**
  * - `--allow-net`: it is a proxy (listen, connect, resolve names);

@@ -6,10 +6,20 @@
  * could not be bound.
  * @module
  */
+import { type ApiHost, exclusive } from "./api/api.ts";
+import {
+  oneThreadWhenObserved,
+  parseEndpoints,
+  prepareMetrics,
+  startEndpoints,
+  warnEndpointChange,
+} from "./api/program.ts";
 import { parseCommandLine, USAGE } from "./cli/command.ts";
+import { shapeProblems } from "./config/shape.ts";
+import type { Config } from "./config/types.ts";
 import { formatConfigErrors, withLine } from "./config/load.ts";
 import { configToText } from "./config/output.ts";
-import { type ConfigError, ConfigErrors, errorMessage, UnreadableFileError } from "./core/errors.ts";
+import { ConfigError, ConfigErrors, errorMessage, UnreadableFileError } from "./core/errors.ts";
 import { applyLogSettings, type LogSettings, parseLogConfig, rootLogger } from "./core/log.ts";
 import { ListenError } from "./core/types.ts";
 import { buildRuntime, type Runtime } from "./service/build.ts";
@@ -55,8 +65,12 @@ export async function main(argv: string[]): Promise<number> {
     printErr(USAGE);
     return cmd.error ? EXIT.USAGE : EXIT.OK;
   }
+  // What the API shows and edits: the config as loaded, before the rewriting below.
+  const current = { config: cmd.config };
   // Threads sharing a port need SO_REUSEPORT on each of its sockets (service/sharing.ts).
-  if (!cmd.output) cmd.config = withSharedPorts(cmd.config);
+  if (!cmd.output) {
+    cmd.config = withSharedPorts(oneThreadWhenObserved(cmd.config, (w) => cmd.warnings.push(w)));
+  }
   const { config } = cmd;
   for (const w of cmd.warnings) printErr(`gost: warning: ${w}`);
   if (cmd.output) return await printConfig(cmd, cmd.output);
@@ -81,16 +95,27 @@ export async function main(argv: string[]): Promise<number> {
   const signals: Deno.Signal[] = Deno.build.os === "windows" ? ["SIGINT"] : ["SIGINT", "SIGTERM"];
   const hup = Deno.build.os === "windows" ? undefined : "SIGHUP";
   let started = false;
-  const reload = serialReload(() => started ? reloadFrom(argv, supervisor) : Promise.resolve());
+  const reload = serialReload(() =>
+    started ? exclusive(() => reloadFrom(argv, supervisor, current)).then(() => {}) : Promise.resolve()
+  );
   for (const s of signals) Deno.addSignalListener(s, stop);
   if (hup) Deno.addSignalListener(hup, reload);
   const unlisten = () => {
     for (const s of signals) Deno.removeSignalListener(s, stop);
     if (hup) Deno.removeSignalListener(hup, reload);
   };
+  const host = apiHost(argv, cmd, supervisor, current);
+  let endpoints: { close(): Promise<void> }[] = [];
   try {
+    prepareMetrics(config);
     await supervisor.start(config, prepared.runtime);
     started = true;
+    try {
+      endpoints = startEndpoints(config, host, rootLogger);
+    } catch (err) {
+      await supervisor.stop();
+      throw err;
+    }
   } catch (err) {
     unlisten();
     printErr(`gost: ${errorMessage(err)}`);
@@ -99,7 +124,7 @@ export async function main(argv: string[]): Promise<number> {
   await stopped.promise;
   rootLogger.info("stopping");
   unlisten();
-  await supervisor.stop();
+  await Promise.all([supervisor.stop(), ...endpoints.map((e) => e.close())]);
   return EXIT.OK;
 }
 
@@ -111,6 +136,7 @@ async function validate(cmd: Run) {
   // -D/-DD win over the config, as in gost.
   if (logCfg.settings && cmd.debug) logCfg.settings.level = cmd.debug >= 2 ? "trace" : "debug";
   const { runtime, errors } = await buildRuntime(cmd.config, rootLogger);
+  errors.push(...parseEndpoints(cmd.config).errors);
   const warnings = [...logCfg.warnings, ...runtime?.warnings ?? []];
   // One component's unreadable files come as one error (core/files.ts readEach): one line each.
   const each = errors.flatMap((e) => e instanceof UnreadableFileError ? [e, ...e.others] : [e]);
@@ -170,28 +196,77 @@ function serialReload(fn: () => Promise<void>): () => void {
   return run;
 }
 
-/** SIGHUP: re-reads the config sources; a config that fails validation leaves everything running. */
-async function reloadFrom(argv: string[], supervisor: WorkerSupervisor): Promise<void> {
+/**
+ * The API's view of the program: changes are validated as a config file is (shape, then a full
+ * build), refused when they name a section gost-deno ignores, and applied as a reload.
+ */
+function apiHost(
+  argv: string[],
+  cmd: Run,
+  supervisor: WorkerSupervisor,
+  current: { config: Config },
+): ApiHost {
+  return {
+    config: () => current.config,
+    service: (name) => supervisor.service(name),
+    reload: () => reloadFrom(argv, supervisor, current),
+    apply: async (next) => {
+      const shape = shapeProblems(next);
+      if (shape.length) return shape.map(([path, why]) => new ConfigError(path, why).message).join("; ");
+      const run: Run = {
+        ...cmd,
+        config: supervisor.share(oneThreadWhenObserved(next, () => {})),
+        sources: new Map(),
+      };
+      const prepared = await prepare(run);
+      if ("error" in prepared) return prepared.error.replace(/\n/g, "; ");
+      const ignored = prepared.warnings.filter((w) => /section not supported/.test(w));
+      if (ignored.length) {
+        for (const c of prepared.runtime.chains.values()) c.close();
+        return ignored.join("; ");
+      }
+      for (const w of prepared.warnings) rootLogger.warn(w);
+      try {
+        await supervisor.reload(run.config, prepared.runtime);
+      } catch (err) {
+        return errorMessage(err);
+      }
+      current.config = next;
+      return undefined;
+    },
+  };
+}
+
+/**
+ * SIGHUP (and the API's POST /config/reload): re-reads the config sources; a config that fails
+ * validation leaves everything running. Resolves with why it was refused, if it was.
+ */
+async function reloadFrom(
+  argv: string[],
+  supervisor: WorkerSupervisor,
+  current: { config: Config },
+): Promise<string | undefined> {
   rootLogger.info("reload: re-reading the config (SIGHUP)");
   if (argv.some((a, i) => a === "-" && /^--?C$/.test(argv[i - 1] ?? "")) || argv.includes("-C=-")) {
-    rootLogger.warn(
-      "reload: the config came from standard input, which cannot be read again; nothing changed",
-    );
-    return;
+    const why = "the config came from standard input, which cannot be read again; nothing changed";
+    rootLogger.warn(`reload: ${why}`);
+    return why;
   }
   let cmd;
   try {
     cmd = await parseCommandLine(argv);
   } catch (err) {
     rootLogger.error(`reload: config rejected, the running one stays: ${errorMessage(err)}`);
-    return;
+    return errorMessage(err);
   }
-  if (cmd.kind !== "run") return;
-  cmd.config = supervisor.share(cmd.config);
+  if (cmd.kind !== "run") return "the command line asks for no services";
+  const loaded = cmd.config;
+  warnEndpointChange(current.config, loaded, (w) => rootLogger.warn(w));
+  cmd.config = supervisor.share(oneThreadWhenObserved(cmd.config, (w) => rootLogger.warn(w)));
   const prepared = await prepare(cmd);
   if ("error" in prepared) {
     rootLogger.error(`reload: config rejected, the running one stays:\n${prepared.error}`);
-    return;
+    return prepared.error;
   }
   for (const w of prepared.warnings) rootLogger.warn(w);
   try {
@@ -200,13 +275,15 @@ async function reloadFrom(argv: string[], supervisor: WorkerSupervisor): Promise
   } catch (err) {
     for (const c of prepared.runtime.chains.values()) c.close();
     rootLogger.error(`reload: config rejected, the running one stays: ${errorMessage(err)}`);
-    return;
+    return errorMessage(err);
   }
   try {
     await supervisor.reload(cmd.config, prepared.runtime);
   } catch (err) {
     rootLogger.error(`reload: ${errorMessage(err)}`);
+    return errorMessage(err);
   }
+  current.config = loaded;
 }
 
 if (import.meta.main) {

@@ -14,6 +14,7 @@ import { dialUDP } from "../dialer/udp.ts";
 import { TcpListener } from "../listener/tcp.ts";
 import { UdpListener } from "../listener/udp.ts";
 import { hasLookup, type NameLookup, resolveAddr } from "../resolver/resolve.ts";
+import { activeMetrics } from "../metrics/gost.ts";
 import type { Chain, Node } from "./node.ts";
 
 /** A local UDP bind keeps each peer's session until it idles out, as remote forwarding wants. */
@@ -142,8 +143,10 @@ export class ChainRouter implements Router {
       let at = 0;
       try {
         const first = nodes[0];
+        const started = activeMetrics && performance.now();
         conn = await first.dialer.dial(await nodeAddr(first, ctx), ctx);
         conn = await first.dialer.handshake(conn, first.addr, ctx);
+        if (started) activeMetrics?.nodeConnected(this.chain!.name, first.name, performance.now() - started);
         for (at = 1; at < nodes.length; at++) {
           const next = nodes[at];
           const addr = await nodeAddr(next, ctx);
@@ -158,6 +161,7 @@ export class ChainRouter implements Router {
         conn?.close();
         const bad = nodes[Math.min(at, nodes.length - 1)];
         bad.marker.mark();
+        activeMetrics?.chainError(this.chain!.name, bad.name);
         tried.add(bad);
         lastErr = err;
         ctx.log.debug(

@@ -16,6 +16,7 @@ import {
 import { shapeProblems } from "../config/shape.ts";
 import { ConfigError, ConfigErrors } from "../core/errors.ts";
 import { buildConfigFromArgs } from "./build.ts";
+import { applyEndpoints } from "./endpoint.ts";
 import { parseFlags, USAGE, UsageError } from "./flags.ts";
 
 export { USAGE };
@@ -65,18 +66,14 @@ export async function parseCommandLine(argv: string[]): Promise<CommandLine> {
     };
   }
   const warnings: string[] = [];
-  if (flags.api !== undefined) {
-    warnings.push(`-api ${flags.api}: the API service is not supported yet, ignored`);
-  }
-  if (flags.metrics !== undefined) {
-    warnings.push(`-metrics ${flags.metrics}: the metrics service is not supported yet, ignored`);
-  }
   if (flags.reload !== undefined) {
     warnings.push(`-R ${flags.reload}: automatic reload is not supported yet, ignored`);
   }
 
   let configs = flags.configs;
-  if (configs.length === 0 && flags.services.length === 0) {
+  // -api alone starts an empty program configured through the API (as gost).
+  const apiOnly = flags.api !== undefined && flags.api !== "";
+  if (configs.length === 0 && flags.services.length === 0 && !apiOnly) {
     if (flags.nodes.length) {
       return { kind: "usage", error: "-F needs at least one -L service to use the chain" };
     }
@@ -114,6 +111,7 @@ export async function parseCommandLine(argv: string[]): Promise<CommandLine> {
     // no permission to read the environment
   }
   if (envLevel) (merged.config.log ??= {}).level = envLevel;
+  applyEndpoints(merged.config, flags);
   if (flags.workers !== undefined) {
     merged.config.workers = /^\d+$/.test(flags.workers) ? Number(flags.workers) : flags.workers;
   }

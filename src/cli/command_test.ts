@@ -53,10 +53,37 @@ Deno.test("command: usage, version and help", async () => {
   match((only as { error: string }).error, /-F needs at least one -L/);
 });
 
-Deno.test("command: warnings for -api, -metrics, -R and unknown schemes", async () => {
-  const cmd = await parseCommandLine(["-L", "bogus://:1", "-metrics", ":9000"]);
+Deno.test("command: warnings for -R and unknown schemes", async () => {
+  const cmd = await parseCommandLine(["-L", "bogus://:1", "-R", "10s"]);
   if (cmd.kind !== "run") throw new Error(`unexpected ${cmd.kind}`);
   equal(cmd.warnings.length, 2);
-  match(cmd.warnings.join("\n"), /-metrics :9000: .*not supported yet/);
+  match(cmd.warnings.join("\n"), /-R 10s: .*not supported yet/);
   match(cmd.warnings.join("\n"), /"bogus" names no known handler or listener/);
+});
+
+Deno.test("command: -api and -metrics become the api: and metrics: sections, as gost maps them", async () => {
+  const cmd = await parseCommandLine([
+    "-L",
+    "tcp://:1/h:2",
+    "-metrics",
+    "u:p@:9000?path=/m",
+    "-api",
+    "a%40b:c:d@127.0.0.1:18080?pathPrefix=/gost&accesslog=true",
+  ]);
+  if (cmd.kind !== "run") throw new Error(`unexpected ${cmd.kind}`);
+  deepStrictEqual(cmd.config.metrics, { addr: ":9000", auth: { username: "u", password: "p" }, path: "/m" });
+  deepStrictEqual(cmd.config.api, {
+    addr: "127.0.0.1:18080",
+    auth: { username: "a@b", password: "c:d" },
+    pathPrefix: "/gost",
+    accesslog: true,
+  } as unknown);
+  deepStrictEqual(cmd.warnings, []);
+});
+
+Deno.test("command: -api alone is a program configured through the API", async () => {
+  const cmd = await parseCommandLine(["-api", ":18080"]);
+  if (cmd.kind !== "run") throw new Error(`unexpected ${cmd.kind}`);
+  deepStrictEqual(cmd.config.api, { addr: ":18080" });
+  deepStrictEqual(cmd.config.services, undefined);
 });

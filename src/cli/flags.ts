@@ -21,7 +21,7 @@ export interface Flags {
   version: boolean;
   /** `-h` / `-help`. */
   help: boolean;
-  /** `-api`, `-metrics`, `-R`: accepted for compatibility, not served yet. */
+  /** `-api`, `-metrics`: the Web API and Prometheus endpoints (cli/endpoint.ts); `-R`: not served yet. */
   api?: string;
   metrics?: string;
   reload?: string;
@@ -69,10 +69,13 @@ export const USAGE = `Usage: gost [flags]
   -DD          trace logging
   -workers n   threads accepting connections on shared ports: a number, or auto (one per CPU,
                the default); a gost-deno extension, also the top-level config key "workers"
+  -api value   Web API: [user:pass@]addr[?pathPrefix=/p&accesslog=true] (an empty host is 127.0.0.1)
+  -metrics value
+               Prometheus metrics: [user:pass@]addr[?path=/metrics] (an empty host is 127.0.0.1)
   -V           print the version and exit
   -h, -help    print this help and exit
 
-Not supported yet (accepted with a warning): -api addr, -metrics addr, -R period.`;
+Not supported yet (accepted with a warning): -R period.`;
 
 const BOOL_VALUES: Record<string, boolean> = {
   "1": true,

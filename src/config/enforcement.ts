@@ -5,8 +5,8 @@
  * found is a config error (exit 1 at start, `-O` included) naming its path.
  *
  * When a kind of setting becomes enforced, its entry leaves these lists (and its tests move to the
- * component that enforces it). Settings that restrict nothing (`profiling`, `api`, `metrics`, …) are
- * not listed here: they stay warnings.
+ * component that enforces it). Settings that restrict nothing (`profiling`, …) are not listed here:
+ * they stay warnings. (`api.auther` and `metrics.auther` are refused where those sections are read.)
  * @module
  */
 import { ConfigError } from "../core/errors.ts";

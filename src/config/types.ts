@@ -180,12 +180,18 @@ export interface LimiterConfig {
   limits?: string[];
 }
 
-/** `api:` / `metrics:` (accepted for compatibility; not served yet). */
+/** `api:` / `metrics:`: the Web API and the Prometheus endpoint (src/api, src/metrics). */
 export interface EndpointConfig {
   addr: string;
+  /** metrics: the path (default /metrics). */
   path?: string;
+  /** api: a prefix before /config and /docs. */
   pathPrefix?: string;
+  /** api: one log line per request. */
+  accesslog?: boolean;
   auth?: AuthConfig;
+  /** A named auther: refused until authers are enforced. */
+  auther?: string;
 }
 
 export interface Config {

@@ -46,6 +46,8 @@ const BUILT_SECTIONS = new Set([
   "limiters",
   "climiters",
   "rlimiters",
+  "api",
+  "metrics",
 ]);
 
 /** Node-level metadata gost reads itself (not its connector's or dialer's). */

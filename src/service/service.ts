@@ -10,6 +10,7 @@ import type { ConnRecord, Handler, Listener } from "../core/types.ts";
 import { newXid } from "../core/xid.ts";
 import type { Admission } from "../admission/admission.ts";
 import type { Admitted, LimitPolicy } from "../limiter/policy.ts";
+import { activeMetrics, clientIP } from "../metrics/gost.ts";
 
 /** Checks a service makes on each accepted connection, before the handler reads a byte. */
 export interface ServicePolicy {
@@ -17,6 +18,20 @@ export interface ServicePolicy {
   admissions?: Admission;
   /** climiter, rlimiter (refuse at accept) and the traffic limiter (wraps the connection). */
   limits?: LimitPolicy;
+}
+
+/** A service's lifetime counts, as gost's per-service stats (the Web API's `status.stats`). */
+export interface ServiceStats {
+  totalConns: number;
+  totalErrs: number;
+  inputBytes: number;
+  outputBytes: number;
+}
+
+/** What happened to a service (gost's status events): a time in seconds and a message. */
+export interface ServiceEvent {
+  time: number;
+  msg: string;
 }
 
 /** A running (or ready to run) service. */
@@ -28,6 +43,14 @@ export class Service {
   #closed = false;
   #accepting = false;
   #started = false;
+  /** Counted for every connection once it ends (`totalConns` at accept). */
+  readonly stats: ServiceStats = { totalConns: 0, totalErrs: 0, inputBytes: 0, outputBytes: 0 };
+  /** gost's states: running (built), ready (listening), closed. */
+  state: "running" | "ready" | "closed" = "running";
+  /** Unix seconds when the service was built. */
+  readonly createTime = Math.floor(Date.now() / 1000);
+  /** The last state changes, oldest first (gost keeps 20). */
+  readonly events: ServiceEvent[] = [];
 
   constructor(
     readonly name: string,
@@ -54,6 +77,8 @@ export class Service {
     this.#started = true;
     this.policy.limits?.start();
     this.log.log(announce, `listening on ${this.listener.addr}`);
+    this.#event("ready", `service ${this.name} is listening on ${this.listener.addr}`);
+    activeMetrics?.serviceUp(1);
     this.#accepting = true;
     this.#loop = this.#acceptLoop();
   }
@@ -102,10 +127,15 @@ export class Service {
     this.#live.add(conn);
     const started = performance.now();
     const record: ConnRecord = {};
+    this.stats.totalConns++;
+    const metrics = activeMetrics;
+    const labels = metrics?.opened(this.name, clientIP(conn.remote));
+    let failed = false;
     log.debug(`${conn.remote} <> ${conn.local}`);
     try {
       await this.handler.handle(conn, { log, record, signal: this.#abort.signal });
     } catch (err) {
+      failed = true;
       if (!this.#closed) {
         // A target refused by the service's bypass is policy at work, not a failure.
         log.log(err instanceof BypassError ? "warn" : "error", errorMessage(err), target(conn, record));
@@ -114,6 +144,11 @@ export class Service {
       conn.close();
       admitted.done?.();
       this.#live.delete(conn);
+      this.#count(record, failed);
+      if (labels) {
+        const secs = (performance.now() - started) / 1000;
+        metrics!.closed(labels, secs, record.inputBytes ?? 0, record.outputBytes ?? 0, failed);
+      }
       log.info(`${conn.remote} >< ${conn.local}`, {
         ...target(conn, record),
         duration: new LogDuration(performance.now() - started),
@@ -121,6 +156,26 @@ export class Service {
         outputBytes: record.outputBytes ?? 0,
       });
     }
+  }
+
+  #count(record: ConnRecord, failed: boolean): void {
+    const st = this.stats;
+    st.inputBytes += record.inputBytes ?? 0;
+    st.outputBytes += record.outputBytes ?? 0;
+    if (failed) st.totalErrs++;
+  }
+
+  #event(state: Service["state"], msg: string): void {
+    if (this.state === state) return;
+    this.state = state;
+    if (this.events.length === 20) this.events.shift();
+    this.events.push({ time: Math.floor(Date.now() / 1000), msg });
+  }
+
+  /** gost's "service X is closed" event, and the service no longer counted as up. */
+  #ended(): void {
+    if (this.state === "ready") activeMetrics?.serviceUp(-1);
+    this.#event("closed", `service ${this.name} is closed`);
   }
 
   /** The connection as the handler gets it, or null when a limiter refused it (closed, logged). */
@@ -140,6 +195,7 @@ export class Service {
   async stopAccepting(): Promise<void> {
     if (!this.#accepting) return;
     this.#accepting = false;
+    this.#ended();
     this.listener.close();
     await this.#loop;
   }
@@ -157,6 +213,7 @@ export class Service {
     if (this.#closed) return;
     this.#closed = true;
     this.#accepting = false;
+    this.#ended();
     this.#abort.abort();
     this.listener.close();
     for (const c of this.#live) c.close();

@@ -276,10 +276,10 @@ Deno.test("cli: an unknown flag exits 2 with the flag named and the usage", asyn
   match(r2.stderr, /flag needs an argument: -L/);
 });
 
-Deno.test("cli: -api/-metrics/-R warn; -- groups are refused clearly", async () => {
+Deno.test("cli: -R warns, -api is printed by -O as gost prints it; -- groups are refused clearly", async () => {
   const r = await runGost(["-L", "http://:8080", "-api", ":18080", "-R", "5s", "-O", "yaml"]);
   equal(r.code, 0, r.stderr);
-  match(r.stderr, /warning: -api :18080: the API service is not supported yet/);
+  match(r.stdout, /^api:\n {2}addr: ":18080"$/m);
   match(r.stderr, /warning: -R 5s: automatic reload is not supported yet/);
   const g = await runGost(["-L", "http://:8080", "--", "-L", "http://:8081"]);
   equal(g.code, 2);

@@ -1,7 +1,8 @@
 /**
  * Plain TCP port forwarding (issue 2): gost-deno and real gost beside socat and haproxy,
- * gost-deno with one and with two threads sharing the port (`-workers`), and under a traffic
- * limiter set above the link speed.
+ * gost-deno with one and with two threads sharing the port (`-workers`), under a traffic
+ * limiter set above the link speed, and with Prometheus metrics on (limiter and metrics serve
+ * on one thread: compare both with the 1-thread row).
  * @module
  */
 import type { BenchCase } from "../types.ts";
@@ -43,5 +44,11 @@ export const cases: BenchCase[] = [
       "tcp://127.0.0.1:$ENTRY/127.0.0.1:$TARGET?limiter.in=100GB&limiter.out=100GB&limiter.conn.in=100GB&limiter.conn.out=100GB",
     ]],
     measure: ["throughput1", "throughput4", "reverse", "connRate"],
+  },
+  // Counting every connection (src/metrics/gost.ts): what it costs per byte and per connection.
+  {
+    name: "tcp forward, 1 thread, -metrics on",
+    gost: [["-metrics", "127.0.0.1:$P1", "-L", "tcp://127.0.0.1:$ENTRY/127.0.0.1:$TARGET"]],
+    measure: ["throughput1", "throughput4", "reverse", "connRate", "idleMemory"],
   },
 ];
