@@ -5,18 +5,10 @@
  */
 import type { Metadata } from "../core/options.ts";
 
-export interface AuthConfig {
-  username?: string;
-  password?: string;
-}
-
-export interface TLSConfig {
-  certFile?: string;
-  keyFile?: string;
-  caFile?: string;
-  secure?: boolean;
-  serverName?: string;
-}
+// Declared in core (which imports nothing above it), part of the config model all the same.
+import type { AuthConfig } from "../core/auth.ts";
+import type { TLSConfig } from "../core/tls/config.ts";
+export type { AuthConfig, TLSConfig };
 
 export interface SelectorConfig {
   strategy?: string;

@@ -12,7 +12,6 @@ import { type Duplex, writeTo } from "../core/duplex.ts";
 import { defineOptions, opt, type Options } from "../core/options.ts";
 import { deadline } from "../core/timeout.ts";
 import type { BindOptions, Connector, DialContext, Listener, Network } from "../core/types.ts";
-import { muxOptions } from "../handler/relay_bind.ts";
 import {
   Cmd,
   encodeMethods,
@@ -24,6 +23,7 @@ import {
   USERPASS_OK,
   VERSION,
 } from "../protocol/socks5/socks5.ts";
+import { muxOptions } from "../protocol/smux/options.ts";
 import { streamFrameCodec } from "../protocol/socks5/udp.ts";
 import type { ConnectorFactory, ConnectorInit } from "./registry.ts";
 import { socks5Bind } from "./socks5_bind.ts";

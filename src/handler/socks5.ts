@@ -27,9 +27,9 @@ import {
   USERPASS_FAILED,
   USERPASS_OK,
 } from "../protocol/socks5/socks5.ts";
+import { muxOptions } from "../protocol/smux/options.ts";
 import type { HandlerFactory, HandlerInit } from "./registry.ts";
-import { muxOptions } from "./relay_bind.ts";
-import { serveBind, serveMuxBind, serveUdpAssociate, serveUdpBind } from "./socks5_extra.ts";
+import { serveBind, serveMuxBind, serveUdpAssociate, serveUdpBind } from "./socks5_bind_udp.ts";
 import { serveUdpTun } from "./udp_tun.ts";
 
 export const socks5HandlerOptions = defineOptions({

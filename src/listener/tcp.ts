@@ -2,34 +2,20 @@
  * The `tcp` listener.
  * @module
  */
-import { listenHost, splitHostPort } from "../core/addr.ts";
 import type { Duplex } from "../core/duplex.ts";
 import { formatAddr } from "../core/addr.ts";
+import { listenTCP } from "../core/listen.ts";
 import { defineOptions, opt } from "../core/options.ts";
 import { socketDuplex } from "../core/socket.ts";
-import { type Listener, ListenError } from "../core/types.ts";
+import type { Listener } from "../core/types.ts";
+
+/** Re-exported: the other stream listeners bind through it. */
+export { listenTCP };
 
 export const tcpListenerOptions = defineOptions({
   keepAlive: opt.bool(["keepalive", "keepAlive"], false),
   reusePort: opt.bool(["reuseport", "reusePort", "so_reuseport"], false),
 });
-
-/** Binds `host:port` for TCP; an empty host listens on all interfaces (IPv6 and IPv4). */
-export function listenTCP(addr: string, reusePort = false): Deno.TcpListener {
-  const { host, port } = splitHostPort(addr);
-  try {
-    if (host === "") {
-      try {
-        return Deno.listen({ hostname: "::", port, reusePort });
-      } catch (err) {
-        if (err instanceof Deno.errors.AddrInUse) throw err;
-      }
-    }
-    return Deno.listen({ hostname: listenHost(host), port, reusePort });
-  } catch (err) {
-    throw new ListenError(addr, err);
-  }
-}
 
 /** Accepts TCP connections as socket duplexes (TCP_NODELAY set, like Go). */
 export class TcpListener implements Listener {
