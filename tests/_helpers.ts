@@ -4,6 +4,7 @@
  * @module
  */
 import { GOST_RUN_FLAGS } from "../scripts/permissions.ts";
+import { concat } from "../src/core/bytes.ts";
 import type { Duplex } from "../src/core/duplex.ts";
 import { socketDuplex } from "../src/core/socket.ts";
 
@@ -350,10 +351,7 @@ export function udpEchoServer(
     for (;;) {
       const [data, from] = await s.receive();
       received++;
-      const out = new Uint8Array(p.length + data.length);
-      out.set(p);
-      out.set(data, p.length);
-      await s.send(out, from);
+      await s.send(concat([p, data]), from);
     }
   })().catch(() => {});
   return { port: (s.addr as Deno.NetAddr).port, received: () => received, close: () => s.close() };
@@ -364,7 +362,6 @@ export async function tcpRoundTrip(port: number, data: Uint8Array, host = "127.0
   const conn = await Deno.connect({ hostname: host, port });
   const d = socketDuplex(conn);
   const chunks: Uint8Array[] = [];
-  let total = 0;
   try {
     const writing = (async () => {
       await d.direct!.write(data);
@@ -375,19 +372,12 @@ export async function tcpRoundTrip(port: number, data: Uint8Array, host = "127.0
       const n = await conn.read(buf);
       if (n === null) break;
       chunks.push(buf.slice(0, n));
-      total += n;
     }
     await writing;
   } finally {
     conn.close();
   }
-  const out = new Uint8Array(total);
-  let off = 0;
-  for (const c of chunks) {
-    out.set(c, off);
-    off += c.length;
-  }
-  return out;
+  return concat(chunks);
 }
 
 /** Sends one datagram from a fresh socket and waits for one answer (or null after `ms`). */

@@ -7,9 +7,7 @@
  * @module
  */
 import assert from "node:assert/strict";
-import { dirname, join, normalize, relative } from "node:path";
-
-const SRC = new URL("../src/", import.meta.url).pathname;
+import { importsOf, moduleGraph } from "./_sources.ts";
 
 /**
  * Cycles allowed for now, each as its modules in order starting from the alphabetically first.
@@ -19,47 +17,6 @@ const SRC = new URL("../src/", import.meta.url).pathname;
 const ALLOWED_CYCLES = new Set<string>([
   "connector/relay.ts → connector/relay_bind.ts → connector/relay.ts",
 ]);
-
-async function* sources(dir: string): AsyncGenerator<string> {
-  for await (const e of Deno.readDir(dir)) {
-    const p = join(dir, e.name);
-    if (e.isDirectory) yield* sources(p);
-    else if (e.name.endsWith(".ts") && !e.name.endsWith("_test.ts") && !e.name.endsWith("_bench.ts")) yield p;
-  }
-}
-
-/** Removes comments, keeping string literals (a `//` inside a specifier or URL stays). */
-function stripComments(text: string): string {
-  return text.replace(
-    /("(?:\\.|[^"\\\n])*"|'(?:\\.|[^'\\\n])*'|`(?:\\.|[^`\\])*`)|\/\*[\s\S]*?\*\/|\/\/[^\n]*/g,
-    (m, s) => s ?? " ",
-  );
-}
-
-/** Relative specifiers of every `import`/`export … from`, side-effect import and literal `import()`. */
-export function importsOf(text: string): string[] {
-  const code = stripComments(text);
-  const out: string[] = [];
-  const patterns = [
-    /\b(?:import|export)\s[^;'"`]*?\bfrom\s*["']([^"']+)["']/g,
-    /\bimport\s*["']([^"']+)["']/g,
-    /\bimport\s*\(\s*["']([^"']+)["']\s*[,)]/g,
-  ];
-  for (const re of patterns) for (const m of code.matchAll(re)) out.push(m[1]);
-  return out.filter((s) => s.startsWith("."));
-}
-
-async function graph(): Promise<Map<string, string[]>> {
-  const g = new Map<string, string[]>();
-  for await (const file of sources(SRC)) {
-    const from = relative(SRC, file);
-    const deps = importsOf(await Deno.readTextFile(file)).map((s) =>
-      relative(SRC, normalize(join(dirname(file), s)))
-    );
-    g.set(from, [...new Set(deps)].sort());
-  }
-  return g;
-}
 
 /** Every elementary cycle reachable through the strongly connected parts, one per rotation. */
 function cycles(g: Map<string, string[]>): string[] {
@@ -95,7 +52,7 @@ Deno.test("imports: importsOf reads static, re-export, side-effect and dynamic i
 });
 
 Deno.test("imports: no import cycle in src/", async () => {
-  const found = cycles(await graph());
+  const found = cycles(await moduleGraph());
   const bad = found.filter((c) => !ALLOWED_CYCLES.has(c));
   assert.deepEqual(bad, [], `import cycles:\n  ${bad.join("\n  ")}`);
   const gone = [...ALLOWED_CYCLES].filter((c) => !found.includes(c));
@@ -108,7 +65,7 @@ Deno.test("imports: no import cycle in src/", async () => {
 
 Deno.test("imports: src/core/ imports nothing outside src/core/", async () => {
   const bad: string[] = [];
-  for (const [from, deps] of await graph()) {
+  for (const [from, deps] of await moduleGraph()) {
     if (!from.startsWith("core/")) continue;
     for (const d of deps) if (!d.startsWith("core/")) bad.push(`${from} → ${d}`);
   }

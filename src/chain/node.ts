@@ -14,6 +14,7 @@ export class Node implements Selectable {
     readonly dialer: Dialer,
     readonly connector: Connector,
     readonly weight = 1,
+    readonly backup = false,
   ) {}
 
   close(): void {

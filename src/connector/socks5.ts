@@ -30,10 +30,13 @@ import { socks5Bind } from "./socks5_bind.ts";
 
 export const socks5ConnectorOptions = defineOptions({
   timeout: opt.duration(["timeout", "connectTimeout"], 15_000),
-  notls: opt.bool("notls", false),
-  relay: opt.string("relay", ""),
-  udpBufferSize: opt.int(["udpBufferSize", "udp.bufferSize"], 4096, { min: 512, max: 65535 }),
-  udpTimeout: opt.duration("udp.timeout", 0),
+  notls: opt.ignored("notls", "the offer is always the notls one (see above)"),
+  relay: opt.ignored("relay", "UDP always goes over the stream (GOST's 0xF3), never a UDP ASSOCIATE relay"),
+  udpBufferSize: opt.ignored(
+    ["udpBufferSize", "udp.bufferSize"],
+    "datagrams are relayed whole (up to 64 KiB), not cut to a buffer size",
+  ),
+  udpTimeout: opt.ignored("udp.timeout", "a UDP tunnel lasts as long as its stream"),
   ...muxOptions,
 });
 

@@ -20,6 +20,11 @@ export interface OptionSpec<T> {
   default: T;
   /** Returns the parsed value, or throws an Error whose message says what was expected. */
   parse(v: unknown): T;
+  /**
+   * Set by {@link opt.ignored}: the option is accepted for gost compatibility but does nothing
+   * here, for this reason; giving it is a warning at start (see {@link metadataWarnings}).
+   */
+  ignored?: string;
 }
 
 type Schema = Record<string, OptionSpec<unknown>>;
@@ -47,6 +52,13 @@ function intOf(v: unknown): number {
 
 /** Option constructors. */
 export const opt = {
+  /**
+   * An option gost reads that has no effect here: any value is accepted, the field is
+   * `undefined`, and {@link metadataWarnings} says so with `why` when a config gives it.
+   */
+  ignored(n: string | string[], why: string): OptionSpec<undefined> {
+    return { names: names(n), kind: "ignored", default: undefined, parse: () => undefined, ignored: why };
+  },
   bool(n: string | string[], def: boolean): OptionSpec<boolean> {
     return { names: names(n), kind: "boolean", default: def, parse: boolOf };
   },
@@ -158,6 +170,12 @@ export class OptionSchema<S extends Schema> {
     return this.#lookup.has(key.toLowerCase());
   }
 
+  /** Why `key` (any case) is accepted without effect, or undefined when it is a working option. */
+  ignoredWhy(key: string): string | undefined {
+    const field = this.#lookup.get(key.toLowerCase());
+    return field === undefined ? undefined : this.schema[field].ignored;
+  }
+
   /**
    * Parses `md`. A wrong value throws a {@link ConfigError} at `path.key`; keys this schema
    * does not know are left for the caller (see {@link unknownKeys}).
@@ -190,4 +208,24 @@ export class OptionSchema<S extends Schema> {
 /** Keys of `md` that none of `schemas` knows (case-insensitive). */
 export function unknownKeys(md: Metadata | undefined, schemas: OptionSchema<Schema>[]): string[] {
   return Object.keys(md ?? {}).filter((k) => !schemas.some((s) => s.knows(k)));
+}
+
+/**
+ * The start-up warnings for metadata at `path`: keys none of `schemas` knows, and keys that one
+ * declares with {@link opt.ignored} (and no other gives effect to).
+ */
+export function metadataWarnings(
+  md: Metadata | undefined,
+  schemas: OptionSchema<Schema>[],
+  path: string,
+): string[] {
+  const out = unknownKeys(md, schemas).map((k) => `${path}.${k}: unknown option, ignored`);
+  for (const k of Object.keys(md ?? {})) {
+    const known = schemas.filter((s) => s.knows(k));
+    const why = known.length > 0 && known.every((s) => s.ignoredWhy(k) !== undefined)
+      ? known[0].ignoredWhy(k)
+      : undefined;
+    if (why !== undefined) out.push(`${path}.${k}: accepted for gost compatibility, no effect here: ${why}`);
+  }
+  return out;
 }

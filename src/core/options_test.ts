@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { ConfigError } from "./errors.ts";
-import { defineOptions, opt, unknownKeys } from "./options.ts";
+import { defineOptions, metadataWarnings, opt, unknownKeys } from "./options.ts";
 
 const schema = defineOptions({
   keepAlive: opt.bool(["keepAlive", "keepalive"], false),
@@ -60,4 +60,19 @@ Deno.test("a bad value names the key, the value and what was expected", () => {
 
 Deno.test("unknown keys are reported", () => {
   assert.deepEqual(unknownKeys({ ttl: 1, bogus: 2 }, [schema]), ["bogus"]);
+});
+
+Deno.test("an ignored option takes any value and is a start-up warning saying why", () => {
+  const s = defineOptions({
+    mptcp: opt.ignored("mptcp", "no MPTCP here"),
+    nodelay: opt.bool("nodelay", false),
+  });
+  assert.equal(s.parse({ MPTCP: "whatever" }, "x").mptcp, undefined);
+  assert.deepEqual(metadataWarnings({ mptcp: true, nodelay: true, bogus: 1 }, [s], "svc.metadata"), [
+    "svc.metadata.bogus: unknown option, ignored",
+    "svc.metadata.mptcp: accepted for gost compatibility, no effect here: no MPTCP here",
+  ]);
+  // A key another component of the same metadata gives effect to is not reported.
+  const other = defineOptions({ mptcp: opt.bool("mptcp", false) });
+  assert.deepEqual(metadataWarnings({ mptcp: true }, [s, other], "p"), []);
 });

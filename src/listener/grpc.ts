@@ -20,14 +20,17 @@ export const grpcListenerOptions = defineOptions({
   keepAliveTime: opt.duration(["keepalive.time", "grpc.keepalive.time"], 60_000),
   keepAliveTimeout: opt.duration(["keepalive.timeout", "grpc.keepalive.timeout"], 30_000),
   // grpc-go's enforcement policy towards client pings; our server answers every PING.
-  keepAliveMinTime: opt.duration(["keepalive.minTime", "grpc.keepalive.minTime"], 30_000),
-  keepAlivePermitWithoutStream: opt.bool(
-    ["keepalive.permitWithoutStream", "grpc.keepalive.permitWithoutStream"],
-    false,
+  keepAliveMinTime: opt.ignored(
+    ["keepalive.minTime", "grpc.keepalive.minTime"],
+    "client PINGs are answered however often they come",
   ),
-  keepAliveMaxConnectionIdle: opt.duration(
+  keepAlivePermitWithoutStream: opt.ignored(
+    ["keepalive.permitWithoutStream", "grpc.keepalive.permitWithoutStream"],
+    "client PINGs are answered with or without open streams",
+  ),
+  keepAliveMaxConnectionIdle: opt.ignored(
     ["keepalive.maxConnectionIdle", "grpc.keepalive.maxConnectionIdle"],
-    0,
+    "idle connections are not closed by the server",
   ),
 });
 

@@ -21,7 +21,10 @@ export const tcpListenerOptions = defineOptions({
 export class TcpListener implements Listener {
   #l?: Deno.TcpListener;
   #closed = false;
-  constructor(readonly configuredAddr: string, readonly opts: { reusePort?: boolean } = {}) {}
+  constructor(
+    readonly configuredAddr: string,
+    readonly opts: { reusePort?: boolean; keepAlive?: boolean } = {},
+  ) {}
 
   listen(): Promise<void> {
     this.#l = listenTCP(this.configuredAddr, this.opts.reusePort);
@@ -46,6 +49,8 @@ export class TcpListener implements Listener {
       }
       try {
         conn.setNoDelay(true);
+        // gost's keepAlive: TCP keep-alive probes on accepted connections (the OS's period).
+        if (this.opts.keepAlive) conn.setKeepAlive(true);
       } catch {
         // the peer may already be gone; the handler will see it
       }

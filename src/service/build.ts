@@ -13,7 +13,7 @@ import { splitHostPort } from "../core/addr.ts";
 import { parseDuration } from "../core/duration.ts";
 import { ConfigError, errorMessage } from "../core/errors.ts";
 import { type Logger, rootLogger } from "../core/log.ts";
-import { defineOptions, type Metadata, opt, unknownKeys } from "../core/options.ts";
+import { defineOptions, type Metadata, metadataWarnings, opt } from "../core/options.ts";
 import type { Router } from "../core/types.ts";
 import { connectors } from "../connector/mod.ts";
 import { dialers } from "../dialer/mod.ts";
@@ -250,9 +250,7 @@ function buildLoaded(config: Config, log: Logger): BuildResult {
                 "metadata",
               ]] as const
             ) {
-              for (const k of unknownKeys(md, [cf.options, df.options, nodeOptions])) {
-                warnings.push(`${npath}.${p}.${k}: unknown option, ignored`);
-              }
+              warnings.push(...metadataWarnings(md, [cf.options, df.options, nodeOptions], `${npath}.${p}`));
             }
             const nlog = log.with({ chain: c.name, hop: h.name, node: n.name });
             const connector = cf.create({
@@ -271,7 +269,9 @@ function buildLoaded(config: Config, log: Logger): BuildResult {
               tls: n.dialer?.tls,
               log: nlog,
             }, dopts);
-            nodes.push(new Node(String(n.name ?? `node-${ni}`), addr, dialer, connector, nopts.weight));
+            nodes.push(
+              new Node(String(n.name ?? `node-${ni}`), addr, dialer, connector, nopts.weight, nopts.backup),
+            );
           } catch (err) {
             errors.push(err instanceof ConfigError ? err : new ConfigError(npath, errorMessage(err)));
           }
@@ -343,9 +343,7 @@ function buildLoaded(config: Config, log: Logger): BuildResult {
         for (
           const [md, p] of [[hmd, "handler.metadata"], [lmd, "listener.metadata"], [smd, "metadata"]] as const
         ) {
-          for (const k of unknownKeys(md, [lf.options, hf.options, selectorKeys])) {
-            warnings.push(`${spath}.${p}.${k}: unknown option, ignored`);
-          }
+          warnings.push(...metadataWarnings(md, [lf.options, hf.options, selectorKeys], `${spath}.${p}`));
         }
         const listener = lf.create({
           addr,

@@ -7,14 +7,8 @@
  */
 import { BufferedReader, prependIO } from "../../core/buffered_reader.ts";
 import { type DirectIO, type Duplex, IODuplex } from "../../core/duplex.ts";
+import { concat } from "../../core/bytes.ts";
 import { directIO } from "../../core/direct_io.ts";
-
-function concat(a: Uint8Array, b: Uint8Array): Uint8Array {
-  const out = new Uint8Array(a.length + b.length);
-  out.set(a);
-  out.set(b, a.length);
-  return out;
-}
 
 /** I/O whose first write (or half-close) carries `head` in front. */
 function headIO(io: DirectIO, head: Uint8Array): DirectIO & { flush(): Promise<void> } {
@@ -28,7 +22,7 @@ function headIO(io: DirectIO, head: Uint8Array): DirectIO & { flush(): Promise<v
     read: (buf) => io.read(buf),
     write(data) {
       const h = take();
-      return io.write(h ? concat(h, data) : data);
+      return io.write(h ? concat([h, data]) : data);
     },
     async closeWrite() {
       const h = take();
