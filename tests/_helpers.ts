@@ -72,8 +72,8 @@ export function peerTest(name: string, peers: string[], fn: () => Promise<void>)
   });
 }
 
-/** A running gost child process. */
-export interface GostProcess {
+/** A running gost child process; `await using` stops it at the end of the scope. */
+export interface GostProcess extends AsyncDisposable {
   child: Deno.ChildProcess;
   /** Everything written to stderr so far. */
   stderr(): string;
@@ -173,6 +173,9 @@ export function spawnProcess(
       return s.code;
     },
     status,
+    async [Symbol.asyncDispose]() {
+      await this.stop();
+    },
   };
 }
 
@@ -266,12 +269,12 @@ export async function runGost(args: string[], opts: SpawnOptions = {}) {
 
 /**
  * A TCP echo server on 127.0.0.1 (port 0 = any). With `greeting`, each connection first
- * gets `greeting + "\n"` (tells a client which of several servers answered).
+ * gets `greeting + "\n"` (tells a client which of several servers answered). `using` closes it.
  */
 export function tcpEchoServer(
   port = 0,
   opts: { greeting?: string } = {},
-): { port: number; close(): void; connections: () => number } {
+): Disposable & { port: number; close(): void; connections: () => number } {
   const l = Deno.listen({ hostname: "127.0.0.1", port });
   let count = 0;
   const conns = new Set<Deno.Conn>();
@@ -315,6 +318,7 @@ export function tcpEchoServer(
     port: (l.addr as Deno.NetAddr).port,
     connections: () => count,
     close() {
+      if (closed) return;
       closed = true;
       l.close();
       for (const c of conns) {
@@ -323,11 +327,19 @@ export function tcpEchoServer(
         } catch { /* closed */ }
       }
     },
+    [Symbol.dispose]() {
+      this.close();
+    },
   };
 }
 
-/** An HTTP server on 127.0.0.1 (any free port, nothing printed) answering with `handler`. */
-export function httpServer(handler: Deno.ServeHandler): { port: number; close(): Promise<void> } {
+/**
+ * An HTTP server on 127.0.0.1 (any free port, nothing printed) answering with `handler`;
+ * `await using` closes it.
+ */
+export function httpServer(
+  handler: Deno.ServeHandler,
+): AsyncDisposable & { port: number; close(): Promise<void> } {
   const ac = new AbortController();
   const server = Deno.serve({ hostname: "127.0.0.1", port: 0, signal: ac.signal, onListen() {} }, handler);
   return {
@@ -336,6 +348,9 @@ export function httpServer(handler: Deno.ServeHandler): { port: number; close():
       ac.abort();
       await server.finished;
     },
+    [Symbol.asyncDispose]() {
+      return this.close();
+    },
   };
 }
 
@@ -343,7 +358,7 @@ export function httpServer(handler: Deno.ServeHandler): { port: number; close():
 export function udpEchoServer(
   prefix = "",
   port = 0,
-): { port: number; close(): void; received: () => number } {
+): Disposable & { port: number; close(): void; received: () => number } {
   const s = Deno.listenDatagram({ hostname: "127.0.0.1", port, transport: "udp" });
   let received = 0;
   const p = encoder.encode(prefix);
@@ -354,7 +369,12 @@ export function udpEchoServer(
       await s.send(concat([p, data]), from);
     }
   })().catch(() => {});
-  return { port: (s.addr as Deno.NetAddr).port, received: () => received, close: () => s.close() };
+  let closed = false;
+  const close = () => {
+    if (!closed) s.close();
+    closed = true;
+  };
+  return { port: (s.addr as Deno.NetAddr).port, received: () => received, close, [Symbol.dispose]: close };
 }
 
 /** Connects to 127.0.0.1:port, writes `data`, half-closes, and reads everything back. */

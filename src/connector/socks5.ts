@@ -30,7 +30,7 @@ import { socks5Bind } from "./socks5_bind.ts";
 
 export const socks5ConnectorOptions = defineOptions({
   timeout: opt.duration(["timeout", "connectTimeout"], 15_000),
-  notls: opt.ignored("notls", "the offer is always the notls one (see above)"),
+  notls: opt.ignored("notls", "gost's TLS methods 0x80/0x82 are never offered; use socks5+tls for TLS"),
   relay: opt.ignored("relay", "UDP always goes over the stream (GOST's 0xF3), never a UDP ASSOCIATE relay"),
   udpBufferSize: opt.ignored(
     ["udpBufferSize", "udp.bufferSize"],

@@ -211,21 +211,30 @@ export function unknownKeys(md: Metadata | undefined, schemas: OptionSchema<Sche
 }
 
 /**
- * The start-up warnings for metadata at `path`: keys none of `schemas` knows, and keys that one
- * declares with {@link opt.ignored} (and no other gives effect to).
+ * The start-up warnings for the metadata of one component group at `path` (a service's handler,
+ * listener and own metadata; a node's connector, dialer and own metadata), each `[metadata,
+ * place]`, the place relative to `path` (`handler.metadata`): keys
+ * none of `schemas` knows, per place, and keys that the schemas knowing them all declare with
+ * {@link opt.ignored}, once (the CLI copies a query key into every place of its group).
  */
 export function metadataWarnings(
-  md: Metadata | undefined,
-  schemas: OptionSchema<Schema>[],
   path: string,
+  places: readonly (readonly [Metadata | undefined, string])[],
+  schemas: OptionSchema<Schema>[],
 ): string[] {
-  const out = unknownKeys(md, schemas).map((k) => `${path}.${k}: unknown option, ignored`);
-  for (const k of Object.keys(md ?? {})) {
-    const known = schemas.filter((s) => s.knows(k));
-    const why = known.length > 0 && known.every((s) => s.ignoredWhy(k) !== undefined)
-      ? known[0].ignoredWhy(k)
-      : undefined;
-    if (why !== undefined) out.push(`${path}.${k}: accepted for gost compatibility, no effect here: ${why}`);
+  const out: string[] = [];
+  const told = new Set<string>();
+  for (const [md, place] of places) {
+    out.push(...unknownKeys(md, schemas).map((k) => `${path}.${place}.${k}: unknown option, ignored`));
+    for (const k of Object.keys(md ?? {})) {
+      const known = schemas.filter((s) => s.knows(k));
+      if (known.length === 0 || told.has(k.toLowerCase())) continue;
+      if (!known.every((s) => s.ignoredWhy(k) !== undefined)) continue;
+      told.add(k.toLowerCase());
+      out.push(
+        `${path}.${place}.${k}: accepted for gost compatibility, no effect here: ${known[0].ignoredWhy(k)}`,
+      );
+    }
   }
   return out;
 }

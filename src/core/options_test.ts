@@ -68,11 +68,14 @@ Deno.test("an ignored option takes any value and is a start-up warning saying wh
     nodelay: opt.bool("nodelay", false),
   });
   assert.equal(s.parse({ MPTCP: "whatever" }, "x").mptcp, undefined);
-  assert.deepEqual(metadataWarnings({ mptcp: true, nodelay: true, bogus: 1 }, [s], "svc.metadata"), [
+  // Unknown keys per place; an ignored key once for the group (the CLI copies it everywhere).
+  const md = { mptcp: true, nodelay: true, bogus: 1 };
+  assert.deepEqual(metadataWarnings("svc", [[md, "handler.metadata"], [md, "metadata"]], [s]), [
+    "svc.handler.metadata.bogus: unknown option, ignored",
+    "svc.handler.metadata.mptcp: accepted for gost compatibility, no effect here: no MPTCP here",
     "svc.metadata.bogus: unknown option, ignored",
-    "svc.metadata.mptcp: accepted for gost compatibility, no effect here: no MPTCP here",
   ]);
-  // A key another component of the same metadata gives effect to is not reported.
+  // A key another component of the same group gives effect to is not reported.
   const other = defineOptions({ mptcp: opt.bool("mptcp", false) });
-  assert.deepEqual(metadataWarnings({ mptcp: true }, [s, other], "p"), []);
+  assert.deepEqual(metadataWarnings("p", [[{ mptcp: true }, "metadata"]], [s, other]), []);
 });

@@ -244,14 +244,11 @@ function buildLoaded(config: Config, log: Logger): BuildResult {
             const copts = cf.options.parse(cmd, `${npath}.connector.metadata`);
             const dopts = df.options.parse(dmd, `${npath}.dialer.metadata`);
             const nopts = nodeOptions.parse(nmd, `${npath}.metadata`);
-            for (
-              const [md, p] of [[cmd, "connector.metadata"], [dmd, "dialer.metadata"], [
-                nmd,
-                "metadata",
-              ]] as const
-            ) {
-              warnings.push(...metadataWarnings(md, [cf.options, df.options, nodeOptions], `${npath}.${p}`));
-            }
+            const places = [[cmd, "connector.metadata"], [dmd, "dialer.metadata"], [
+              nmd,
+              "metadata",
+            ]] as const;
+            warnings.push(...metadataWarnings(npath, places, [cf.options, df.options, nodeOptions]));
             const nlog = log.with({ chain: c.name, hop: h.name, node: n.name });
             const connector = cf.create({
               path: `${npath}.connector`,
@@ -340,11 +337,8 @@ function buildLoaded(config: Config, log: Logger): BuildResult {
         const hf = handlers.get(htype, `${spath}.handler.type`);
         const lopts = lf.options.parse(lmd, `${spath}.listener.metadata`);
         const hopts = hf.options.parse(hmd, `${spath}.handler.metadata`);
-        for (
-          const [md, p] of [[hmd, "handler.metadata"], [lmd, "listener.metadata"], [smd, "metadata"]] as const
-        ) {
-          warnings.push(...metadataWarnings(md, [lf.options, hf.options, selectorKeys], `${spath}.${p}`));
-        }
+        const places = [[hmd, "handler.metadata"], [lmd, "listener.metadata"], [smd, "metadata"]] as const;
+        warnings.push(...metadataWarnings(spath, places, [lf.options, hf.options, selectorKeys]));
         const listener = lf.create({
           addr,
           path: `${spath}.listener`,
