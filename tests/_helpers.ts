@@ -400,6 +400,19 @@ export async function tcpRoundTrip(port: number, data: Uint8Array, host = "127.0
   return concat(chunks);
 }
 
+/**
+ * Linux: the kernel timer of the IPv4 loopback socket 127.0.0.1:`local` → 127.0.0.1:`remote` from
+ * /proc/net/tcp ("02" while TCP keep-alive is on and the connection idle, "00" for none).
+ */
+export async function tcpTimer(local: number, remote: number): Promise<string | undefined> {
+  const hex = (p: number) => `0100007F:${p.toString(16).toUpperCase().padStart(4, "0")}`;
+  for (const line of (await Deno.readTextFile("/proc/net/tcp")).split("\n")) {
+    const f = line.trim().split(/\s+/);
+    if (f[1] === hex(local) && f[2] === hex(remote)) return f[5].split(":")[0];
+  }
+  return undefined;
+}
+
 /** Sends one datagram from a fresh socket and waits for one answer (or null after `ms`). */
 export async function udpRoundTrip(
   port: number,
