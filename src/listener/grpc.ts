@@ -37,9 +37,10 @@ export const grpcListenerOptions = defineOptions({
 export const grpcListener: ListenerFactory = {
   options: grpcListenerOptions,
   create: (init, opts) => {
+    // keepAlive here is gRPC's (HTTP/2 PINGs, below), not TCP keep-alive on the channel.
     const channel = opts.insecure
-      ? new TcpListener(init.addr, opts)
-      : createTlsListener(init, { ...opts, alpn: ["h2"] });
+      ? new TcpListener(init.addr, { reusePort: opts.reusePort })
+      : createTlsListener(init, { ...opts, keepAlive: false, alpn: ["h2"] });
     const keepAlive = opts.keepAlive
       ? { interval: opts.keepAliveTime, timeout: opts.keepAliveTimeout }
       : undefined;
