@@ -4,6 +4,7 @@
  * @module
  */
 import { GOST_RUN_FLAGS } from "../scripts/permissions.ts";
+import { concat } from "../src/core/bytes.ts";
 import type { Duplex } from "../src/core/duplex.ts";
 import { socketDuplex } from "../src/core/socket.ts";
 
@@ -71,8 +72,8 @@ export function peerTest(name: string, peers: string[], fn: () => Promise<void>)
   });
 }
 
-/** A running gost child process. */
-export interface GostProcess {
+/** A running gost child process; `await using` stops it at the end of the scope. */
+export interface GostProcess extends AsyncDisposable {
   child: Deno.ChildProcess;
   /** Everything written to stderr so far. */
   stderr(): string;
@@ -172,6 +173,9 @@ export function spawnProcess(
       return s.code;
     },
     status,
+    async [Symbol.asyncDispose]() {
+      await this.stop();
+    },
   };
 }
 
@@ -265,12 +269,12 @@ export async function runGost(args: string[], opts: SpawnOptions = {}) {
 
 /**
  * A TCP echo server on 127.0.0.1 (port 0 = any). With `greeting`, each connection first
- * gets `greeting + "\n"` (tells a client which of several servers answered).
+ * gets `greeting + "\n"` (tells a client which of several servers answered). `using` closes it.
  */
 export function tcpEchoServer(
   port = 0,
   opts: { greeting?: string } = {},
-): { port: number; close(): void; connections: () => number } {
+): Disposable & { port: number; close(): void; connections: () => number } {
   const l = Deno.listen({ hostname: "127.0.0.1", port });
   let count = 0;
   const conns = new Set<Deno.Conn>();
@@ -314,6 +318,7 @@ export function tcpEchoServer(
     port: (l.addr as Deno.NetAddr).port,
     connections: () => count,
     close() {
+      if (closed) return;
       closed = true;
       l.close();
       for (const c of conns) {
@@ -322,11 +327,19 @@ export function tcpEchoServer(
         } catch { /* closed */ }
       }
     },
+    [Symbol.dispose]() {
+      this.close();
+    },
   };
 }
 
-/** An HTTP server on 127.0.0.1 (any free port, nothing printed) answering with `handler`. */
-export function httpServer(handler: Deno.ServeHandler): { port: number; close(): Promise<void> } {
+/**
+ * An HTTP server on 127.0.0.1 (any free port, nothing printed) answering with `handler`;
+ * `await using` closes it.
+ */
+export function httpServer(
+  handler: Deno.ServeHandler,
+): AsyncDisposable & { port: number; close(): Promise<void> } {
   const ac = new AbortController();
   const server = Deno.serve({ hostname: "127.0.0.1", port: 0, signal: ac.signal, onListen() {} }, handler);
   return {
@@ -335,6 +348,9 @@ export function httpServer(handler: Deno.ServeHandler): { port: number; close():
       ac.abort();
       await server.finished;
     },
+    [Symbol.asyncDispose]() {
+      return this.close();
+    },
   };
 }
 
@@ -342,7 +358,7 @@ export function httpServer(handler: Deno.ServeHandler): { port: number; close():
 export function udpEchoServer(
   prefix = "",
   port = 0,
-): { port: number; close(): void; received: () => number } {
+): Disposable & { port: number; close(): void; received: () => number } {
   const s = Deno.listenDatagram({ hostname: "127.0.0.1", port, transport: "udp" });
   let received = 0;
   const p = encoder.encode(prefix);
@@ -350,13 +366,15 @@ export function udpEchoServer(
     for (;;) {
       const [data, from] = await s.receive();
       received++;
-      const out = new Uint8Array(p.length + data.length);
-      out.set(p);
-      out.set(data, p.length);
-      await s.send(out, from);
+      await s.send(concat([p, data]), from);
     }
   })().catch(() => {});
-  return { port: (s.addr as Deno.NetAddr).port, received: () => received, close: () => s.close() };
+  let closed = false;
+  const close = () => {
+    if (!closed) s.close();
+    closed = true;
+  };
+  return { port: (s.addr as Deno.NetAddr).port, received: () => received, close, [Symbol.dispose]: close };
 }
 
 /** Connects to 127.0.0.1:port, writes `data`, half-closes, and reads everything back. */
@@ -364,7 +382,6 @@ export async function tcpRoundTrip(port: number, data: Uint8Array, host = "127.0
   const conn = await Deno.connect({ hostname: host, port });
   const d = socketDuplex(conn);
   const chunks: Uint8Array[] = [];
-  let total = 0;
   try {
     const writing = (async () => {
       await d.direct!.write(data);
@@ -375,19 +392,25 @@ export async function tcpRoundTrip(port: number, data: Uint8Array, host = "127.0
       const n = await conn.read(buf);
       if (n === null) break;
       chunks.push(buf.slice(0, n));
-      total += n;
     }
     await writing;
   } finally {
     conn.close();
   }
-  const out = new Uint8Array(total);
-  let off = 0;
-  for (const c of chunks) {
-    out.set(c, off);
-    off += c.length;
+  return concat(chunks);
+}
+
+/**
+ * Linux: the kernel timer of the IPv4 loopback socket 127.0.0.1:`local` → 127.0.0.1:`remote` from
+ * /proc/net/tcp ("02" while TCP keep-alive is on and the connection idle, "00" for none).
+ */
+export async function tcpTimer(local: number, remote: number): Promise<string | undefined> {
+  const hex = (p: number) => `0100007F:${p.toString(16).toUpperCase().padStart(4, "0")}`;
+  for (const line of (await Deno.readTextFile("/proc/net/tcp")).split("\n")) {
+    const f = line.trim().split(/\s+/);
+    if (f[1] === hex(local) && f[2] === hex(remote)) return f[5].split(":")[0];
   }
-  return out;
+  return undefined;
 }
 
 /** Sends one datagram from a fresh socket and waits for one answer (or null after `ms`). */

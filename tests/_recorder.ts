@@ -3,6 +3,7 @@
  * connector sends, so connector bytes can be compared with captures from real gost.
  * @module
  */
+import { concat } from "../src/core/bytes.ts";
 import { Logger } from "../src/core/log.ts";
 import { dialTCP } from "../src/dialer/tcp.ts";
 import type { Duplex } from "../src/core/duplex.ts";
@@ -48,10 +49,7 @@ export function recorder() {
             if (k === "t") break;
             pending = null;
             if (k === null) break;
-            const next = new Uint8Array(got.length + k);
-            next.set(got);
-            next.set(buf.subarray(0, k), got.length);
-            got = next;
+            got = concat([got, buf.subarray(0, k)]);
           }
           return got;
         },

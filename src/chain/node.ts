@@ -20,6 +20,7 @@ export class Node implements Selectable {
     readonly weight = 1,
     /** A target this bypass contains skips the node (another node of the hop is used). */
     readonly bypass?: Bypass,
+    readonly backup = false,
   ) {}
 
   close(): void {

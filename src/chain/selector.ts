@@ -11,6 +11,8 @@ export interface Selectable {
   readonly marker: FailMarker;
   /** Relative weight for `rand` (default 1). */
   readonly weight?: number;
+  /** A backup (`backup=true`): chosen only while every other node of the group is failed-out. */
+  readonly backup?: boolean;
 }
 
 /** Failure bookkeeping for one node. */
@@ -76,12 +78,20 @@ export class Selector {
       now - n.marker.lastFail < this.opts.failTimeout;
   }
 
-  /** Candidates in the order to try them; `key` feeds the hash strategy. */
+  /**
+   * Candidates in the order to try them; `key` feeds the hash strategy. As in gost, backup
+   * nodes are chosen from only when no other node is up; they are still tried before the
+   * failed-out ones.
+   */
   order<T extends Selectable>(nodes: readonly T[], key = "", now = Date.now()): T[] {
     if (nodes.length <= 1) return [...nodes];
     const alive = nodes.filter((n) => !this.isFailed(n, now));
     const dead = nodes.filter((n) => this.isFailed(n, now));
-    return [...this.#arrange(alive, key), ...dead];
+    const primary = alive.filter((n) => !n.backup);
+    if (primary.length === alive.length || primary.length === 0) {
+      return [...this.#arrange(alive, key), ...dead];
+    }
+    return [...this.#arrange(primary, key), ...alive.filter((n) => n.backup), ...dead];
   }
 
   /** The node to use now (first of {@link order}), or undefined for an empty group. */

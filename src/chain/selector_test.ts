@@ -68,3 +68,17 @@ Deno.test("strategy aliases", () => {
   assert.equal(normalizeStrategy("HASH"), "hash");
   assert.equal(normalizeStrategy("nope"), null);
 });
+
+Deno.test("backup nodes are chosen only while every other node is failed-out", () => {
+  const s = new Selector({ strategy: "round", maxFails: 1, failTimeout: 10_000 });
+  const b = (name: string) => ({ name, marker: new FailMarker(), backup: true });
+  const ns: Selectable[] = [b("b0"), ...nodes(2), b("b1")];
+  const now = Date.now();
+  // Round robin over the two primaries only; the backups follow as fallbacks.
+  assert.deepEqual([0, 1, 2].map(() => s.select(ns, "", now)!.name), ["n0", "n1", "n0"]);
+  assert.deepEqual(s.order(ns, "", now).slice(1).map((n) => n.name), ["n0", "b0", "b1"]);
+  ns[1].marker.mark(now);
+  ns[2].marker.mark(now);
+  assert.deepEqual([0, 1].map(() => s.select(ns, "", now)!.name).sort(), ["b0", "b1"]);
+  assert.deepEqual(s.order(ns, "", now).slice(2).map((n) => n.name), ["n0", "n1"]);
+});

@@ -5,10 +5,10 @@
  */
 import type { Metadata } from "../core/options.ts";
 
-export interface AuthConfig {
-  username?: string;
-  password?: string;
-}
+// Declared in core (which imports nothing above it), part of the config model all the same.
+import type { AuthConfig } from "../core/auth.ts";
+import type { TLSConfig } from "../core/tls/config.ts";
+export type { AuthConfig, TLSConfig };
 
 /** `file:` of a policy section: one entry per line. */
 export interface FileLoaderConfig {
@@ -21,14 +21,6 @@ export interface AutherConfig {
   auths?: AuthConfig[];
   file?: FileLoaderConfig;
   reload?: string | number;
-}
-
-export interface TLSConfig {
-  certFile?: string;
-  keyFile?: string;
-  caFile?: string;
-  secure?: boolean;
-  serverName?: string;
 }
 
 export interface SelectorConfig {

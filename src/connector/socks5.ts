@@ -12,7 +12,6 @@ import { type Duplex, writeTo } from "../core/duplex.ts";
 import { defineOptions, opt, type Options } from "../core/options.ts";
 import { deadline } from "../core/timeout.ts";
 import type { BindOptions, Connector, DialContext, Listener, Network } from "../core/types.ts";
-import { muxOptions } from "../handler/relay_bind.ts";
 import {
   Cmd,
   encodeMethods,
@@ -24,16 +23,20 @@ import {
   USERPASS_OK,
   VERSION,
 } from "../protocol/socks5/socks5.ts";
+import { muxOptions } from "../protocol/smux/options.ts";
 import { streamFrameCodec } from "../protocol/socks5/udp.ts";
 import type { ConnectorFactory, ConnectorInit } from "./registry.ts";
 import { socks5Bind } from "./socks5_bind.ts";
 
 export const socks5ConnectorOptions = defineOptions({
   timeout: opt.duration(["timeout", "connectTimeout"], 15_000),
-  notls: opt.bool("notls", false),
-  relay: opt.string("relay", ""),
-  udpBufferSize: opt.int(["udpBufferSize", "udp.bufferSize"], 4096, { min: 512, max: 65535 }),
-  udpTimeout: opt.duration("udp.timeout", 0),
+  notls: opt.ignored("notls", "gost's TLS methods 0x80/0x82 are never offered; use socks5+tls for TLS"),
+  relay: opt.ignored("relay", "UDP always goes over the stream (GOST's 0xF3), never a UDP ASSOCIATE relay"),
+  udpBufferSize: opt.ignored(
+    ["udpBufferSize", "udp.bufferSize"],
+    "datagrams are relayed whole (up to 64 KiB), not cut to a buffer size",
+  ),
+  udpTimeout: opt.ignored("udp.timeout", "a UDP tunnel lasts as long as its stream"),
   ...muxOptions,
 });
 

@@ -4,15 +4,26 @@
  * connection, each starting with a reply naming the peer; UDP uses 0xF3 with the port.
  * @module
  */
+import type { BufferedReader } from "../core/buffered_reader.ts";
 import type { Duplex } from "../core/duplex.ts";
 import type { BindOptions, DialContext, Listener, Network } from "../core/types.ts";
+import type { MuxOptions } from "../protocol/smux/options.ts";
 import { Cmd, readRequest } from "../protocol/socks5/socks5.ts";
 import { bindRequestAddr, muxBindListener, UdpBindListener } from "./bind_listener.ts";
-import type { Socks5Connector } from "./socks5.ts";
+
+/**
+ * What BIND needs of the socks5 connector: its node, its mux and timeout options, and its
+ * handshake (declared here so that this file does not import the connector that imports it).
+ */
+export interface Socks5Requester {
+  readonly init: { readonly nodeAddr: string };
+  readonly opts: MuxOptions & { readonly timeout: number };
+  request(conn: Duplex, cmd: number, addr: string): Promise<{ bound: string; reader: BufferedReader }>;
+}
 
 /** Runs the BIND handshake on `conn` and serves the bound address as a listener. */
 export async function socks5Bind(
-  c: Socks5Connector,
+  c: Socks5Requester,
   conn: Duplex,
   network: Network,
   addr: string,

@@ -19,7 +19,10 @@ import type { ConnectorFactory, ConnectorInit } from "./registry.ts";
 export const ssConnectorOptions = defineOptions({
   nodelay: opt.bool("nodelay", false),
   key: opt.string("key", ""),
-  connectTimeout: opt.duration("connectTimeout", 10_000),
+  connectTimeout: opt.ignored(
+    "connectTimeout",
+    "the request needs no answer from the node, so nothing is waited for",
+  ),
   /** Without nodelay: how long a reading client may stay silent before the header goes alone. */
   headerDelay: opt.duration("headerDelay", 100),
 });

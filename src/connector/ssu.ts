@@ -20,7 +20,10 @@ import type { ConnectorFactory, ConnectorInit } from "./registry.ts";
 
 export const ssuConnectorOptions = defineOptions({
   key: opt.string("key", ""),
-  connectTimeout: opt.duration("connectTimeout", 10_000),
+  connectTimeout: opt.ignored(
+    "connectTimeout",
+    "UDP associations need no answer from the node, so nothing is waited for",
+  ),
 });
 
 export type SsuConnectorOptions = Options<typeof ssuConnectorOptions.schema>;

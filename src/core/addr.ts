@@ -72,6 +72,13 @@ export function listenHost(host: string): string {
   return host === "" ? "0.0.0.0" : host;
 }
 
+/** The address to bind for a BIND request ("" or ":port" mean all interfaces). */
+export function bindAddr(addr: string): { hostname: string; port: number } {
+  if (!addr) return { hostname: "0.0.0.0", port: 0 };
+  const { host, port } = splitHostPort(addr);
+  return { hostname: listenHost(host), port };
+}
+
 /** True for an IPv4 dotted quad. */
 export function isIPv4(host: string): boolean {
   const parts = host.split(".");

@@ -3,9 +3,13 @@
  * Basic credentials helpers the http handler and connector use.
  * @module
  */
-import type { AuthConfig } from "../config/types.ts";
-
 const encoder = new TextEncoder();
+
+/** An `auth` block of a service, listener, handler, connector or dialer (gost's `AuthConfig`). */
+export interface AuthConfig {
+  username?: string;
+  password?: string;
+}
 
 /** Checks a client's user name and password (a service's `auth`, or its authers). */
 export interface Auther {

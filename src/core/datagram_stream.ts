@@ -5,6 +5,7 @@
  * @module
  */
 import { BufferedReader } from "./buffered_reader.ts";
+import { concat } from "./bytes.ts";
 import { type Duplex, layerDuplex } from "./duplex.ts";
 import { writeHalf } from "./direct_io.ts";
 
@@ -37,9 +38,7 @@ export function framedDatagrams(conn: Duplex, codec: FrameCodec, opts: FramedOpt
   let before = opts.beforeRead ?? null;
   const takePrefix = (frame: Uint8Array): Uint8Array => {
     if (!prefix) return frame;
-    const out = new Uint8Array(prefix.length + frame.length);
-    out.set(prefix);
-    out.set(frame, prefix.length);
+    const out = concat([prefix, frame]);
     prefix = null;
     return out;
   };

@@ -5,6 +5,7 @@
  * data channel (TLS, WebSocket, KCP, SSH) and proxy protocol wraps one and returns one.
  * @module
  */
+import { QUIET_READS, ReadSizer } from "./read_buffer.ts";
 
 /**
  * Direct, socket-like access to a duplex. Present only while nothing has taken the
@@ -47,10 +48,12 @@ export const MAX_READ = 256 * 1024;
 /**
  * Reads from a {@link DirectIO} as chunks the caller may keep. A small read is copied out of
  * a reused buffer; a large one hands the buffer over and the next read gets a fresh one,
- * four times larger when the last read filled it. So an idle connection holds 4 KiB and a
- * bulk transfer reads 256 KiB at a time, with no full-size allocation per small chunk.
+ * four times larger when the last read filled it ({@link ReadSizer}). So an idle connection holds
+ * 4 KiB and a bulk transfer reads 256 KiB at a time, with no full-size allocation per small chunk;
+ * after a run of small reads the kept buffer is small again.
  */
 export class ChunkPump {
+  readonly #sizer = new ReadSizer(MIN_READ, MAX_READ, QUIET_READS);
   #buf = new Uint8Array(MIN_READ);
   constructor(readonly io: DirectIO) {}
 
@@ -61,8 +64,12 @@ export class ChunkPump {
       const n = await this.io.read(buf);
       if (n === null) return null;
       if (n === 0) continue;
-      if (n < buf.length >> 2) return buf.slice(0, n);
-      this.#buf = new Uint8Array(n === buf.length ? Math.min(buf.length * 4, MAX_READ) : buf.length);
+      const resized = this.#sizer.update(n);
+      if (n < buf.length >> 2) {
+        if (resized) this.#buf = new Uint8Array(this.#sizer.size);
+        return buf.slice(0, n);
+      }
+      this.#buf = new Uint8Array(this.#sizer.size);
       return buf.subarray(0, n);
     }
   }

@@ -5,7 +5,7 @@
  * endpoints show (the API even changes) the whole config, so exposing them must be asked for.
  * @module
  */
-import type { AuthConfig } from "../config/types.ts";
+import type { AuthConfig } from "./auth.ts";
 import { isIPv4, joinHostPort, splitHostPort, unmapHost } from "./addr.ts";
 import { Authenticator, parseBasicCredentials } from "./auth.ts";
 import { ConfigError, errorMessage } from "./errors.ts";

@@ -6,8 +6,10 @@
  */
 import { Buffer } from "node:buffer";
 import { Duplex as NodeDuplex } from "node:stream";
+import { concat } from "./bytes.ts";
 import { directIO } from "./direct_io.ts";
 import type { Duplex } from "./duplex.ts";
+import { ReadSizer } from "./read_buffer.ts";
 
 /** Emitted by {@link toNodeStream}'s stream when its source reached end of stream. */
 export const SOURCE_END = "gost:sourceend";
@@ -40,7 +42,8 @@ export function toNodeStream(d: Duplex, opts: NodeStreamOptions = {}): NodeDuple
   const io = directIO(d);
   let onFirstChunk = opts.onFirstChunk;
   let reading = false;
-  let size = MIN_READ;
+  // Pushed chunks are kept by the stream, so nothing is kept here to give back.
+  const sizer = new ReadSizer(MIN_READ, MAX_READ);
   const stream: NodeDuplex = new NodeDuplex({
     allowHalfOpen: opts.allowHalfOpen ?? false,
     read() {
@@ -51,7 +54,7 @@ export function toNodeStream(d: Duplex, opts: NodeStreamOptions = {}): NodeDuple
           for (;;) {
             if (opts.beforeRead) await opts.beforeRead();
             // Pushed chunks are kept by the stream: each read needs its own buffer.
-            const buf = new Uint8Array(size);
+            const buf = new Uint8Array(sizer.size);
             const n = await io.read(buf);
             if (n === null) {
               stream.emit(SOURCE_END);
@@ -59,7 +62,7 @@ export function toNodeStream(d: Duplex, opts: NodeStreamOptions = {}): NodeDuple
               return;
             }
             if (n === 0) continue;
-            if (n === size && size < MAX_READ) size *= 4;
+            sizer.update(n);
             const chunk = buf.subarray(0, n);
             if (onFirstChunk) {
               onFirstChunk(chunk);
@@ -78,15 +81,7 @@ export function toNodeStream(d: Duplex, opts: NodeStreamOptions = {}): NodeDuple
       io.write(chunk).then(() => cb(), (err) => cb(err));
     },
     writev(chunks, cb) {
-      let total = 0;
-      for (const c of chunks) total += (c.chunk as Uint8Array).length;
-      const all = new Uint8Array(total);
-      let off = 0;
-      for (const c of chunks) {
-        all.set(c.chunk as Uint8Array, off);
-        off += (c.chunk as Uint8Array).length;
-      }
-      io.write(all).then(() => cb(), (err) => cb(err));
+      io.write(concat(chunks.map((c) => c.chunk as Uint8Array))).then(() => cb(), (err) => cb(err));
     },
     final(cb) {
       io.closeWrite().then(() => cb(), (err) => cb(opts.closeWriteErrors ? err : undefined));

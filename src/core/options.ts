@@ -20,6 +20,11 @@ export interface OptionSpec<T> {
   default: T;
   /** Returns the parsed value, or throws an Error whose message says what was expected. */
   parse(v: unknown): T;
+  /**
+   * Set by {@link opt.ignored}: the option is accepted for gost compatibility but does nothing
+   * here, for this reason; giving it is a warning at start (see {@link metadataWarnings}).
+   */
+  ignored?: string;
 }
 
 type Schema = Record<string, OptionSpec<unknown>>;
@@ -47,6 +52,13 @@ function intOf(v: unknown): number {
 
 /** Option constructors. */
 export const opt = {
+  /**
+   * An option gost reads that has no effect here: any value is accepted, the field is
+   * `undefined`, and {@link metadataWarnings} says so with `why` when a config gives it.
+   */
+  ignored(n: string | string[], why: string): OptionSpec<undefined> {
+    return { names: names(n), kind: "ignored", default: undefined, parse: () => undefined, ignored: why };
+  },
   bool(n: string | string[], def: boolean): OptionSpec<boolean> {
     return { names: names(n), kind: "boolean", default: def, parse: boolOf };
   },
@@ -158,6 +170,12 @@ export class OptionSchema<S extends Schema> {
     return this.#lookup.has(key.toLowerCase());
   }
 
+  /** Why `key` (any case) is accepted without effect, or undefined when it is a working option. */
+  ignoredWhy(key: string): string | undefined {
+    const field = this.#lookup.get(key.toLowerCase());
+    return field === undefined ? undefined : this.schema[field].ignored;
+  }
+
   /**
    * Parses `md`. A wrong value throws a {@link ConfigError} at `path.key`; keys this schema
    * does not know are left for the caller (see {@link unknownKeys}).
@@ -190,4 +208,33 @@ export class OptionSchema<S extends Schema> {
 /** Keys of `md` that none of `schemas` knows (case-insensitive). */
 export function unknownKeys(md: Metadata | undefined, schemas: OptionSchema<Schema>[]): string[] {
   return Object.keys(md ?? {}).filter((k) => !schemas.some((s) => s.knows(k)));
+}
+
+/**
+ * The start-up warnings for the metadata of one component group at `path` (a service's handler,
+ * listener and own metadata; a node's connector, dialer and own metadata), each `[metadata,
+ * place]`, the place relative to `path` (`handler.metadata`): keys
+ * none of `schemas` knows, per place, and keys that the schemas knowing them all declare with
+ * {@link opt.ignored}, once (the CLI copies a query key into every place of its group).
+ */
+export function metadataWarnings(
+  path: string,
+  places: readonly (readonly [Metadata | undefined, string])[],
+  schemas: OptionSchema<Schema>[],
+): string[] {
+  const out: string[] = [];
+  const told = new Set<string>();
+  for (const [md, place] of places) {
+    out.push(...unknownKeys(md, schemas).map((k) => `${path}.${place}.${k}: unknown option, ignored`));
+    for (const k of Object.keys(md ?? {})) {
+      const known = schemas.filter((s) => s.knows(k));
+      if (known.length === 0 || told.has(k.toLowerCase())) continue;
+      if (!known.every((s) => s.ignoredWhy(k) !== undefined)) continue;
+      told.add(k.toLowerCase());
+      out.push(
+        `${path}.${place}.${k}: accepted for gost compatibility, no effect here: ${known[0].ignoredWhy(k)}`,
+      );
+    }
+  }
+  return out;
 }

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { ConfigError } from "./errors.ts";
-import { defineOptions, opt, unknownKeys } from "./options.ts";
+import { defineOptions, metadataWarnings, opt, unknownKeys } from "./options.ts";
 
 const schema = defineOptions({
   keepAlive: opt.bool(["keepAlive", "keepalive"], false),
@@ -60,4 +60,22 @@ Deno.test("a bad value names the key, the value and what was expected", () => {
 
 Deno.test("unknown keys are reported", () => {
   assert.deepEqual(unknownKeys({ ttl: 1, bogus: 2 }, [schema]), ["bogus"]);
+});
+
+Deno.test("an ignored option takes any value and is a start-up warning saying why", () => {
+  const s = defineOptions({
+    mptcp: opt.ignored("mptcp", "no MPTCP here"),
+    nodelay: opt.bool("nodelay", false),
+  });
+  assert.equal(s.parse({ MPTCP: "whatever" }, "x").mptcp, undefined);
+  // Unknown keys per place; an ignored key once for the group (the CLI copies it everywhere).
+  const md = { mptcp: true, nodelay: true, bogus: 1 };
+  assert.deepEqual(metadataWarnings("svc", [[md, "handler.metadata"], [md, "metadata"]], [s]), [
+    "svc.handler.metadata.bogus: unknown option, ignored",
+    "svc.handler.metadata.mptcp: accepted for gost compatibility, no effect here: no MPTCP here",
+    "svc.metadata.bogus: unknown option, ignored",
+  ]);
+  // A key another component of the same group gives effect to is not reported.
+  const other = defineOptions({ mptcp: opt.bool("mptcp", false) });
+  assert.deepEqual(metadataWarnings("p", [[{ mptcp: true }, "metadata"]], [s, other]), []);
 });

@@ -9,6 +9,7 @@
  * @module
  */
 import { ChunkPump, type DirectIO, type Duplex, MIN_READ } from "./duplex.ts";
+import { QUIET_READS, ReadSizer } from "./read_buffer.ts";
 import type { HandlerContext } from "./types.ts";
 
 /**
@@ -16,8 +17,6 @@ import type { HandlerContext } from "./types.ts";
  * 256 KiB 11.4–14.4 Gbit/s at ~80% CPU, 512 KiB 16.4–18.8 at ~65%, 1 MiB no better.
  */
 export const RELAY_MAX_READ = 512 * 1024;
-/** Reads in a row of at most {@link MIN_READ} bytes after which a grown buffer is given back. */
-const QUIET_READS = 4;
 
 /** Bytes moved by {@link relay}: `input` from the client side, `output` to it. */
 export interface RelayStats {
@@ -105,21 +104,15 @@ async function copyDirect(
       // Socket to socket: each buffer is written in full before the next read, so one
       // buffer is reused, growing while reads fill it and given back when the connection
       // turns quiet (a long-lived connection after a burst holds 4 KiB again, not 512).
-      let buf = new Uint8Array(MIN_READ);
-      let smallReads = 0;
+      const sizer = new ReadSizer(MIN_READ, RELAY_MAX_READ, QUIET_READS);
+      let buf = new Uint8Array(sizer.size);
       for (;;) {
         const n = await from.read(buf);
         if (n === null) break;
         if (n === 0) continue;
         count(n);
         await to.write(buf.subarray(0, n));
-        if (n > MIN_READ) smallReads = 0;
-        if (n === buf.length && buf.length < RELAY_MAX_READ) {
-          buf = new Uint8Array(Math.min(buf.length * 4, RELAY_MAX_READ));
-        } else if (n <= MIN_READ && buf.length > MIN_READ && ++smallReads >= QUIET_READS) {
-          smallReads = 0;
-          buf = new Uint8Array(MIN_READ);
-        }
+        if (sizer.update(n)) buf = new Uint8Array(sizer.size);
       }
       await to.closeWrite();
     } else {

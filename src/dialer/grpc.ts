@@ -22,12 +22,15 @@ export const grpcDialerOptions = defineOptions({
   keepAliveTime: opt.duration(["keepalive.time", "grpc.keepalive.time"], 30_000),
   keepAliveTimeout: opt.duration(["keepalive.timeout", "grpc.keepalive.timeout"], 30_000),
   // grpc-go's: pings without calls in flight; ours ping the connection whenever it is up.
-  keepAlivePermitWithoutStream: opt.bool(
+  keepAlivePermitWithoutStream: opt.ignored(
     ["keepalive.permitWithoutStream", "grpc.keepalive.permitWithoutStream"],
-    false,
+    "with keepalive on, PINGs are sent with or without open streams",
   ),
   // grpc-go's reconnect back-off floor; a failed dial here fails the connection at once.
-  minConnectTimeout: opt.duration(["minConnectTimeout", "grpc.minConnectTimeout"], 30_000),
+  minConnectTimeout: opt.ignored(
+    ["minConnectTimeout", "grpc.minConnectTimeout"],
+    "connecting is bounded by dialTimeout and handshakeTimeout",
+  ),
 });
 
 export const grpcDialer: DialerFactory = {

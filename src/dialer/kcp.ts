@@ -14,6 +14,18 @@ import type { Logger } from "../core/log.ts";
 import { deadline } from "../core/timeout.ts";
 import type { DialContext, Dialer } from "../core/types.ts";
 import { type KcpConfig, type KcpOptions, kcpOptions, resolveKcpConfig } from "../protocol/kcp/config.ts";
+import { defineOptions, opt } from "../core/options.ts";
+
+/** The kcp options, less the three only a listener uses. */
+const kcpDialerOptions = defineOptions({
+  ...kcpOptions.schema,
+  backlog: opt.ignored("backlog", "a listener option (streams waiting to be accepted)"),
+  idleTimeout: opt.ignored(["kcp.idleTimeout", "idleTimeout"], "a listener option (idle client sessions)"),
+  backlogPerIP: opt.ignored(
+    ["kcp.backlogPerIP", "backlogPerIP"],
+    "a listener option (half-open sessions per client address)",
+  ),
+});
 import { randomConv, sessionConfigOf, smuxOver } from "../protocol/kcp/mux.ts";
 import { KcpSession, type SessionConfig } from "../protocol/kcp/session.ts";
 import { RECEIVE_ROOM, Slab } from "../protocol/kcp/slab.ts";
@@ -218,7 +230,7 @@ function withClose(d: Duplex, after: () => void): Duplex {
 
 /** The `kcp` dialer factory. */
 export const kcpDialer: DialerFactory = {
-  options: kcpOptions,
+  options: kcpDialerOptions,
   create: (init, opts) =>
     new KcpDialer(resolveKcpConfig(init.metadata, opts, `${init.path}.metadata`), opts, init.log),
 };

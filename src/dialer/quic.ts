@@ -38,7 +38,10 @@ export const quicTransportOptions = {
   maxIdleTimeout: opt.duration("maxIdleTimeout", QUIC_DEFAULTS.maxIdleTimeout),
   maxStreams: opt.int("maxStreams", QUIC_DEFAULTS.maxStreams, { min: 0 }),
   cipherKey: opt.string("cipherKey", ""),
-  enableDatagram: opt.bool(["enableDatagram", "quic.enableDatagram"], false),
+  enableDatagram: opt.ignored(
+    ["enableDatagram", "quic.enableDatagram"],
+    "every tunnel rides QUIC streams; gost offers datagrams only to its own UDP-over-QUIC",
+  ),
 };
 
 export const quicDialerOptions = defineOptions({

@@ -61,7 +61,11 @@ export class TlsDialer implements Dialer {
   constructor(readonly cfg: ClientTls, readonly opts: TlsDialOpts) {}
 
   dial(addr: string, ctx: DialContext): Promise<Duplex> {
-    return dialTlsTransport(addr, { timeout: this.opts.dialTimeout, signal: ctx.signal });
+    return dialTlsTransport(addr, {
+      timeout: this.opts.dialTimeout,
+      signal: ctx.signal,
+      keepAlive: this.opts.keepAlive,
+    });
   }
 
   handshake(conn: Duplex, addr: string): Promise<Duplex> {

@@ -15,6 +15,10 @@ import { DEFAULT_DIAL_TIMEOUT, dialTCP } from "./tcp.ts";
 /** Default ping interval when `keepalive` is on without a `ttl`. */
 export const DEFAULT_PING_INTERVAL = 15_000;
 
+/** Why gost's websocket buffer and compression options do nothing here. */
+const WS_BUFFERS = "frames are read and written in place, without fixed-size buffers";
+const WS_COMPRESSION = "per-message compression is never negotiated (gost's default too)";
+
 /** Options of the ws client side, shared with wss. */
 export const wsDialOptions = {
   path: opt.string(["path", "ws.path"], "/ws"),
@@ -25,11 +29,13 @@ export const wsDialOptions = {
   ttl: opt.duration(["ttl", "keepalive.interval", "ws.ttl"], 0),
   handshakeTimeout: opt.duration(["handshakeTimeout", "ws.handshakeTimeout"], 15_000),
   dialTimeout: opt.duration(["dialTimeout", "timeout"], DEFAULT_DIAL_TIMEOUT),
-  // Accepted for gost compatibility; no effect here.
-  readHeaderTimeout: opt.duration(["readHeaderTimeout", "ws.readHeaderTimeout"], 0),
-  readBufferSize: opt.int(["readBufferSize", "ws.readBufferSize"], 0, { min: 0 }),
-  writeBufferSize: opt.int(["writeBufferSize", "ws.writeBufferSize"], 0, { min: 0 }),
-  enableCompression: opt.bool(["enableCompression", "ws.enableCompression"], false),
+  readHeaderTimeout: opt.ignored(
+    ["readHeaderTimeout", "ws.readHeaderTimeout"],
+    "the handshake is bounded by handshakeTimeout as a whole",
+  ),
+  readBufferSize: opt.ignored(["readBufferSize", "ws.readBufferSize"], WS_BUFFERS),
+  writeBufferSize: opt.ignored(["writeBufferSize", "ws.writeBufferSize"], WS_BUFFERS),
+  enableCompression: opt.ignored(["enableCompression", "ws.enableCompression"], WS_COMPRESSION),
 };
 
 export const wsDialerOptions = defineOptions(wsDialOptions);

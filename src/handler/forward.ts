@@ -11,9 +11,8 @@ import type { Handler, HandlerContext, Network, Router } from "../core/types.ts"
 import type { HandlerFactory, HandlerInit } from "./registry.ts";
 
 export const forwardHandlerOptions = defineOptions({
-  readTimeout: opt.duration("readTimeout", 15_000),
-  /** Select targets by a hash of this: "host" (the target) or the client address (default). */
-  hash: opt.string("hash", ""),
+  readTimeout: opt.ignored("readTimeout", "forwarding reads nothing from the client before dialing"),
+  hash: opt.ignored("hash", "chain nodes are not picked by a hash of the target here"),
 });
 
 /** Forwards each connection to a target; `network` decides TCP or UDP on the far side. */

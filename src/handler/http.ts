@@ -38,14 +38,17 @@ import { serveUdpTun } from "./udp_tun.ts";
 
 export const httpHandlerOptions = defineOptions({
   readTimeout: opt.duration("readTimeout", 15_000),
-  idleTimeout: opt.duration("idleTimeout", 0),
+  idleTimeout: opt.ignored("idleTimeout", "relayed connections have no idle deadline"),
   header: opt.map(["header", "http.header"]),
   keepalive: opt.bool(["keepalive", "http.keepalive"], true),
   udp: opt.bool("udp", false),
-  udpBufferSize: opt.int(["udpBufferSize", "udp.bufferSize"], 4096, { min: 512, max: 65535 }),
+  udpBufferSize: opt.ignored(
+    ["udpBufferSize", "udp.bufferSize"],
+    "datagrams are relayed whole (up to 64 KiB), not cut to a buffer size",
+  ),
   authBasicRealm: opt.string("authBasicRealm", "gost"),
   proxyAgent: opt.string("proxyAgent", "gost/3.0"),
-  hash: opt.string("hash", ""),
+  hash: opt.ignored("hash", "chain nodes are not picked by a hash of the target here"),
 });
 
 export type HttpHandlerOptions = Options<typeof httpHandlerOptions.schema>;

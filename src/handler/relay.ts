@@ -35,8 +35,11 @@ export const relayHandlerOptions = defineOptions({
   readTimeout: opt.duration("readTimeout", 15_000),
   bind: opt.bool("bind", false),
   nodelay: opt.bool("nodelay", false),
-  udpBufferSize: opt.int(["udpBufferSize", "udp.bufferSize"], 4096, { min: 512, max: 65535 }),
-  hash: opt.string("hash", ""),
+  udpBufferSize: opt.ignored(
+    ["udpBufferSize", "udp.bufferSize"],
+    "datagrams are relayed whole (up to 64 KiB), not cut to a buffer size",
+  ),
+  hash: opt.ignored("hash", "chain nodes are not picked by a hash of the target here"),
   ...muxOptions,
 });
 

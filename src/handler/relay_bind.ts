@@ -6,7 +6,7 @@
  * SOCKS5-style stream framing, each tagged with its remote peer.
  * @module
  */
-import { formatAddr, listenHost, splitHostPort } from "../core/addr.ts";
+import { bindAddr, formatAddr } from "../core/addr.ts";
 import type { Duplex } from "../core/duplex.ts";
 import { writeTo } from "../core/duplex.ts";
 import { errorMessage } from "../core/errors.ts";
@@ -22,13 +22,6 @@ import { serveBoundUdp } from "./udp_tun.ts";
 
 /** The mux options BIND sessions read: re-exported for the components that declare them. */
 export { muxOptions } from "../protocol/smux/options.ts";
-
-/** The address to bind for a BIND request ("" or ":port" mean all interfaces). */
-export function bindAddr(addr: string): { hostname: string; port: number } {
-  if (!addr) return { hostname: "0.0.0.0", port: 0 };
-  const { host, port } = splitHostPort(addr);
-  return { hostname: listenHost(host), port };
-}
 
 /** Serves a relay BIND on `conn` (the request has been read). */
 export async function serveRelayBind(

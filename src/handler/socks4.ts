@@ -16,7 +16,7 @@ import type { HandlerFactory, HandlerInit } from "./registry.ts";
 
 export const socks4HandlerOptions = defineOptions({
   readTimeout: opt.duration("readTimeout", 15_000),
-  hash: opt.string("hash", ""),
+  hash: opt.ignored("hash", "chain nodes are not picked by a hash of the target here"),
 });
 
 export type Socks4HandlerOptions = Options<typeof socks4HandlerOptions.schema>;

@@ -7,6 +7,7 @@
  */
 import { Authenticator, type Auther } from "../core/auth.ts";
 import { BufferedReader } from "../core/buffered_reader.ts";
+import { concat } from "../core/bytes.ts";
 import { type Duplex, writeTo } from "../core/duplex.ts";
 import { BypassError, errorMessage } from "../core/errors.ts";
 import { defineOptions, opt, type Options } from "../core/options.ts";
@@ -27,18 +28,24 @@ import {
   USERPASS_FAILED,
   USERPASS_OK,
 } from "../protocol/socks5/socks5.ts";
+import { muxOptions } from "../protocol/smux/options.ts";
 import type { HandlerFactory, HandlerInit } from "./registry.ts";
-import { muxOptions } from "./relay_bind.ts";
-import { serveBind, serveMuxBind, serveUdpAssociate, serveUdpBind } from "./socks5_extra.ts";
+import { serveBind, serveMuxBind, serveUdpAssociate, serveUdpBind } from "./socks5_bind_udp.ts";
 import { serveUdpTun } from "./udp_tun.ts";
 
 export const socks5HandlerOptions = defineOptions({
   readTimeout: opt.duration("readTimeout", 15_000),
-  notls: opt.bool("notls", false),
+  notls: opt.ignored(
+    "notls",
+    "gost's TLS methods 0x80/0x82 are never chosen; wrap the service in tls instead",
+  ),
   bind: opt.bool("bind", false),
   udp: opt.bool("udp", false),
-  udpBufferSize: opt.int(["udpBufferSize", "udp.bufferSize"], 4096, { min: 512, max: 65535 }),
-  hash: opt.string("hash", ""),
+  udpBufferSize: opt.ignored(
+    ["udpBufferSize", "udp.bufferSize"],
+    "datagrams are relayed whole (up to 64 KiB), not cut to a buffer size",
+  ),
+  hash: opt.ignored("hash", "chain nodes are not picked by a hash of the target here"),
   comp: opt.bool("comp", false),
   ...muxOptions,
 });
@@ -182,11 +189,7 @@ async function reply(conn: Duplex, rep: number, prefix: Uint8Array | null = null
 }
 
 function withPrefix(prefix: Uint8Array | null, data: Uint8Array): Uint8Array {
-  if (!prefix) return data;
-  const out = new Uint8Array(prefix.length + data.length);
-  out.set(prefix);
-  out.set(data, prefix.length);
-  return out;
+  return prefix ? concat([prefix, data]) : data;
 }
 
 export const socks5Handler: HandlerFactory = {

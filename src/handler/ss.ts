@@ -26,7 +26,7 @@ export const ssHandlerOptions = defineOptions({
   readTimeout: opt.duration("readTimeout", 15_000),
   /** The key (2022: base64) when it is not given as the password. */
   key: opt.string("key", ""),
-  hash: opt.string("hash", ""),
+  hash: opt.ignored("hash", "chain nodes are not picked by a hash of the target here"),
   /** Salts remembered per generation for replay protection (two generations are kept). */
   replayCapacity: opt.int(["replayCapacity", "replay.capacity"], 1 << 16, { min: 1024, max: 1 << 22 }),
 });

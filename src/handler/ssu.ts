@@ -26,8 +26,11 @@ import { UdpRelay } from "./udp_tun.ts";
 
 export const ssuHandlerOptions = defineOptions({
   key: opt.string("key", ""),
-  readTimeout: opt.duration("readTimeout", 15_000),
-  bufferSize: opt.int(["bufferSize", "udpBufferSize", "udp.bufferSize"], 4096, { min: 512, max: 65535 }),
+  readTimeout: opt.ignored("readTimeout", "client sessions end by sessionTimeout, not a read deadline"),
+  bufferSize: opt.ignored(
+    ["bufferSize", "udpBufferSize", "udp.bufferSize"],
+    "datagrams are read whole (up to 64 KiB), not cut to a buffer size",
+  ),
   replayCapacity: opt.int(["replayCapacity", "replay.capacity"], 1 << 16, { min: 1024, max: 1 << 22 }),
   /** 2022: client sessions held at once (each keeps its outgoing sockets and a 256-byte replay window). */
   maxSessions: opt.int(["maxSessions", "udp.sessions"], 4096, { min: 1, max: 1 << 20 }),

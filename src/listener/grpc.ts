@@ -20,23 +20,27 @@ export const grpcListenerOptions = defineOptions({
   keepAliveTime: opt.duration(["keepalive.time", "grpc.keepalive.time"], 60_000),
   keepAliveTimeout: opt.duration(["keepalive.timeout", "grpc.keepalive.timeout"], 30_000),
   // grpc-go's enforcement policy towards client pings; our server answers every PING.
-  keepAliveMinTime: opt.duration(["keepalive.minTime", "grpc.keepalive.minTime"], 30_000),
-  keepAlivePermitWithoutStream: opt.bool(
-    ["keepalive.permitWithoutStream", "grpc.keepalive.permitWithoutStream"],
-    false,
+  keepAliveMinTime: opt.ignored(
+    ["keepalive.minTime", "grpc.keepalive.minTime"],
+    "client PINGs are answered however often they come",
   ),
-  keepAliveMaxConnectionIdle: opt.duration(
+  keepAlivePermitWithoutStream: opt.ignored(
+    ["keepalive.permitWithoutStream", "grpc.keepalive.permitWithoutStream"],
+    "client PINGs are answered with or without open streams",
+  ),
+  keepAliveMaxConnectionIdle: opt.ignored(
     ["keepalive.maxConnectionIdle", "grpc.keepalive.maxConnectionIdle"],
-    0,
+    "idle connections are not closed by the server",
   ),
 });
 
 export const grpcListener: ListenerFactory = {
   options: grpcListenerOptions,
   create: (init, opts) => {
+    // keepAlive here is gRPC's (HTTP/2 PINGs, below), not TCP keep-alive on the channel.
     const channel = opts.insecure
-      ? new TcpListener(init.addr, opts)
-      : createTlsListener(init, { ...opts, alpn: ["h2"] });
+      ? new TcpListener(init.addr, { reusePort: opts.reusePort })
+      : createTlsListener(init, { ...opts, keepAlive: false, alpn: ["h2"] });
     const keepAlive = opts.keepAlive
       ? { interval: opts.keepAliveTime, timeout: opts.keepAliveTimeout }
       : undefined;

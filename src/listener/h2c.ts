@@ -14,7 +14,7 @@ export const h2cListenerOptions = defineOptions({
   ...tcpListenerOptions.schema,
   path: opt.string("path", ""),
   backlog: opt.int("backlog", 128, { min: 1 }),
-  mptcp: opt.bool("mptcp", false),
+  mptcp: opt.ignored("mptcp", "Deno cannot open Multipath TCP sockets; plain TCP is used"),
 });
 
 export const h2cListener: ListenerFactory = {

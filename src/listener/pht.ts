@@ -18,14 +18,14 @@ export const phtListenerOptions = defineOptions({
   ...tcpListenerOptions.schema,
   ...phtPathOptions,
   backlog: opt.int("backlog", 128, { min: 1 }),
-  mptcp: opt.bool("mptcp", false),
+  mptcp: opt.ignored("mptcp", "Deno has no Multipath TCP sockets"),
 });
 
 export const phtsListenerOptions = defineOptions({
   ...tlsFileOptions,
   ...handshakeListenerOptions,
   ...phtPathOptions,
-  mptcp: opt.bool("mptcp", false),
+  mptcp: opt.ignored("mptcp", "Deno has no Multipath TCP sockets"),
 });
 
 export const phtListener: ListenerFactory = {

@@ -2,36 +2,22 @@
  * The `tcp` listener.
  * @module
  */
-import { listenHost, splitHostPort } from "../core/addr.ts";
 import type { Duplex } from "../core/duplex.ts";
 import { formatAddr } from "../core/addr.ts";
 import { errorMessage } from "../core/errors.ts";
 import { heldBack, type Logger, Throttle } from "../core/log.ts";
+import { listenTCP } from "../core/listen.ts";
 import { defineOptions, opt } from "../core/options.ts";
 import { socketDuplex } from "../core/socket.ts";
-import { type Listener, ListenError } from "../core/types.ts";
+import type { Listener } from "../core/types.ts";
+
+/** Re-exported: the other stream listeners bind through it. */
+export { listenTCP };
 
 export const tcpListenerOptions = defineOptions({
   keepAlive: opt.bool(["keepalive", "keepAlive"], false),
   reusePort: opt.bool(["reuseport", "reusePort", "so_reuseport"], false),
 });
-
-/** Binds `host:port` for TCP; an empty host listens on all interfaces (IPv6 and IPv4). */
-export function listenTCP(addr: string, reusePort = false): Deno.TcpListener {
-  const { host, port } = splitHostPort(addr);
-  try {
-    if (host === "") {
-      try {
-        return Deno.listen({ hostname: "::", port, reusePort });
-      } catch (err) {
-        if (err instanceof Deno.errors.AddrInUse) throw err;
-      }
-    }
-    return Deno.listen({ hostname: listenHost(host), port, reusePort });
-  } catch (err) {
-    throw new ListenError(addr, err);
-  }
-}
 
 /** The pause after a failed accept before the next try. */
 export const ACCEPT_RETRY_MS = 50;
@@ -68,7 +54,7 @@ export class TcpListener implements Listener {
   readonly #failures: AcceptFailures;
   constructor(
     readonly configuredAddr: string,
-    readonly opts: { reusePort?: boolean; log?: Logger } = {},
+    readonly opts: { reusePort?: boolean; keepAlive?: boolean; log?: Logger } = {},
   ) {
     this.#failures = new AcceptFailures("tcp", opts.log);
   }
@@ -95,6 +81,8 @@ export class TcpListener implements Listener {
       }
       try {
         conn.setNoDelay(true);
+        // gost's keepAlive: TCP keep-alive probes on accepted connections (the OS's period).
+        if (this.opts.keepAlive) conn.setKeepAlive(true);
       } catch {
         // the peer may already be gone; the handler will see it
       }

@@ -13,7 +13,7 @@ import type { ListenerFactory, ListenerInit } from "./registry.ts";
 export const tlsListenerOptions = defineOptions({
   ...tlsFileOptions,
   ...handshakeListenerOptions,
-  mptcp: opt.bool("mptcp", false),
+  mptcp: opt.ignored("mptcp", "Deno cannot open Multipath TCP sockets; plain TCP is used"),
 });
 
 /** Builds a TLS listener; certificate files are read (and checked) here, at config time. */

@@ -11,17 +11,19 @@ import type { ListenerFactory, ListenerInit } from "./registry.ts";
 import { listenTCP } from "./tcp.ts";
 
 /** Options of the ws listener (wss adds the TLS ones). */
+/** Why gost's websocket buffer and compression options do nothing here. */
+const WS_BUFFERS = "frames are read and written in place, without fixed-size buffers";
+const WS_COMPRESSION = "per-message compression is never negotiated (gost's default too)";
+
 export const wsOptions = {
   ...handshakeListenerOptions,
   path: opt.string(["path", "ws.path"], "/ws"),
   /** Extra response headers of the 101 answer. */
   header: opt.map(["header", "ws.header"]),
-  // Accepted for gost compatibility; our framing reads and writes in place, so no effect.
-  readBufferSize: opt.int(["readBufferSize", "ws.readBufferSize"], 0, { min: 0 }),
-  writeBufferSize: opt.int(["writeBufferSize", "ws.writeBufferSize"], 0, { min: 0 }),
-  // Per-message compression is never negotiated (gost's default as well).
-  enableCompression: opt.bool(["enableCompression", "ws.enableCompression"], false),
-  mptcp: opt.bool("mptcp", false),
+  readBufferSize: opt.ignored(["readBufferSize", "ws.readBufferSize"], WS_BUFFERS),
+  writeBufferSize: opt.ignored(["writeBufferSize", "ws.writeBufferSize"], WS_BUFFERS),
+  enableCompression: opt.ignored(["enableCompression", "ws.enableCompression"], WS_COMPRESSION),
+  mptcp: opt.ignored("mptcp", "Deno cannot open Multipath TCP sockets; plain TCP is used"),
 };
 
 export const wsListenerOptions = defineOptions(wsOptions);

@@ -16,7 +16,7 @@ import { splitHostPort } from "../core/addr.ts";
 import { parseDuration } from "../core/duration.ts";
 import { ConfigError, errorMessage } from "../core/errors.ts";
 import { type Logger, rootLogger } from "../core/log.ts";
-import { defineOptions, type Metadata, opt, unknownKeys } from "../core/options.ts";
+import { defineOptions, type Metadata, metadataWarnings, opt } from "../core/options.ts";
 import type { Router } from "../core/types.ts";
 import { connectors } from "../connector/mod.ts";
 import { dialers } from "../dialer/mod.ts";
@@ -292,16 +292,13 @@ function buildLoaded(config: Config, log: Logger): BuildResult {
             const copts = cf.options.parse(cmd, `${npath}.connector.metadata`);
             const dopts = df.options.parse(dmd, `${npath}.dialer.metadata`);
             const nopts = nodeOptions.parse(nmd, `${npath}.metadata`);
-            for (
-              const [md, p] of [[cmd, "connector.metadata"], [dmd, "dialer.metadata"], [
-                nmd,
-                "metadata",
-              ]] as const
-            ) {
-              for (const k of unknownKeys(md, [cf.options, df.options, nodeOptions, sectionKeys])) {
-                warnings.push(`${npath}.${p}.${k}: unknown option, ignored`);
-              }
-            }
+            const places = [[cmd, "connector.metadata"], [dmd, "dialer.metadata"], [
+              nmd,
+              "metadata",
+            ]] as const;
+            warnings.push(
+              ...metadataWarnings(npath, places, [cf.options, df.options, nodeOptions, sectionKeys]),
+            );
             const nlog = log.with({ chain: c.name, hop: h.name, node: n.name });
             const connector = cf.create({
               path: `${npath}.connector`,
@@ -321,7 +318,15 @@ function buildLoaded(config: Config, log: Logger): BuildResult {
             }, dopts);
             const bypass = bypassAt(n, npath, bypasses, errors);
             nodes.push(
-              new Node(String(n.name ?? `node-${ni}`), addr, dialer, connector, nopts.weight, bypass),
+              new Node(
+                String(n.name ?? `node-${ni}`),
+                addr,
+                dialer,
+                connector,
+                nopts.weight,
+                bypass,
+                nopts.backup,
+              ),
             );
             nodeRefs.push({ node: nodes[nodes.length - 1], cfg: n, hop: h, path: npath });
           } catch (err) {
@@ -426,13 +431,16 @@ function buildLoaded(config: Config, log: Logger): BuildResult {
         const hf = handlers.get(htype, `${spath}.handler.type`);
         const lopts = lf.options.parse(lmd, `${spath}.listener.metadata`);
         const hopts = hf.options.parse(hmd, `${spath}.handler.metadata`);
-        for (
-          const [md, p] of [[hmd, "handler.metadata"], [lmd, "listener.metadata"], [smd, "metadata"]] as const
-        ) {
-          for (const k of unknownKeys(md, [lf.options, hf.options, selectorKeys, sectionKeys, limiterKeys])) {
-            warnings.push(`${spath}.${p}.${k}: unknown option, ignored`);
-          }
-        }
+        const places = [[hmd, "handler.metadata"], [lmd, "listener.metadata"], [smd, "metadata"]] as const;
+        warnings.push(
+          ...metadataWarnings(spath, places, [
+            lf.options,
+            hf.options,
+            selectorKeys,
+            sectionKeys,
+            limiterKeys,
+          ]),
+        );
         const listener = lf.create({
           addr,
           path: `${spath}.listener`,

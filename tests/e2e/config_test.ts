@@ -3,7 +3,7 @@
  */
 import { deepStrictEqual, doesNotMatch, equal, match } from "node:assert/strict";
 import yaml from "js-yaml";
-import { runGost, startGost } from "../_helpers.ts";
+import { freePort, runGost, startGost } from "../_helpers.ts";
 
 async function withConfig(text: string, fn: (path: string) => Promise<void>, ext = "yaml") {
   const dir = await Deno.makeTempDir({ prefix: "gost-config-" });
@@ -317,6 +317,15 @@ Deno.test("config: unknown options are warnings with their line; the service sti
       }
     },
   );
+});
+
+Deno.test("config: an option accepted without effect is one warning saying why; the service still starts", async () => {
+  // The CLI copies a query key to the handler, listener and service metadata: told once.
+  await using g = await startGost(["-L", `http://127.0.0.1:${freePort()}?hash=host`]);
+  const told = g.stderr().match(
+    /services\[0\]\.[a-z.]*hash: accepted for gost compatibility, no effect here: \S/g,
+  );
+  equal(told?.length, 1, g.stderr());
 });
 
 Deno.test("config: a section of the wrong type names its line", async () => {

@@ -65,23 +65,19 @@ Deno.test("tcp forward: an HTTP server behind the forward answers as if reached 
 });
 
 Deno.test("tcp forward: 8 MiB both ways intact, half-close carried, several -L in one process", async () => {
-  const echo = tcpEchoServer();
+  // `using`: stopped and closed at the end of the test, gost first (reverse order), even on failure.
+  using echo = tcpEchoServer();
   const [p1, p2] = [freePort(), freePort()];
-  const g = await startGost([
+  await using _g = await startGost([
     "-L",
     `tcp://127.0.0.1:${p1}/127.0.0.1:${echo.port}`,
     "-L",
     `tcp://127.0.0.1:${p2}/127.0.0.1:${echo.port}`,
   ], 2);
-  try {
-    const data = randomBytes(8 << 20, 7);
-    const [a, b] = await Promise.all([tcpRoundTrip(p1, data), tcpRoundTrip(p2, data.subarray(0, 1 << 20))]);
-    assert.equal(await sha256(a), await sha256(data));
-    assert.equal(await sha256(b), await sha256(data.subarray(0, 1 << 20)));
-  } finally {
-    await g.stop();
-    echo.close();
-  }
+  const data = randomBytes(8 << 20, 7);
+  const [a, b] = await Promise.all([tcpRoundTrip(p1, data), tcpRoundTrip(p2, data.subarray(0, 1 << 20))]);
+  assert.equal(await sha256(a), await sha256(data));
+  assert.equal(await sha256(b), await sha256(data.subarray(0, 1 << 20)));
 });
 
 Deno.test("tcp forward: round robin over three targets, in turn", async () => {
@@ -115,14 +111,10 @@ Deno.test("tcp forward: a dead target is skipped, the client never sees the fail
 Deno.test("tcp forward: every target down is a logged error and a closed client connection", async () => {
   const port = freePort();
   const dead = freePort();
-  const g = await startGost(["-L", `tcp://127.0.0.1:${port}/127.0.0.1:${dead}`]);
-  try {
-    assert.equal((await tcpRoundTrip(port, enc.encode("x"))).length, 0);
-    await g.waitFor(`127.0.0.1:${dead}`);
-    assert.match(g.stderr(), /"level":"error".*Connection refused|"level":"error".*refused/i);
-  } finally {
-    await g.stop();
-  }
+  await using g = await startGost(["-L", `tcp://127.0.0.1:${port}/127.0.0.1:${dead}`]);
+  assert.equal((await tcpRoundTrip(port, enc.encode("x"))).length, 0);
+  await g.waitFor(`127.0.0.1:${dead}`);
+  assert.match(g.stderr(), /"level":"error".*Connection refused|"level":"error".*refused/i);
 });
 
 /** A UDP server answering each datagram with the source port it came from. */
@@ -175,15 +167,16 @@ Deno.test("udp forward: keepAlive=false opens a new channel per exchange, keepAl
 });
 
 Deno.test("udp forward: the seed's multi-target command line answers from a live target", async () => {
-  const echo = udpEchoServer("echo:");
+  using echo = udpEchoServer("echo:");
   const port = freeUdpPort();
-  const g = await startGost(["-L", `udp://127.0.0.1:${port}/127.0.0.1:${echo.port}?keepAlive=true&ttl=5s`]);
+  await using _g = await startGost([
+    "-L",
+    `udp://127.0.0.1:${port}/127.0.0.1:${echo.port}?keepAlive=true&ttl=5s`,
+  ]);
   const client = Deno.listenDatagram({ hostname: "127.0.0.1", port: 0, transport: "udp" });
   try {
     for (let i = 0; i < 5; i++) assert.equal(await exchange(client, port, `q${i}`), `echo:q${i}`);
   } finally {
     client.close();
-    await g.stop();
-    echo.close();
   }
 });

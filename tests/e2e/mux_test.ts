@@ -79,10 +79,7 @@ async function readUntil(
       clearTimeout(timer);
     }
     if (n === null) return { bytes, eof: true };
-    const next = new Uint8Array(bytes.length + n);
-    next.set(bytes);
-    next.set(buf.subarray(0, n), bytes.length);
-    bytes = next;
+    bytes = concat([bytes, buf.subarray(0, n)]);
   }
   return { bytes, eof: false };
 }

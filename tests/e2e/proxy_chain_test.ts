@@ -13,6 +13,7 @@ import {
   tcpRoundTrip,
   udpEchoServer,
   udpRoundTrip,
+  waitUntil,
 } from "../_helpers.ts";
 
 const dec = new TextDecoder();
@@ -212,6 +213,52 @@ Deno.test({
       await bad.stop();
       await server.stop();
       echo.close();
+    }
+  },
+});
+
+Deno.test({
+  name: "chain: a backup node (metadata backup=true) carries nothing while another node of its hop is up",
+  ...opts,
+  fn: async () => {
+    const [a, b, lp] = [freePort(), freePort(), freePort()];
+    await using backups = await startGost(
+      ["-L", `socks5://127.0.0.1:${a}`, "-L", `socks5://127.0.0.1:${b}`],
+      2,
+    );
+    using echo = tcpEchoServer();
+    const path = await Deno.makeTempFile({ suffix: ".yaml" });
+    await Deno.writeTextFile(
+      path,
+      `services:
+  - name: front
+    addr: 127.0.0.1:${lp}
+    handler: { type: tcp, chain: c }
+    listener: { type: tcp }
+    forwarder: { nodes: [{ name: t, addr: "127.0.0.1:${echo.port}" }] }
+chains:
+  - name: c
+    hops:
+      - name: h
+        nodes:
+          - { name: a, addr: "127.0.0.1:${a}", connector: { type: socks5 }, metadata: { backup: true } }
+          - { name: b, addr: "127.0.0.1:${b}", connector: { type: socks5 } }
+`,
+    );
+    try {
+      await using _client = await startGost(["-C", path]);
+      for (let i = 0; i < 4; i++) {
+        assert.equal(dec.decode(await tcpRoundTrip(lp, new TextEncoder().encode(`ping ${i}`))), `ping ${i}`);
+      }
+      // One log line per connection, with the service that carried it (round robin would alternate).
+      const carried = (svc: string) =>
+        backups.stderr().split("\n").filter((l) =>
+          l.includes(`"service":"${svc}"`) && l.includes('"outputBytes"')
+        ).length;
+      await waitUntil(() => carried("service-1") === 4, () => backups.stderr());
+      assert.equal(carried("service-0"), 0, "the backup node carried a connection");
+    } finally {
+      await Deno.remove(path);
     }
   },
 });

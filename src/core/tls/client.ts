@@ -41,10 +41,10 @@ function nodeAddr(address: string | undefined, port: number | undefined): string
  */
 export async function dialTlsTransport(
   addr: string,
-  opts: { timeout: number; signal?: AbortSignal },
+  opts: { timeout: number; signal?: AbortSignal; keepAlive?: boolean },
 ): Promise<Duplex> {
   const { host, port } = splitHostPort(addr);
-  const sock = net.connect({ host: dialHost(host), port, noDelay: true });
+  const sock = net.connect({ host: dialHost(host), port, noDelay: true, keepAlive: opts.keepAlive });
   // A socket without an error listener would take the process down with it.
   sock.on("error", () => {});
   const connected = new Promise<void>((resolve, reject) => {

@@ -4,11 +4,19 @@
  * @module
  */
 import { createSecureContext } from "node:tls";
-import type { TLSConfig } from "../../config/types.ts";
 import { ConfigError, errorMessage } from "../errors.ts";
 import { readConfigFile, readEach } from "../files.ts";
 import { opt } from "../options.ts";
 import { type CertPair, selfSignedCert } from "./selfsigned.ts";
+
+/** A `tls` block of a listener, handler, connector or dialer (gost's `TLSConfig`). */
+export interface TLSConfig {
+  certFile?: string;
+  keyFile?: string;
+  caFile?: string;
+  secure?: boolean;
+  serverName?: string;
+}
 
 /** File options both sides accept in metadata (the `tls` block takes precedence). */
 export const tlsFileOptions = {

@@ -9,7 +9,7 @@ import { EventEmitter } from "node:events";
 import * as tls from "node:tls";
 import { type Duplex, IODuplex } from "../duplex.ts";
 import { socketDuplex } from "../socket.ts";
-import { listenTCP } from "../../listener/tcp.ts";
+import { listenTCP } from "../listen.ts";
 import { defaultServerPair, type TlsMaterial } from "./config.ts";
 import { nodeStreamIO, SOURCE_END, toNodeStream } from "./node_stream.ts";
 import type { CertPair } from "./selfsigned.ts";

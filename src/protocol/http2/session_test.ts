@@ -1,4 +1,5 @@
 import assert from "node:assert/strict";
+import { concat } from "../../core/bytes.ts";
 import { duplexPair } from "../../core/pipe.ts";
 import type { Duplex } from "../../core/duplex.ts";
 import { encodeFrame, ErrorCode, FrameType, PREFACE, Setting } from "./frame.ts";
@@ -10,10 +11,7 @@ const text = (s: string) => new TextEncoder().encode(s);
 async function readAll(d: Duplex): Promise<Uint8Array> {
   const parts: Uint8Array[] = [];
   for await (const c of d.readable) parts.push(c);
-  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
-  let o = 0;
-  for (const p of parts) out.set(p, (o += p.length) - p.length);
-  return out;
+  return concat(parts);
 }
 
 function pair(serverWindow = 1 << 20) {

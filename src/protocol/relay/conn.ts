@@ -7,8 +7,8 @@
  * @module
  */
 import { BufferedReader, prependIO } from "../../core/buffered_reader.ts";
-import { concat } from "../../core/bytes.ts";
 import { type DirectIO, type Duplex, IODuplex } from "../../core/duplex.ts";
+import { concat } from "../../core/bytes.ts";
 import { directIO } from "../../core/direct_io.ts";
 
 /**

@@ -1,4 +1,5 @@
 import assert from "node:assert/strict";
+import { concat } from "../../core/bytes.ts";
 import { duplexPair } from "../../core/pipe.ts";
 import type { Duplex } from "../../core/duplex.ts";
 import { SmuxSession } from "./session.ts";
@@ -10,13 +11,7 @@ const str = (b: Uint8Array) => new TextDecoder().decode(b);
 async function readAll(d: Duplex): Promise<Uint8Array> {
   const parts: Uint8Array[] = [];
   for await (const c of d.readable) parts.push(c);
-  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
-  let o = 0;
-  for (const p of parts) {
-    out.set(p, o);
-    o += p.length;
-  }
-  return out;
+  return concat(parts);
 }
 
 async function write(d: Duplex, data: Uint8Array) {

@@ -11,7 +11,9 @@
  * accepted too; docs/proxy.md has the table.
  * @module
  */
-import { type DirectIO, type Duplex, IODuplex } from "../../core/duplex.ts";
+import { concat } from "../../core/bytes.ts";
+import { type DirectIO, type Duplex, IODuplex, MAX_READ, MIN_READ } from "../../core/duplex.ts";
+import { ReadSizer } from "../../core/read_buffer.ts";
 import { decodeSocksAddr, SocksAddrError, socksAddrLength } from "../../core/socks_addr.ts";
 import { Aead, type MethodInfo, NONCE_SIZE, sessionSubkey, TAG_SIZE } from "./cipher.ts";
 import type { SaltFilter } from "./replay.ts";
@@ -49,16 +51,17 @@ export class SsTruncatedError extends Error {
   }
 }
 
-const MIN_BUF = 4 * 1024;
-const MAX_BUF = 256 * 1024;
+const MIN_BUF = MIN_READ;
 
 /**
- * Buffered ciphertext from the inner duplex. The buffer starts small, grows (×4, to 256 KiB)
- * while reads fill it, and is compacted in place, so it stays bounded on long streams.
+ * Buffered ciphertext from the inner duplex. The buffer starts small, grows (×4, to 256 KiB:
+ * {@link ReadSizer}) while reads fill it, and is compacted in place, so it stays bounded on
+ * long streams.
  */
 export class CipherSource {
   #direct?: DirectIO;
   #reader?: ReadableStreamDefaultReader<Uint8Array>;
+  readonly #sizer = new ReadSizer(MIN_READ, MAX_READ);
   #buf = new Uint8Array(MIN_BUF);
   #start = 0;
   #end = 0;
@@ -114,7 +117,7 @@ export class CipherSource {
         return false;
       }
       this.#end += n;
-      if (n === space.length && this.#buf.length < MAX_BUF) this.#grow(this.#buf.length * 4);
+      if (n === space.length && this.#sizer.filled(this.#buf.length)) this.#grow(this.#sizer.size);
       return true;
     }
     const r = await this.#reader!.read();
@@ -130,7 +133,7 @@ export class CipherSource {
   }
 
   #grow(size: number): void {
-    const next = new Uint8Array(Math.min(Math.max(size, MIN_BUF), Math.max(MAX_BUF, size)));
+    const next = new Uint8Array(Math.max(size, MIN_BUF));
     next.set(this.#buf.subarray(this.#start, this.#end));
     this.#end -= this.#start;
     this.#start = 0;
@@ -582,10 +585,7 @@ export async function serverHandshake(inner: Duplex, keys: StreamKeys): Promise<
         if (head.length > 4 + 255) throw new SsAuthError("malformed target address");
         const more = frames.length ? frames.shift()! : (await opener.readFrames())?.shift();
         if (!more) throw new SsTruncatedError("the target address");
-        const joined = new Uint8Array(head.length + more.length);
-        joined.set(head);
-        joined.set(more, head.length);
-        head = joined;
+        head = concat([head, more]);
       }
       const alen = socksAddrLength(head);
       targetBytes = head.subarray(0, alen);

@@ -5,6 +5,7 @@
  * server, recorded responses into our client, and what we build is read the way gost reads it.
  */
 import assert from "node:assert/strict";
+import { concat } from "../../core/bytes.ts";
 import { streamDuplex } from "../../core/duplex.ts";
 import { encodeSocksAddr } from "../../core/socks_addr.ts";
 import { hex, toHex } from "../../../tests/_helpers.ts";
@@ -61,10 +62,6 @@ async function readToEnd(io: { read(b: Uint8Array): Promise<number | null> }): P
     if (n === null) return Uint8Array.from(parts);
     parts.push(...buf.subarray(0, n));
   }
-}
-
-function joined(parts: Uint8Array[]): Uint8Array {
-  return Uint8Array.from(parts.flatMap((p) => [...p]));
 }
 
 Deno.test("gost 2022 TCP: every recorded chunk decrypts with our subkey and AEAD to the recorded plaintext", () => {
@@ -124,7 +121,7 @@ for (const v of gostRequests) {
     await req.conn.direct!.write(enc.encode("world\n"));
     await req.conn.direct!.write(enc.encode("ok:again"));
     // Read the answer as gost's client does: one header of 11 + salt bytes, then chunks.
-    const r = new ChunkReader(joined(written), method, psk);
+    const r = new ChunkReader(concat(written), method, psk);
     const head = r.open(1 + 8 + method.saltSize + 2);
     assert.equal(head[0], 1);
     assert.equal(toHex(head.subarray(9, 9 + method.saltSize)), dec.salt_hex, "request salt echoed");
@@ -178,7 +175,7 @@ for (const size of [128, 256]) {
     assert.equal(text(await readToEnd(req.conn.direct!)), "helloagain");
     await req.conn.direct!.write(enc.encode("world\n"));
     await req.conn.direct!.write(enc.encode("ok:again"));
-    const r = new ChunkReader(joined(written), method, psk);
+    const r = new ChunkReader(concat(written), method, psk);
     const head = r.open(1 + 8 + method.saltSize + 2);
     assert.equal(toHex(head.subarray(9 + method.saltSize)), "0006", "SIP022: the first payload's length");
     assert.equal(text(r.open(6)), "world\n");
@@ -260,7 +257,7 @@ for (const name of ["2022-blake3-aes-128-gcm", "2022-blake3-aes-256-gcm"]) {
       await client.direct!.write(enc.encode("hello"));
       await client.direct!.write(enc.encode("again"));
       assert.equal(written.length, nodelay ? 3 : 2, "nodelay: the header goes alone");
-      const r = new ChunkReader(joined(written), method, psk);
+      const r = new ChunkReader(concat(written), method, psk);
       const fixed = r.open(11);
       assert.equal(fixed[0], 0);
       assert.ok(Math.abs(Number(new DataView(fixed.buffer).getBigUint64(1)) - Date.now() / 1000) < 2);

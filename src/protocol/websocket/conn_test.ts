@@ -1,4 +1,5 @@
 import assert from "node:assert/strict";
+import { concat } from "../../core/bytes.ts";
 import { duplexPair } from "../../core/pipe.ts";
 import { writeTo } from "../../core/duplex.ts";
 import { socketDuplex } from "../../core/socket.ts";
@@ -26,13 +27,7 @@ async function readAll(
     total += n;
     if (total > max) throw new Error("too much");
   }
-  const out = new Uint8Array(total);
-  let off = 0;
-  for (const p of parts) {
-    out.set(p, off);
-    off += p.length;
-  }
-  return out;
+  return concat(parts);
 }
 
 Deno.test("websocket: upgrade over a pipe, then bytes both ways with half-close", async () => {

@@ -3,7 +3,7 @@
  * with a port) and MBIND (0xF2).
  * @module
  */
-import { formatAddr, splitHostPort, unmapHost } from "../core/addr.ts";
+import { bindAddr, formatAddr, splitHostPort, unmapHost } from "../core/addr.ts";
 import type { BufferedReader } from "../core/buffered_reader.ts";
 import { type Duplex, writeTo } from "../core/duplex.ts";
 import { errorMessage } from "../core/errors.ts";
@@ -14,7 +14,7 @@ import type { HandlerContext, Router } from "../core/types.ts";
 import { encodeReply, Reply } from "../protocol/socks5/socks5.ts";
 import { decodeDatagram, encodeDatagram } from "../protocol/socks5/udp.ts";
 import type { MuxOptions } from "../protocol/smux/options.ts";
-import { bindAddr, serveMuxBind as serveMux } from "./relay_bind.ts";
+import { serveMuxBind as serveMux } from "./relay_bind.ts";
 import { serveBoundUdp, UdpRelay } from "./udp_tun.ts";
 
 async function fail(conn: Duplex, rep: number, why: string): Promise<never> {

@@ -1,0 +1,41 @@
+import assert from "node:assert/strict";
+import { ReadSizer } from "./read_buffer.ts";
+
+Deno.test("read sizer: grows ×4 while reads fill the buffer, up to max", () => {
+  const s = new ReadSizer(4, 100);
+  assert.equal(s.size, 4);
+  assert.equal(s.update(3), false);
+  assert.equal(s.update(4), true);
+  assert.equal(s.size, 16);
+  assert.equal(s.update(16), true);
+  assert.equal(s.size, 64);
+  assert.equal(s.update(64), true);
+  assert.equal(s.size, 100);
+  assert.equal(s.update(100), false);
+  assert.equal(s.size, 100);
+});
+
+Deno.test("read sizer: gives a grown size back after a run of small reads, never without shrinkAfter", () => {
+  const s = new ReadSizer(4, 64, 3);
+  s.update(4);
+  s.update(16);
+  assert.equal(s.size, 64);
+  assert.equal(s.update(2), false);
+  assert.equal(s.update(10), false); // a larger read restarts the count
+  assert.equal(s.update(1), false);
+  assert.equal(s.update(4), false);
+  assert.equal(s.update(3), true);
+  assert.equal(s.size, 4);
+  const keep = new ReadSizer(4, 64);
+  keep.update(4);
+  for (let i = 0; i < 10; i++) assert.equal(keep.update(1), false);
+  assert.equal(keep.size, 16);
+});
+
+Deno.test("read sizer: filled(capacity) grows from a capacity sized by need", () => {
+  const s = new ReadSizer(4, 100);
+  assert.equal(s.filled(20), true);
+  assert.equal(s.size, 80);
+  assert.equal(s.filled(100), false);
+  assert.equal(s.size, 80);
+});
