@@ -4,7 +4,8 @@
  * per parser; exits 1 when any input crashed a parser, hung it over 1 s or made it allocate
  * hugely (each failure is printed with the parser's name and the input in hex).
  *
- *   deno task fuzz [--inputs N] [--seconds S] [--seed N] [--only name,name] [--list]
+ *   deno task fuzz [--inputs N] [--seconds S] [--seed N] [--jobs N] [--only name,name] [--list]
+ *   (--jobs: targets fuzzed at once, one worker thread each; default 1)
  *   deno task fuzz --replay <target> <hex>     run one input in this thread, show the error
  * @module
  */
@@ -61,22 +62,26 @@ console.log(
   }  result`,
 );
 const started = performance.now();
-const results = await fuzz({
-  targets: only,
-  inputs,
-  seconds,
-  seed: Number(args.opts.seed),
-  onProgress: (t, n) => console.error(`  … ${t}: ${n} inputs`),
-  onResult(r) {
-    const rate = Math.round(r.inputs / (r.ms / 1000));
-    const short = r.inputs < inputs && !r.failures.length ? " (time budget)" : "";
-    console.log(
-      `${r.target.padEnd(22)} ${String(r.inputs).padStart(9)} ${String(r.rejected).padStart(9)} ${
-        String(rate).padStart(9)
-      }  ${r.failures.length ? `${r.failures.length} FAILED` : "ok"}${short}`,
-    );
-  },
-});
+const jobs = Math.max(1, Number(args.opts.jobs ?? 1));
+const lanes = Array.from({ length: jobs }, (_, j) => only.filter((_, i) => i % jobs === j));
+const results = (await Promise.all(lanes.map((targets) =>
+  fuzz({
+    targets,
+    inputs,
+    seconds,
+    seed: Number(args.opts.seed),
+    onProgress: (t, n) => console.error(`  … ${t}: ${n} inputs`),
+    onResult(r) {
+      const rate = Math.round(r.inputs / (r.ms / 1000));
+      const short = r.inputs < inputs && !r.failures.length ? " (time budget)" : "";
+      console.log(
+        `${r.target.padEnd(22)} ${String(r.inputs).padStart(9)} ${String(r.rejected).padStart(9)} ${
+          String(rate).padStart(9)
+        }  ${r.failures.length ? `${r.failures.length} FAILED` : "ok"}${short}`,
+      );
+    },
+  })
+))).flat();
 const failures = results.flatMap((r) => r.failures);
 const total = results.reduce((n, r) => n + r.inputs, 0);
 console.log(

@@ -43,17 +43,26 @@ const SALT = new Uint8Array(32).fill(5);
 /** Plaintext inputs start with this byte; the rest are sent as they are (mutated ciphertext). */
 const PLAIN = 0x00;
 
+/** The sealing side's AEAD for the fixed salt (made once: the parser's side derives its own each time). */
+const sealers = new Map<MethodInfo, Aead>();
+function sealerOf(method: MethodInfo, psk: Uint8Array, max: number): StreamSealer {
+  let aead = sealers.get(method);
+  if (!aead) {
+    aead = Aead.create(method.aead, sessionSubkey(method, psk, SALT.subarray(0, method.saltSize)));
+    sealers.set(method, aead);
+  }
+  return new StreamSealer(aead, max);
+}
+
 /** `salt | sealed frames of plain` for an AEAD stream. */
 async function sealAead(method: MethodInfo, psk: Uint8Array, plain: Uint8Array): Promise<Uint8Array> {
-  const salt = SALT.subarray(0, method.saltSize);
-  const sealer = new StreamSealer(Aead.create(method.aead, sessionSubkey(method, psk, salt)), 0x3fff);
-  return await sealer.seal(plain, salt);
+  return await sealerOf(method, psk, 0x3fff).seal(plain, SALT.subarray(0, method.saltSize));
 }
 
 /** A 2022 request: fixed header (type, timestamp, length) and variable header, each sealed. */
 async function seal2022(plain: Uint8Array, fixLengths: boolean): Promise<Uint8Array> {
   const salt = SALT.subarray(0, SS2022.saltSize);
-  const sealer = new StreamSealer(Aead.create(SS2022.aead, sessionSubkey(SS2022, SS2022_PSK, salt)), 0xffff);
+  const sealer = sealerOf(SS2022, SS2022_PSK, 0xffff);
   const fixed = new Uint8Array(11);
   fixed.set(plain.subarray(0, 11));
   const variable = plain.subarray(11);

@@ -6,7 +6,8 @@
  */
 import { ALLOC_LIMIT, AllocationTooLarge, installAllocationGuard } from "./guard.ts";
 installAllocationGuard();
-const { ALL_TARGETS } = await import("./targets.ts");
+const { ALL_TARGETS: REAL, SELFTEST_TARGETS } = await import("./targets.ts");
+const ALL_TARGETS = [...REAL, ...SELFTEST_TARGETS];
 const { fromHex, mutate, Rng, toHex } = await import("./mutate.ts");
 
 /** Inputs that once failed (`regressions.txt`: `<target> <hex>` lines): replayed as seeds by every run. */

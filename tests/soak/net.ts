@@ -135,7 +135,7 @@ export function procStats(pid: number): { rssMiB: number; fds: number } {
 }
 
 /** The soft and hard descriptor limits of process `pid`. */
-export function fdLimits(pid: number | "self" = "self"): { soft: number; hard: number } {
+export function fdLimits(pid: number = Deno.pid): { soft: number; hard: number } {
   const line = Deno.readTextFileSync(`/proc/${pid}/limits`).split("\n").find((l) =>
     l.startsWith("Max open files")
   );
