@@ -72,6 +72,7 @@ export async function runSoak(
   try {
     await sleep(500);
     const before = procStats(pid);
+    const logStart = rig.server.stderr().length; // the rig's own start-up probes are not the soak's
     const sampler = peakSampler(pid);
     const only = Deno.env.get("SOAK_ONLY")?.split(",");
     const run = async (name: string, probe: () => Promise<ProbeResult | ProbeResult[]>) => {
@@ -99,7 +100,7 @@ export async function runSoak(
     await sleep(cfg.settleSeconds * 1000);
     sampler.stop();
     const after = procStats(pid);
-    const gostErrors = errorLines(rig.server.stderr());
+    const gostErrors = errorLines(rig.server.stderr().slice(logStart));
     return {
       results,
       before,
