@@ -5,7 +5,8 @@
  * hugely (each failure is printed with the parser's name and the input in hex).
  *
  *   deno task fuzz [--inputs N] [--seconds S] [--seed N] [--jobs N] [--only name,name] [--list]
- *   (--jobs: targets fuzzed at once, one worker thread each; default 1)
+ *   (--seconds: budget per parser, default 300; --jobs: parsers fuzzed at once, one worker
+ *   thread each, default one per CPU)
  *   deno task fuzz --replay <target> <hex>     run one input in this thread, show the error
  * @module
  */
@@ -14,7 +15,12 @@ import { fromHex } from "./mutate.ts";
 
 /** `--name value` options and bare flags; the rest positional. */
 function parseArgs(argv: string[]) {
-  const opts: Record<string, string> = { inputs: "1000000", seconds: "180", seed: "1" };
+  const opts: Record<string, string> = {
+    inputs: "1000000",
+    seconds: "300",
+    seed: "1",
+    jobs: String(navigator.hardwareConcurrency || 1),
+  };
   const flags = new Set<string>();
   const rest: string[] = [];
   for (let i = 0; i < argv.length; i++) {
@@ -62,7 +68,7 @@ console.log(
   }  result`,
 );
 const started = performance.now();
-const jobs = Math.max(1, Number(args.opts.jobs ?? 1));
+const jobs = Math.max(1, Number(args.opts.jobs));
 const lanes = Array.from({ length: jobs }, (_, j) => only.filter((_, i) => i % jobs === j));
 const results = (await Promise.all(lanes.map((targets) =>
   fuzz({

@@ -2,6 +2,12 @@
  * A small seeded mutator for the fuzz harness: a xorshift PRNG and AFL-style byte mutations
  * (bit flips, interesting values in length-sized fields, deletes, inserts, duplicated ranges,
  * splices with other seeds). Deterministic for a seed, so a failure can be replayed.
+ *
+ * Why not fast-check: our inputs are bytes on the wire, and mutating captured messages reaches
+ * deep parser states (valid version, valid length, broken tail) far sooner than generated
+ * arbitraries; a loop of plain function calls runs a million inputs per parser in seconds to
+ * minutes, where a property runner's per-run bookkeeping would dominate; and a failing input is
+ * printed whole (a few hundred bytes at most), so shrinking adds little. No dependency, no lock entry.
  * @module
  */
 
@@ -178,8 +184,26 @@ export function fromHex(s: string): Uint8Array {
   return out;
 }
 
-/** The seeds of a `seeds/*.txt` file (`<id> <direction> <hex>` lines, `#` comments). */
-export function loadSeeds(name: string): Uint8Array[] {
+/** The lines of a `seeds/*.txt` file (`<id> <direction> <hex>` lines, `#` comments). */
+function seedLines(name: string): string[][] {
   const text = Deno.readTextFileSync(new URL(`./seeds/${name}.txt`, import.meta.url));
-  return text.split("\n").filter((l) => l && !l.startsWith("#")).map((l) => fromHex(l.split(" ")[2]));
+  return text.split("\n").filter((l) => l && !l.startsWith("#")).map((l) => l.split(" "));
+}
+
+/** The seeds of a `seeds/*.txt` file: each captured message on its own. */
+export function loadSeeds(name: string): Uint8Array[] {
+  return seedLines(name).map((l) => fromHex(l[2]));
+}
+
+/**
+ * Each captured message, and the messages of one vector and direction joined in order (a
+ * whole exchange: method offer, user/pass, request), so that later stages of a handshake
+ * get valid earlier ones in front of them.
+ */
+export function loadStreams(name: string): Uint8Array[] {
+  const joined = new Map<string, string>();
+  for (const [id, dir, hex] of seedLines(name)) {
+    joined.set(`${id} ${dir}`, (joined.get(`${id} ${dir}`) ?? "") + hex);
+  }
+  return [...loadSeeds(name), ...[...joined.values()].map(fromHex)];
 }

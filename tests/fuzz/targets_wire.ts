@@ -28,7 +28,7 @@ import {
 import { SmuxSession } from "../../src/protocol/smux/session.ts";
 import { compress, decompress, SnappyCorruptError } from "../../src/protocol/snappy/block.ts";
 import { encodeChunks, MAX_BLOCK, readChunk, SnappyFrameError } from "../../src/protocol/snappy/framed.ts";
-import { loadSeeds } from "./mutate.ts";
+import { loadSeeds, loadStreams } from "./mutate.ts";
 import { drain, memoryDuplex, memoryIO, never, readerErrors, type Target, typed, utf8 } from "./_target.ts";
 
 const reader = (b: Uint8Array) => new BufferedReader(memoryDuplex(b));
@@ -49,7 +49,7 @@ const socks4Target: Target = {
 /** The server's sequence: methods, user/pass when the next byte says so, request, then UDP frames. */
 const socks5Server: Target = {
   name: "socks5.server",
-  seeds: () => loadSeeds("socks5"),
+  seeds: () => loadStreams("socks5"),
   async run(b) {
     const r = reader(b);
     await socks5.readMethods(r);
@@ -60,15 +60,16 @@ const socks5Server: Target = {
   rejects: typed(socks5.Socks5Error, socks5udp.UdpHeaderError, SocksAddrError, ...readerErrors),
 };
 
-/** The connector's side: method selection, user/pass status, then replies (same framing as requests). */
+/** The connector's side: method selection, user/pass status, then one or two replies (same framing as requests). */
 const socks5Client: Target = {
   name: "socks5.reply",
-  seeds: () => loadSeeds("socks5"),
+  seeds: () => loadStreams("socks5"),
   async run(b) {
     const r = reader(b);
-    await r.readExact(2, "method selection");
+    const [, method] = await r.readExact(2, "method selection");
+    if (method === socks5.Method.UserPass) await r.readExact(2, "user/pass status");
     await socks5.readRequest(r, "socks5 reply");
-    await socks5.readRequest(r, "socks5 second reply");
+    if (await r.want(1)) await socks5.readRequest(r, "socks5 second reply"); // BIND: the peer's address
   },
   rejects: typed(socks5.Socks5Error, SocksAddrError, ...readerErrors),
 };
@@ -87,7 +88,7 @@ const socks5Datagram: Target = {
 const httpRequest: Target = {
   name: "http.request",
   seeds: () => [
-    ...loadSeeds("http"),
+    ...loadStreams("http"),
     utf8(
       "POST /x HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n5;x=y\r\nhello\r\n0\r\nT: v\r\n\r\n",
     ),
@@ -192,7 +193,7 @@ const wsFrames: Target = {
 const smuxSession: Target = {
   name: "smux.session",
   seeds: () => [
-    ...loadSeeds("smux"),
+    ...loadStreams("smux"),
     new Uint8Array([
       ...smuxFrame(2, Cmd.SYN, 3),
       ...encodeUpd(2, 3, 10, 1 << 20),
