@@ -1,7 +1,10 @@
 /**
  * Runs fuzz targets in a worker and watches it: a worker whose input counter stops for
  * longer than the hang limit is stopped, the input it was on (read from shared memory) is
- * reported as a hang, and a fresh worker goes on with the next targets.
+ * reported as a hang, and a fresh worker goes on with the next targets. A hang is then re-run
+ * alone on a fresh worker: if it finishes in time there, it was the worker that stalled (a
+ * loaded machine, a long GC) and it is shown as a "stall", not counted. (A hang that needs the
+ * state left by earlier inputs of a stateful target would be shown as a stall too: read them.)
  * @module
  */
 import type { Failure, TargetResult, WorkerJob } from "./worker.ts";
@@ -17,6 +20,8 @@ export interface FuzzOptions {
   /** Time budget per target, seconds. */
   seconds: number;
   seed?: number;
+  /** Instead of mutated inputs, this input (hex) once (see {@link hangRepeats}). */
+  replay?: string;
   /** An input that takes longer than this is a hang (ms). */
   hangMs?: number;
   /** Called every few seconds with the target in progress and its inputs so far. */
@@ -34,10 +39,30 @@ export async function fuzz(opts: FuzzOptions): Promise<TargetResult[]> {
   let todo = [...opts.targets];
   while (todo.length) {
     const done = await runWorker({ ...opts, targets: todo });
+    const last = done[done.length - 1];
+    const hang = last?.failures.find((f) => f.kind === "hang");
+    if (hang && !(await hangRepeats(opts, hang))) {
+      // Not a hang of the parser: the whole worker stalled (a loaded machine, a long GC).
+      hang.kind = "stall";
+      hang.error += "; the input alone finished in time on a fresh worker (not counted)";
+    }
+    if (hang) opts.onResult?.(last);
     results.push(...done);
     todo = todo.slice(done.length);
   }
   return results;
+}
+
+/** Runs `hang`'s input once on a fresh worker: true when it hangs again. */
+async function hangRepeats(opts: FuzzOptions, hang: Failure): Promise<boolean> {
+  const [r] = await runWorker({
+    ...opts,
+    targets: [hang.target],
+    inputs: 1,
+    replay: hang.hex,
+    onResult: undefined,
+  });
+  return r?.failures.some((f) => f.kind === "hang") ?? true;
 }
 
 /** One worker over `opts.targets`, until it ends or hangs (then the hung target's result closes the list). */
@@ -80,8 +105,7 @@ function runWorker(opts: FuzzOptions): Promise<TargetResult[]> {
         hex: toHex(input),
       };
       const result = { target: name, inputs: n, rejected: 0, ms: now - targetStart, failures: [failure] };
-      results.push(result);
-      opts.onResult?.(result);
+      results.push(result); // reported by fuzz() once the hang is re-checked
       resolve(results);
     }, Math.min(200, hangMs / 4));
     worker.onmessage = (e) => {
@@ -92,6 +116,7 @@ function runWorker(opts: FuzzOptions): Promise<TargetResult[]> {
           inputs: opts.inputs,
           seconds: opts.seconds,
           seed: opts.seed ?? 1,
+          replay: opts.replay,
           shared,
         };
         worker.postMessage(job);
@@ -111,6 +136,11 @@ function runWorker(opts: FuzzOptions): Promise<TargetResult[]> {
       reject(new Error(`fuzz worker failed: ${e.message}`));
     };
   });
+}
+
+/** The failures that count (a stall that did not repeat is only shown). */
+export function realFailures(results: TargetResult[]): Failure[] {
+  return results.flatMap((r) => r.failures).filter((f) => f.kind !== "stall");
 }
 
 /** A failure as printed: target, kind, error, and the input in hex. */

@@ -10,7 +10,7 @@
  *   deno task fuzz --replay <target> <hex>     run one input in this thread, show the error
  * @module
  */
-import { formatFailure, fuzz } from "./harness.ts";
+import { formatFailure, fuzz, realFailures } from "./harness.ts";
 import { fromHex } from "./mutate.ts";
 
 /** `--name value` options and bare flags; the rest positional. */
@@ -79,19 +79,24 @@ const results = (await Promise.all(lanes.map((targets) =>
     onProgress: (t, n) => console.error(`  … ${t}: ${n} inputs`),
     onResult(r) {
       const rate = Math.round(r.inputs / (r.ms / 1000));
-      const short = r.inputs < inputs && !r.failures.length ? " (time budget)" : "";
+      const bad = realFailures([r]).length;
+      const stalls = r.failures.length - bad;
+      const short = r.inputs < inputs && !bad ? " (time budget)" : "";
       console.log(
         `${r.target.padEnd(22)} ${String(r.inputs).padStart(9)} ${String(r.rejected).padStart(9)} ${
           String(rate).padStart(9)
-        }  ${r.failures.length ? `${r.failures.length} FAILED` : "ok"}${short}`,
+        }  ${bad ? `${bad} FAILED` : "ok"}${short}${
+          stalls ? " (a stall that did not repeat, see below)" : ""
+        }`,
       );
     },
   })
 ))).flat();
-const failures = results.flatMap((r) => r.failures);
+const failures = realFailures(results);
+const stalls = results.flatMap((r) => r.failures).filter((f) => f.kind === "stall");
 const total = results.reduce((n, r) => n + r.inputs, 0);
 console.log(
   `\n${total} inputs in ${Math.round((performance.now() - started) / 1000)} s, ${failures.length} failures`,
 );
-for (const f of failures) console.log(formatFailure(f));
+for (const f of [...failures, ...stalls]) console.log(formatFailure(f));
 Deno.exit(failures.length ? 1 : 0);

@@ -120,6 +120,16 @@ const ss2022Stream: Target = {
   rejects: typed(SsAuthError, SsTruncatedError),
 };
 
+const UDP_NONCE = new Uint8Array(12);
+/** A packet under the fixed salt (as sealPacket lays it out, without deriving a subkey per packet). */
+function sealUdp(plain: Uint8Array): Uint8Array {
+  const out = new Uint8Array(AEAD.saltSize + plain.length + 16);
+  out.set(SALT.subarray(0, AEAD.saltSize));
+  const aead = sealers.get(AEAD) ?? sealerOf(AEAD, AEAD_PSK, 0x3fff).aead;
+  aead.sealInto(UDP_NONCE, plain, out, AEAD.saltSize);
+  return out;
+}
+
 /** openPacket returns null for whatever it refuses: it must never throw. */
 const ssUdp: Target = {
   name: "ss.udp",
@@ -129,7 +139,7 @@ const ssUdp: Target = {
     ssSealPacket(AEAD, AEAD_PSK, encodeSocksAddr("example.com:53"), utf8("q")),
   ],
   run(b) {
-    const wire = b[0] === PLAIN ? ssSealPacket(AEAD, AEAD_PSK, b.subarray(1), new Uint8Array(0)) : b;
+    const wire = b[0] === PLAIN ? sealUdp(b.subarray(1)) : b;
     ssOpenPacket(AEAD, AEAD_PSK, wire, new SaltFilter(16));
   },
   rejects: never,

@@ -20,6 +20,8 @@ export interface WorkerJob {
   inputs: number;
   seconds: number;
   seed: number;
+  /** Instead of mutated inputs, this one input (hex), once: re-checks a hang on a fresh worker. */
+  replay?: string;
   /** [0] inputs done (Int32), [1] target index, [2] input length, [3] phase (0 warm-up, 1 fuzzing); bytes from 16. */
   shared: SharedArrayBuffer;
 }
@@ -27,7 +29,7 @@ export interface WorkerJob {
 /** One failure, as reported to the main thread. */
 export interface Failure {
   target: string;
-  kind: "crash" | "hang" | "allocation" | "memory";
+  kind: "crash" | "hang" | "allocation" | "memory" | "stall";
   error: string;
   hex: string;
 }
@@ -104,7 +106,7 @@ scope.onmessage = async (e: MessageEvent<WorkerJob>) => {
     const end = start + job.seconds * 1000;
     let n = 0;
     while (n < job.inputs) {
-      await one(mutate(rng, seeds));
+      await one(job.replay !== undefined ? fromHex(job.replay) : mutate(rng, seeds));
       n++;
       Atomics.store(state, 0, n);
       if ((n & 63) === 0) {
