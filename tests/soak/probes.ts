@@ -27,6 +27,8 @@ export interface SoakConfig {
   streams: number;
   /** Legitimate requests during each hostile probe. */
   legit: number;
+  /** How long a legitimate request through a flooded listener may take (ms). */
+  floodedMs: number;
   /** Wait before the "after" measurement. */
   settleSeconds: number;
 }
@@ -43,13 +45,14 @@ export const FULL: SoakConfig = {
   slowSeconds: 10,
   streams: 200,
   legit: 50,
+  floodedMs: 8000,
   settleSeconds: 60,
 };
 
 /** The test suite's version: every probe, small numbers, well under a minute. */
 export const SHORT: SoakConfig = {
   concurrent: 300,
-  churn: 2000,
+  churn: 1000,
   churnConcurrency: 32,
   idleFlood: 200,
   kcpSources: 150,
@@ -58,6 +61,7 @@ export const SHORT: SoakConfig = {
   slowSeconds: 3,
   streams: 20,
   legit: 10,
+  floodedMs: 3000,
   settleSeconds: 3,
 };
 
@@ -125,7 +129,11 @@ export async function handshakeFlood(rig: Rig, cfg: SoakConfig): Promise<ProbeRe
     idle.push(await dial(i % 2 ? rig.tls : rig.ws));
   });
   await sleep(200);
-  const t = await pool(cfg.legit, cfg.legit, (i) => request(() => dial(i % 2 ? rig.viaTls : rig.viaWs)));
+  const t = await pool(
+    cfg.legit,
+    cfg.legit,
+    (i) => request(() => dial(i % 2 ? rig.viaTls : rig.viaWs), cfg.floodedMs),
+  );
   for (const c of idle) closeQuietly(c);
   return {
     probe: "TLS/WS handshake flood",
@@ -179,7 +187,11 @@ export async function kcpFlood(rig: Rig, cfg: SoakConfig): Promise<ProbeResult[]
     }
   })();
   // The client gost of the rig connected before the flood: its session must keep working.
-  const before = await pool(cfg.legit, 5, () => request(() => dial(rig.viaKcp), 8000));
+  const before = await pool(
+    cfg.legit,
+    5,
+    () => request(() => dial(rig.viaKcp), Math.max(cfg.floodedMs, LEGIT_MS)),
+  );
   // A client that connects during the flood needs a new session.
   const port = freePort();
   const fresh = spawnGost([
@@ -191,7 +203,7 @@ export async function kcpFlood(rig: Rig, cfg: SoakConfig): Promise<ProbeResult[]
   let t: Tally;
   try {
     await waitForPort(port, 15_000);
-    t = await pool(cfg.legit, cfg.legit, () => request(() => dial(port), 8000));
+    t = await pool(cfg.legit, cfg.legit, () => request(() => dial(port), cfg.floodedMs));
   } finally {
     flooding = false;
     await more;
