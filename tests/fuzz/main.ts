@@ -5,7 +5,7 @@
  * hugely (each failure is printed with the parser's name and the input in hex).
  *
  *   deno task fuzz [--inputs N] [--seconds S] [--seed N] [--jobs N] [--only name,name] [--list]
- *   (--seconds: budget per parser, default 300; --jobs: parsers fuzzed at once, one worker
+ *   (--seconds: budget per parser, default 420; --jobs: parsers fuzzed at once, one worker
  *   thread each, default one per CPU)
  *   deno task fuzz --replay <target> <hex>     run one input in this thread, show the error
  * @module
@@ -17,7 +17,7 @@ import { fromHex } from "./mutate.ts";
 function parseArgs(argv: string[]) {
   const opts: Record<string, string> = {
     inputs: "1000000",
-    seconds: "300",
+    seconds: "420",
     seed: "1",
     jobs: String(navigator.hardwareConcurrency || 1),
   };
