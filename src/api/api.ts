@@ -227,7 +227,8 @@ async function route(req: Request, prefix: string, host: ApiHost): Promise<Respo
 
 async function applyOrRefuse(host: ApiHost, config: Config, what: string): Promise<void> {
   const err = await host.apply(config);
-  if (err !== undefined) throw new ApiError(500, CODE.FAILED, `${what}: ${err}`);
+  // A refused change is the client's to fix (gost answers 500; the config error says why).
+  if (err !== undefined) throw new ApiError(400, CODE.FAILED, `${what}: ${err}`);
 }
 
 function notFound(): Response {

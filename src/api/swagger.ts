@@ -20,7 +20,6 @@ function sectionPaths(section: string, kind: string) {
     schema: { type: "object" },
   };
   const name = { name: "name", in: "path", required: true, type: "string" };
-  const refused = err("code 40003: the resulting config does not validate or cannot start; nothing changed");
   return {
     [`/config/${section}`]: {
       get: {
@@ -36,8 +35,9 @@ function sectionPaths(section: string, kind: string) {
         parameters: [body],
         responses: {
           200: ok,
-          400: err("code 40001: invalid JSON or no name; 40002: the name exists"),
-          500: refused,
+          400: err(
+            "code 40001: invalid JSON or no name; 40002: the name exists; 40003: the resulting config does not validate or cannot start (nothing changed)",
+          ),
         },
       },
     },
@@ -54,14 +54,14 @@ function sectionPaths(section: string, kind: string) {
         summary: `Replace the ${kind} called name (live connections finish on the old one).`,
         security,
         parameters: [name, body],
-        responses: { 200: ok, 400: err("code 40001: invalid JSON; 40004: not found"), 500: refused },
+        responses: { 200: ok, 400: err("code 40001: invalid JSON; 40003: refused change; 40004: not found") },
       },
       delete: {
         tags: [tag],
         summary: `Delete the ${kind} called name.`,
         security,
         parameters: [name],
-        responses: { 200: ok, 400: err("code 40004: not found"), 500: refused },
+        responses: { 200: ok, 400: err("code 40003: refused change; 40004: not found") },
       },
     },
   };

@@ -183,7 +183,7 @@ Deno.test({
           "/config/services",
           forwardService("b", freePort(), echo.port, "missing"),
         );
-        equal(invalid.status, 500);
+        equal(invalid.status, 400);
         equal(invalid.json.code, 40003);
         match(invalid.json.msg, /create service b failed: .*chain "missing" does not exist/);
         // A port already taken: refused at listen time, the running config untouched.
