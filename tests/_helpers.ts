@@ -559,3 +559,41 @@ export async function streamRoundTrip(port: number, data: Uint8Array): Promise<U
   await writing;
   return new Uint8Array(got);
 }
+
+/**
+ * A channel as the second hop of a chain: `scheme://` served by its own gost, reached through a
+ * relay node; three 200 KB round trips through `-L tcp:// -F relay:// -F scheme://` must come back
+ * intact (the channel's handshake and sessions then run inside the first hop's stream).
+ */
+export async function checkAsSecondHop(
+  scheme: string,
+  serverQuery = "",
+  clientQuery = serverQuery,
+): Promise<void> {
+  const echo = tcpEchoServer();
+  const [relayPort, hopPort, fwdPort] = [freePort(), freePort(), freePort()];
+  const hop1 = await startGost(["-L", `relay://127.0.0.1:${relayPort}`]);
+  const hop2 = await startGost(["-L", `${scheme}://127.0.0.1:${hopPort}${serverQuery}`]);
+  const client = await startGost([
+    "-L",
+    `tcp://127.0.0.1:${fwdPort}/127.0.0.1:${echo.port}`,
+    "-F",
+    `relay://127.0.0.1:${relayPort}`,
+    "-F",
+    `${scheme}://127.0.0.1:${hopPort}${clientQuery}`,
+  ]);
+  try {
+    for (let i = 0; i < 3; i++) {
+      const data = randomBytes(200_000, i + 3);
+      const back = await streamRoundTrip(fwdPort, data);
+      if (back.length !== data.length || back.some((b, j) => b !== data[j])) {
+        throw new Error(`${scheme} as a second hop: round trip ${i} came back changed`);
+      }
+    }
+  } finally {
+    await client.stop();
+    await hop2.stop();
+    await hop1.stop();
+    echo.close();
+  }
+}

@@ -3,12 +3,13 @@
  * wrong requests and what its dialers sent (captures in src/protocol/http2/testdata), many
  * streams on one connection, a cut connection replaced, 10 MiB checked, UDP over a stream.
  */
-import { deepStrictEqual, equal, ok } from "node:assert/strict";
+import { deepStrictEqual, equal } from "node:assert/strict";
 import { concat } from "../../src/core/bytes.ts";
 import { socketDuplex } from "../../src/core/socket.ts";
 import { type HeaderField } from "../../src/protocol/http2/hpack.ts";
 import { Http2Session } from "../../src/protocol/http2/session.ts";
 import {
+  checkAsSecondHop,
   countingTee,
   freePort,
   freeUdpPort,
@@ -223,29 +224,5 @@ Deno.test("udp over relay+h2c: datagrams ride one stream and keep their boundari
   }
 });
 
-Deno.test("grpc as the second hop: its HTTP/2 connection runs inside the first hop's relay stream", async () => {
-  const echo = tcpEchoServer();
-  const [relayPort, grpcPort, fwdPort] = [freePort(), freePort(), freePort()];
-  const hop1 = await startGost(["-L", `relay://127.0.0.1:${relayPort}`]);
-  const hop2 = await startGost(["-L", `relay+grpc://127.0.0.1:${grpcPort}`]);
-  const client = await startGost([
-    "-L",
-    `tcp://127.0.0.1:${fwdPort}/127.0.0.1:${echo.port}`,
-    "-F",
-    `relay://127.0.0.1:${relayPort}`,
-    "-F",
-    `relay+grpc://127.0.0.1:${grpcPort}`,
-  ]);
-  try {
-    for (let i = 0; i < 3; i++) {
-      const data = randomBytes(200_000, i + 3);
-      deepStrictEqual(await streamRoundTrip(fwdPort, data), data);
-    }
-    ok(true);
-  } finally {
-    await client.stop();
-    await hop2.stop();
-    await hop1.stop();
-    echo.close();
-  }
-});
+Deno.test("grpc as the second hop: its HTTP/2 connection runs inside the first hop's relay stream", () =>
+  checkAsSecondHop("relay+grpc"));

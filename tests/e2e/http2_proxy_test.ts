@@ -5,6 +5,7 @@
  */
 import { deepStrictEqual, equal, match, rejects } from "node:assert/strict";
 import {
+  checkAsSecondHop,
   countingTee,
   freePort,
   randomBytes,
@@ -53,31 +54,7 @@ Deno.test("http2 proxy: CONNECT streams share one TLS connection; 4 MiB intact; 
   }
 });
 
-Deno.test("http2 proxy as the second hop, reached through a relay node", async () => {
-  const echo = tcpEchoServer();
-  const [relayPort, proxyPort, fwdPort] = [freePort(), freePort(), freePort()];
-  const hop1 = await startGost(["-L", `relay://127.0.0.1:${relayPort}`]);
-  const hop2 = await startGost(["-L", `http2://127.0.0.1:${proxyPort}`]);
-  const client = await startGost([
-    "-L",
-    `tcp://127.0.0.1:${fwdPort}/127.0.0.1:${echo.port}`,
-    "-F",
-    `relay://127.0.0.1:${relayPort}`,
-    "-F",
-    `http2://127.0.0.1:${proxyPort}`,
-  ]);
-  try {
-    for (let i = 0; i < 3; i++) {
-      const data = randomBytes(100_000, i + 2);
-      deepStrictEqual(await streamRoundTrip(fwdPort, data), data);
-    }
-  } finally {
-    await client.stop();
-    await hop2.stop();
-    await hop1.stop();
-    echo.close();
-  }
-});
+Deno.test("http2 proxy as the second hop, reached through a relay node", () => checkAsSecondHop("http2"));
 
 Deno.test("http2+h2c: the http2 handler and connector refuse a tunnel stream (wrong connection type), as gost", async () => {
   const echo = tcpEchoServer();

@@ -9,6 +9,7 @@ import { Cmd, HEADER_SIZE, parseHeader, parseUpd } from "../../src/protocol/smux
 import { parseFrameHeader } from "../../src/protocol/websocket/frame.ts";
 import { acceptKey } from "../../src/protocol/websocket/handshake.ts";
 import {
+  checkAsSecondHop,
   countingTee,
   freePort,
   freeUdpPort,
@@ -340,28 +341,5 @@ Deno.test("udp over relay+mwss: datagrams ride a mux stream and keep their bound
   }
 });
 
-Deno.test("mws as the second hop: its session runs inside the relay stream of the first", async () => {
-  const echo = tcpEchoServer();
-  const [relayPort, muxPort, fwdPort] = [freePort(), freePort(), freePort()];
-  const hop1 = await startGost(["-L", `relay://127.0.0.1:${relayPort}`]);
-  const hop2 = await startGost(["-L", `relay+mws://127.0.0.1:${muxPort}`]);
-  const client = await startGost([
-    "-L",
-    `tcp://127.0.0.1:${fwdPort}/127.0.0.1:${echo.port}`,
-    "-F",
-    `relay://127.0.0.1:${relayPort}`,
-    "-F",
-    `relay+mws://127.0.0.1:${muxPort}`,
-  ]);
-  try {
-    for (let i = 0; i < 3; i++) {
-      const data = randomBytes(100_000, i + 7);
-      deepStrictEqual(await streamRoundTrip(fwdPort, data), data);
-    }
-  } finally {
-    await client.stop();
-    await hop2.stop();
-    await hop1.stop();
-    echo.close();
-  }
-});
+Deno.test("mws as the second hop: its session runs inside the relay stream of the first", () =>
+  checkAsSecondHop("relay+mws"));

@@ -7,6 +7,7 @@ import { deepStrictEqual, equal, match, ok } from "node:assert/strict";
 import { concat } from "../../src/core/bytes.ts";
 import { selfSignedCert } from "../../src/core/tls/selfsigned.ts";
 import {
+  checkAsSecondHop,
   countingTee,
   freePort,
   freeUdpPort,
@@ -294,31 +295,8 @@ Deno.test("pht server: a bad token gets 403, garbage 400, and neither disturbs a
   }
 });
 
-Deno.test("pht as the second hop: its HTTP connections are streams through the first hop", async () => {
-  const echo = tcpEchoServer();
-  const [relayPort, phtPort, fwdPort] = [freePort(), freePort(), freePort()];
-  const hop1 = await startGost(["-L", `relay://127.0.0.1:${relayPort}`]);
-  const hop2 = await startGost(["-L", `relay+pht://127.0.0.1:${phtPort}`]);
-  const client = await startGost([
-    "-L",
-    `tcp://127.0.0.1:${fwdPort}/127.0.0.1:${echo.port}`,
-    "-F",
-    `relay://127.0.0.1:${relayPort}`,
-    "-F",
-    `relay+pht://127.0.0.1:${phtPort}`,
-  ]);
-  try {
-    for (let i = 0; i < 3; i++) {
-      const data = randomBytes(200_000, i + 3);
-      deepStrictEqual(await streamRoundTrip(fwdPort, data), data);
-    }
-  } finally {
-    await client.stop();
-    await hop2.stop();
-    await hop1.stop();
-    echo.close();
-  }
-});
+Deno.test("pht as the second hop: its HTTP connections are streams through the first hop", () =>
+  checkAsSecondHop("relay+pht"));
 
 Deno.test("quic: cipherKey is a config error; as a later hop it is refused with a clear error", async () => {
   const r = await runGost(["-L", "relay+quic://127.0.0.1:1?cipherKey=secret"]);
