@@ -597,3 +597,33 @@ export async function checkAsSecondHop(
     echo.close();
   }
 }
+
+/**
+ * UDP over a channel: `-L udp:// -F scheme://` towards a `scheme://` server; one datagram of each of
+ * `sizes` must come back from a UDP echo ("echo:" + the datagram), boundaries kept.
+ */
+export async function checkUdpOver(scheme: string, sizes: number[]): Promise<void> {
+  const echo = udpEchoServer("echo:");
+  const [nodePort, udpPort] = [freePort(), freeUdpPort()];
+  const server = await startGost(["-L", `${scheme}://127.0.0.1:${nodePort}`]);
+  const client = await startGost([
+    "-L",
+    `udp://127.0.0.1:${udpPort}/127.0.0.1:${echo.port}`,
+    "-F",
+    `${scheme}://127.0.0.1:${nodePort}`,
+  ]);
+  try {
+    for (const size of sizes) {
+      const data = randomBytes(size, size);
+      const back = await retry(async () => (await udpRoundTrip(udpPort, data, 1000)) ?? Promise.reject());
+      const want = concat([encoder.encode("echo:"), data]);
+      if (back.length !== want.length || back.some((b, i) => b !== want[i])) {
+        throw new Error(`udp over ${scheme}: a ${size}-byte datagram came back changed`);
+      }
+    }
+  } finally {
+    await client.stop();
+    await server.stop();
+    echo.close();
+  }
+}

@@ -4,23 +4,20 @@
  * streams on one connection, a cut connection replaced, 10 MiB checked, UDP over a stream.
  */
 import { deepStrictEqual, equal } from "node:assert/strict";
-import { concat } from "../../src/core/bytes.ts";
 import { socketDuplex } from "../../src/core/socket.ts";
 import { type HeaderField } from "../../src/protocol/http2/hpack.ts";
 import { Http2Session } from "../../src/protocol/http2/session.ts";
 import {
   checkAsSecondHop,
+  checkUdpOver,
   countingTee,
   freePort,
-  freeUdpPort,
   randomBytes,
   retry,
   sha256,
   startGost,
   streamRoundTrip,
   tcpEchoServer,
-  udpEchoServer,
-  udpRoundTrip,
 } from "../_helpers.ts";
 
 const capture = JSON.parse(
@@ -201,28 +198,8 @@ for (const [channel, query] of [["h2c", ""], ["h2", ""], ["grpc", "?grpcInsecure
   });
 }
 
-Deno.test("udp over relay+h2c: datagrams ride one stream and keep their boundaries", async () => {
-  const echo = udpEchoServer("echo:");
-  const [nodePort, udpPort] = [freePort(), freeUdpPort()];
-  const server = await startGost(["-L", `relay+h2c://127.0.0.1:${nodePort}`]);
-  const client = await startGost([
-    "-L",
-    `udp://127.0.0.1:${udpPort}/127.0.0.1:${echo.port}`,
-    "-F",
-    `relay+h2c://127.0.0.1:${nodePort}`,
-  ]);
-  try {
-    for (const size of [1, 700, 1400]) {
-      const data = randomBytes(size, size);
-      const back = await retry(async () => (await udpRoundTrip(udpPort, data, 1000)) ?? Promise.reject());
-      deepStrictEqual(back, concat([new TextEncoder().encode("echo:"), data]));
-    }
-  } finally {
-    await client.stop();
-    await server.stop();
-    echo.close();
-  }
-});
+Deno.test("udp over relay+h2c: datagrams ride one stream and keep their boundaries", () =>
+  checkUdpOver("relay+h2c", [1, 700, 1400]));
 
 Deno.test("grpc as the second hop: its HTTP/2 connection runs inside the first hop's relay stream", () =>
   checkAsSecondHop("relay+grpc"));

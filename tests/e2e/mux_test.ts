@@ -10,19 +10,16 @@ import { parseFrameHeader } from "../../src/protocol/websocket/frame.ts";
 import { acceptKey } from "../../src/protocol/websocket/handshake.ts";
 import {
   checkAsSecondHop,
+  checkUdpOver,
   countingTee,
   freePort,
-  freeUdpPort,
   hex,
   randomBytes,
-  retry,
   sha256,
   startGost,
   streamRoundTrip,
   tcpEchoServer,
   toHex,
-  udpEchoServer,
-  udpRoundTrip,
 } from "../_helpers.ts";
 
 interface Event {
@@ -318,28 +315,8 @@ for (
   });
 }
 
-Deno.test("udp over relay+mwss: datagrams ride a mux stream and keep their boundaries", async () => {
-  const echo = udpEchoServer("echo:");
-  const [muxPort, udpPort] = [freePort(), freeUdpPort()];
-  const server = await startGost(["-L", `relay+mwss://127.0.0.1:${muxPort}`]);
-  const client = await startGost([
-    "-L",
-    `udp://127.0.0.1:${udpPort}/127.0.0.1:${echo.port}`,
-    "-F",
-    `relay+mwss://127.0.0.1:${muxPort}`,
-  ]);
-  try {
-    for (const size of [1, 512, 1400]) {
-      const data = randomBytes(size, size);
-      const back = await retry(async () => (await udpRoundTrip(udpPort, data, 1000)) ?? Promise.reject());
-      deepStrictEqual(back, concat([new TextEncoder().encode("echo:"), data]));
-    }
-  } finally {
-    await client.stop();
-    await server.stop();
-    echo.close();
-  }
-});
+Deno.test("udp over relay+mwss: datagrams ride a mux stream and keep their boundaries", () =>
+  checkUdpOver("relay+mwss", [1, 512, 1400]));
 
 Deno.test("mws as the second hop: its session runs inside the relay stream of the first", () =>
   checkAsSecondHop("relay+mws"));

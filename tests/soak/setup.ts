@@ -5,6 +5,7 @@
  * @module
  */
 import {
+  forwardServiceYaml,
   freePorts,
   freeUdpPort,
   type GostProcess,
@@ -53,20 +54,6 @@ async function startEcho(port: number): Promise<GostProcess> {
   return p;
 }
 
-function forward(name: string, port: number, target: number, chain?: string): string {
-  return `  - name: ${name}
-    addr: 127.0.0.1:${port}
-    handler:
-      type: tcp${chain ? `\n      chain: ${chain}` : ""}
-    listener:
-      type: tcp
-    forwarder:
-      nodes:
-        - name: t
-          addr: 127.0.0.1:${target}
-`;
-}
-
 function relayService(name: string, port: number, listener: string): string {
   return `  - name: ${name}
     addr: 127.0.0.1:${port}
@@ -96,7 +83,9 @@ export async function startRig(dir: string): Promise<Rig> {
   const [echoPort, fwd, http, tls, ws, viaTls, viaWs, viaKcp] = freePorts(8);
   const kcp = freeUdpPort();
   let echo = await startEcho(echoPort);
-  const serverYaml = `log:\n  level: error\nservices:\n${forward("fwd", fwd, echoPort)}  - name: http
+  const serverYaml = `log:\n  level: error\nservices:\n${
+    forwardServiceYaml("fwd", fwd, echoPort)
+  }  - name: http
     addr: 127.0.0.1:${http}
     handler:
       type: http
@@ -105,11 +94,13 @@ export async function startRig(dir: string): Promise<Rig> {
 ${relayService("relay-tls", tls, "tls")}${relayService("relay-ws", ws, "ws")}${
     relayService("relay-kcp", kcp, "kcp")
   }`;
-  const clientYaml = `log:\n  level: error\nservices:\n${forward("via-tls", viaTls, echoPort, "c-tls")}${
-    forward("via-ws", viaWs, echoPort, "c-ws")
-  }${forward("via-kcp", viaKcp, echoPort, "c-kcp")}chains:\n${relayChain("c-tls", tls, "tls")}${
-    relayChain("c-ws", ws, "ws")
-  }${relayChain("c-kcp", kcp, "kcp")}`;
+  const clientYaml = `log:\n  level: error\nservices:\n${
+    forwardServiceYaml("via-tls", viaTls, echoPort, "c-tls")
+  }${forwardServiceYaml("via-ws", viaWs, echoPort, "c-ws")}${
+    forwardServiceYaml("via-kcp", viaKcp, echoPort, "c-kcp")
+  }chains:\n${relayChain("c-tls", tls, "tls")}${relayChain("c-ws", ws, "ws")}${
+    relayChain("c-kcp", kcp, "kcp")
+  }`;
   await Deno.writeTextFile(`${dir}/server.yaml`, serverYaml);
   await Deno.writeTextFile(`${dir}/client.yaml`, clientYaml);
   const server = spawnGost(["-C", `${dir}/server.yaml`]);
