@@ -14,28 +14,44 @@ export const IN_CI = Deno.env.get("CI") === "true";
 const decoder = new TextDecoder();
 const encoder = new TextEncoder();
 
-/** A TCP port that was free a moment ago on 127.0.0.1. */
+/**
+ * Ports handed to tests come from below the kernel's ephemeral range (32768–60999 on Linux), in
+ * order from a random start, each one once per run. Asking the kernel for port 0 and closing it
+ * (the old way) returned ports the kernel could hand out again at once — to another test's port-0
+ * request or to an outgoing connection — before the child process bound them: "Address already in
+ * use", a few times per CI run.
+ */
+const PORT_RANGE = { first: 20_000, last: 32_000 };
+let nextPort = PORT_RANGE.first + Math.floor(Math.random() * (PORT_RANGE.last - PORT_RANGE.first));
+
+function canBind(port: number): boolean {
+  try {
+    Deno.listen({ hostname: "127.0.0.1", port }).close();
+    Deno.listenDatagram({ hostname: "127.0.0.1", port, transport: "udp" }).close();
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** A port free for TCP and UDP on 127.0.0.1, not handed out before in this run. */
 export function freePort(): number {
-  const l = Deno.listen({ hostname: "127.0.0.1", port: 0 });
-  const port = (l.addr as Deno.NetAddr).port;
-  l.close();
-  return port;
+  for (let tries = 0; tries <= PORT_RANGE.last - PORT_RANGE.first; tries++) {
+    const port = nextPort;
+    nextPort = port >= PORT_RANGE.last ? PORT_RANGE.first : port + 1;
+    if (canBind(port)) return port;
+  }
+  throw new Error(`no free port in ${PORT_RANGE.first}-${PORT_RANGE.last}`);
 }
 
-/** `n` distinct TCP ports that were free a moment ago on 127.0.0.1. */
+/** `n` distinct free ports (see {@linkcode freePort}). */
 export function freePorts(n: number): number[] {
-  const ls = Array.from({ length: n }, () => Deno.listen({ hostname: "127.0.0.1", port: 0 }));
-  const ports = ls.map((l) => (l.addr as Deno.NetAddr).port);
-  for (const l of ls) l.close();
-  return ports;
+  return Array.from({ length: n }, freePort);
 }
 
-/** A UDP port that was free a moment ago on 127.0.0.1. */
+/** A port free for UDP (and TCP) on 127.0.0.1 (see {@linkcode freePort}). */
 export function freeUdpPort(): number {
-  const l = Deno.listenDatagram({ hostname: "127.0.0.1", port: 0, transport: "udp" });
-  const port = (l.addr as Deno.NetAddr).port;
-  l.close();
-  return port;
+  return freePort();
 }
 
 /** Finds a program on PATH. */

@@ -16,6 +16,7 @@ import {
   startGost,
   tcpEchoServer,
   tcpRoundTrip,
+  waitForPort,
   waitUntil,
 } from "../_helpers.ts";
 
@@ -133,6 +134,10 @@ peerTest("resolver: ?resolver= over udp and over tcp against dnsmasq", ["dnsmasq
   const [udp, tcp, http] = [freePort(), freePort(), freePort()];
   let g;
   try {
+    // dnsmasq binds udp and tcp together; its tcp port answering means udp is served too.
+    await waitForPort(dnsPort, 5000).catch((e) => {
+      throw new Error(`dnsmasq did not start: ${e}; stderr:\n${dns.stderr()}`);
+    });
     g = await startGost([
       "-L",
       `tcp://127.0.0.1:${udp}/example.test:${echo.port}?resolver=127.0.0.1:${dnsPort}`,
@@ -144,7 +149,7 @@ peerTest("resolver: ?resolver= over udp and over tcp against dnsmasq", ["dnsmasq
     ], 3);
     await waitUntil(
       async () => (await echoThrough(udp)) === "ping",
-      () => `udp resolver: ${g!.stderr()}`,
+      () => `udp resolver: ${g!.stderr()}\ndnsmasq: ${dns.stderr()}`,
       5000,
     );
     equal(await echoThrough(tcp), "ping");
