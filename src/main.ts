@@ -21,6 +21,7 @@ import { formatConfigErrors, withLine } from "./config/load.ts";
 import { configToText } from "./config/output.ts";
 import { ConfigError, ConfigErrors, errorMessage, UnreadableFileError } from "./core/errors.ts";
 import { applyLogSettings, type LogSettings, parseLogConfig, rootLogger } from "./core/log.ts";
+import { startMallocTrimmer } from "./core/malloc_trim.ts";
 import { ListenError } from "./core/types.ts";
 import { buildRuntime, type Runtime } from "./service/build.ts";
 import { withSharedPorts } from "./service/sharing.ts";
@@ -121,8 +122,10 @@ export async function main(argv: string[]): Promise<number> {
     printErr(`gost: ${errorMessage(err)}`);
     return err instanceof ListenError ? EXIT.LISTEN : EXIT.CONFIG;
   }
+  const stopTrimmer = startMallocTrimmer(rootLogger);
   await stopped.promise;
   rootLogger.info("stopping");
+  stopTrimmer();
   unlisten();
   await Promise.all([supervisor.stop(), ...endpoints.map((e) => e.close())]);
   return EXIT.OK;

@@ -27,7 +27,10 @@ let nextPort = PORT_RANGE.first + Math.floor(Math.random() * (PORT_RANGE.last - 
 function canBind(port: number): boolean {
   try {
     Deno.listen({ hostname: "127.0.0.1", port }).close();
-    Deno.listenDatagram({ hostname: "127.0.0.1", port, transport: "udp" }).close();
+    // Without the unstable `net` feature (a script outside this project's deno.json) there is no UDP.
+    if (typeof Deno.listenDatagram === "function") {
+      Deno.listenDatagram({ hostname: "127.0.0.1", port, transport: "udp" }).close();
+    }
     return true;
   } catch {
     return false;

@@ -1,0 +1,81 @@
+import assert from "node:assert/strict";
+import { FFI_PATHS } from "./ffi.ts";
+import { canTrim, mallocFreeBytes, trimIfWorthIt } from "./malloc_trim.ts";
+
+const MiB = 1 << 20;
+const MODULE = JSON.stringify(new URL("./malloc_trim.ts", import.meta.url).href);
+
+/** musl or an old glibc turn the reclaimer off; CI runs on Debian's glibc, where it must be on. */
+function skipped(): boolean {
+  if (canTrim()) return false;
+  assert.notEqual(Deno.env.get("CI"), "true", "malloc_trim/mallinfo2 should be available on Debian's glibc");
+  return true;
+}
+
+/** Runs `code` in a child deno with `flags`; returns its stdout. */
+async function child(flags: string[], code: string): Promise<string> {
+  const file = await Deno.makeTempFile({ suffix: ".ts" });
+  try {
+    await Deno.writeTextFile(file, code);
+    const out = await new Deno.Command(Deno.execPath(), {
+      args: ["run", "--allow-read", ...flags, file],
+      stdout: "piped",
+      stderr: "piped",
+    }).output();
+    assert.equal(out.code, 0, new TextDecoder().decode(out.stderr));
+    return new TextDecoder().decode(out.stdout).trim();
+  } finally {
+    await Deno.remove(file);
+  }
+}
+
+Deno.test("malloc_trim: below the threshold nothing is trimmed", () => {
+  if (skipped()) return;
+  const r = trimIfWorthIt(Number.MAX_SAFE_INTEGER)!;
+  assert.equal(r.trimmed, false);
+  assert.ok(r.freeBytes >= 0);
+});
+
+Deno.test("malloc_trim: off without the libc grant, on with the one gost ships with", async () => {
+  const code = `import { canTrim, trimIfWorthIt } from ${MODULE};
+    console.log(JSON.stringify([canTrim(), trimIfWorthIt()]));`;
+  assert.equal(await child([], code), "[false,null]");
+  assert.equal(
+    await child([`--allow-ffi=${FFI_PATHS.join(",")}`], code).then((t) => t.startsWith("[true,")),
+    true,
+  );
+});
+
+Deno.test("malloc_trim: memory freed after a burst of buffers goes back to the system", async () => {
+  if (skipped()) return;
+  // In a child with --expose-gc: 200 MiB in 2 KiB buffers (malloc'd from the arenas, below the
+  // mmap threshold), dropped and collected; glibc keeps it as free arena memory until trimmed.
+  const code = `import { mallocFreeBytes, trimIfWorthIt } from ${MODULE};
+    let bufs = Array.from({ length: 100_000 }, () => new Uint8Array(2048).fill(1));
+    const peak = Deno.memoryUsage().rss;
+    bufs = [];
+    globalThis.gc(); globalThis.gc();
+    const free = mallocFreeBytes();
+    const held = Deno.memoryUsage().rss;
+    const r = trimIfWorthIt();
+    console.log(JSON.stringify({ peak, free, held, after: Deno.memoryUsage().rss, r }));`;
+  const text = await child([`--allow-ffi=${FFI_PATHS.join(",")}`, "--v8-flags=--expose-gc"], code);
+  const m = JSON.parse(text);
+  assert.ok(m.free > 100 * MiB, `malloc holds ${m.free / MiB} MiB free after the GC`);
+  assert.ok(m.r.trimmed, text);
+  assert.ok(m.held - m.after > 100 * MiB, `trim returned ${(m.held - m.after) / MiB} MiB: ${text}`);
+});
+
+Deno.test("malloc_trim: the free-memory figure is a byte count", () => {
+  const free = mallocFreeBytes();
+  assert.ok(Number.isSafeInteger(free) && free >= -1);
+});
+
+Deno.test("malloc_trim: after a trim, no new one until memory has grown again", () => {
+  if (skipped()) return;
+  const last = { rss: Deno.memoryUsage().rss, freeBytes: mallocFreeBytes() };
+  assert.equal(trimIfWorthIt(0, last, 64 * MiB)!.trimmed, false, "nothing grew since the last trim");
+  const earlier = { rss: last.rss - 64 * MiB, freeBytes: last.freeBytes };
+  assert.equal(trimIfWorthIt(0, earlier, 64 * MiB)!.trimmed, true, "RSS grew since");
+  assert.equal(trimIfWorthIt(0)!.trimmed, true, "the first trim needs only the threshold");
+});
