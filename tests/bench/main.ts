@@ -40,20 +40,20 @@ interface Row {
 
 type Ports = Record<string, number>;
 
-function substitute(argv: string[], ports: Ports, extra: Record<string, string> = {}): string[] {
+export function substitute(argv: string[], ports: Ports, extra: Record<string, string> = {}): string[] {
   return argv.map((a) =>
     a.replace(/\$(ENTRY|TARGET|P\d|HAPROXY_CFG)/g, (m, k) => (k in extra ? extra[k] : String(ports[k] ?? m)))
   );
 }
 
-function allocPorts(target: number): Ports {
+export function allocPorts(target: number): Ports {
   const p: Ports = { ENTRY: freePort(), TARGET: target };
   for (let i = 1; i <= 9; i++) p[`P${i}`] = freePort();
   return p;
 }
 
 /** Spawns one implementation's processes; resolves once the entry port accepts. */
-async function launch(
+export async function launch(
   commands: string[][],
   entry: number,
 ): Promise<{ pids: number[]; stop(): Promise<void> }> {
@@ -120,7 +120,7 @@ async function iperf(port: number, args: string[] = []): Promise<number> {
 }
 
 /** Short connections per second: connect, 1 byte echo, close; `parallel` at a time. */
-async function connRate(port: number, parallel: number, ms = 3000): Promise<number> {
+export async function connRate(port: number, parallel: number, ms = 3000): Promise<number> {
   const end = performance.now() + ms;
   let done = 0;
   const one = new Uint8Array([42]);
