@@ -7,10 +7,16 @@
  * the same with metrics and the API on; `name@/path/to/src/main.ts` runs that row from another
  * checkout, e.g. the code before a change), BENCH_ROUNDS (rounds of every row, default 3),
  * BENCH_MS (length of each 64-parallel run, default 3000).
+ *
+ * BENCH_PAIRED=1 runs every row at once instead, each client connection going to the next row in
+ * turn, for BENCH_ROUNDS windows: all rows then see the same load and the same neighbours at the
+ * same moment, so the ratio of their CPU per connection holds still even when the machine's
+ * other work makes wall-clock rates swing by 2× from one run to the next.
  * @module
  */
 import { allCases } from "./cases/mod.ts";
 import { allocPorts, connRate, launch, substitute } from "./main.ts";
+import { deadline } from "../../src/core/timeout.ts";
 import { cpuNs, total } from "./_proc.ts";
 import { MAIN, tcpEchoServer } from "../_helpers.ts";
 import { GOST_RUN_FLAGS } from "../../scripts/permissions.ts";
@@ -30,14 +36,8 @@ interface Run {
 }
 
 async function once(row: string, echoPort: number): Promise<Run> {
-  const [name, main = MAIN] = row.split("@");
-  const c = allCases.find((x) => x.name === name);
-  if (!c) throw new Error(`no bench case named ${JSON.stringify(name)}`);
-  const ports = allocPorts(echoPort);
-  const run = await launch(
-    c.gost.map((argv) => [Deno.execPath(), "run", ...GOST_RUN_FLAGS, main, ...substitute(argv, ports)]),
-    ports.ENTRY,
-  );
+  const run = await start(row, echoPort);
+  const ports = { ENTRY: run.entry };
   try {
     await connRate(ports.ENTRY, 64, 1000); // warm-up: JIT, buffers, series created
     const cpu0 = total(run.pids, cpuNs), t0 = performance.now();
@@ -51,6 +51,72 @@ async function once(row: string, echoPort: number): Promise<Run> {
   }
 }
 
+async function start(row: string, echoPort: number) {
+  const [name, main = MAIN] = row.split("@");
+  const c = allCases.find((x) => x.name === name);
+  if (!c) throw new Error(`no bench case named ${JSON.stringify(name)}`);
+  const ports = allocPorts(echoPort);
+  const run = await launch(
+    c.gost.map((argv) => [Deno.execPath(), "run", ...GOST_RUN_FLAGS, main, ...substitute(argv, ports)]),
+    ports.ENTRY,
+  );
+  return { ...run, entry: ports.ENTRY };
+}
+
+/** Short connections (1 byte echoed) from `parallel` clients, each going to the next port in turn. */
+async function alternate(ports: number[], parallel: number, ms: number): Promise<number[]> {
+  const counts = ports.map(() => 0);
+  const end = performance.now() + ms;
+  const worker = async (w: number) => {
+    const buf = new Uint8Array(1);
+    for (let i = w; performance.now() < end; i++) {
+      const k = i % ports.length;
+      const c = await deadline(Deno.connect({ hostname: "127.0.0.1", port: ports[k] }), 10_000, "connect");
+      try {
+        await c.write(buf);
+        if (await deadline(c.read(buf), 10_000, "echo") === 1) counts[k]++;
+      } finally {
+        c.close();
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: parallel }, (_, w) => worker(w)));
+  return counts;
+}
+
+async function paired(echoPort: number) {
+  const runs = [];
+  try {
+    for (const row of ROWS) runs.push(await start(row, echoPort));
+    const ports = runs.map((r) => r.entry);
+    await alternate(ports, 64, 1000); // warm-up: JIT, buffers, series created
+    const cpu: number[][] = ROWS.map(() => []);
+    console.log(`| window | conn/s (all rows) | ${ROWS.map((r) => `${r} CPU µs/conn`).join(" | ")} |`);
+    console.log(`|---|---|${ROWS.map(() => "---").join("|")}|`);
+    for (let w = 0; w < ROUNDS; w++) {
+      const cpu0 = runs.map((r) => total(r.pids, cpuNs)), t0 = performance.now();
+      const counts = await alternate(ports, 64, MS);
+      const secs = (performance.now() - t0) / 1000;
+      runs.forEach((r, i) => cpu[i].push((total(r.pids, cpuNs) - cpu0[i]) / 1000 / counts[i]));
+      const all = counts.reduce((a, b) => a + b, 0) / secs;
+      console.log(`| ${w + 1} | ${all.toFixed(0)} | ${cpu.map((c) => c[w].toFixed(1)).join(" | ")} |`);
+    }
+    console.log(`\n| row | CPU µs/conn median (min–max) | vs first row, per window: median (min–max) |`);
+    console.log("|---|---|---|");
+    ROWS.forEach((row, i) => {
+      const ratio = cpu[i].map((v, w) => v / cpu[0][w] - 1);
+      const pct = (x: number) => `${x >= 0 ? "+" : ""}${(100 * x).toFixed(1)}%`;
+      console.log(
+        `| ${row} | ${median(cpu[i]).toFixed(1)} (${Math.min(...cpu[i]).toFixed(1)}–${
+          Math.max(...cpu[i]).toFixed(1)
+        }) | ${pct(median(ratio))} (${pct(Math.min(...ratio))} – ${pct(Math.max(...ratio))}) |`,
+      );
+    });
+  } finally {
+    for (const r of runs) await r.stop();
+  }
+}
+
 function median(xs: number[]): number {
   const s = [...xs].sort((a, b) => a - b);
   const m = s.length >> 1;
@@ -59,6 +125,7 @@ function median(xs: number[]): number {
 
 async function main() {
   using echo = tcpEchoServer();
+  if (Deno.env.get("BENCH_PAIRED") === "1") return await paired(echo.port);
   const runs: Run[] = [];
   console.log("| run | row | conn/s 64 | conn/s serial | gost CPU µs/conn |");
   console.log("|---|---|---|---|---|");

@@ -45,8 +45,14 @@ export const cases: BenchCase[] = [
     ]],
     measure: ["throughput1", "throughput4", "reverse", "connRate"],
   },
-  // Counting every connection (src/metrics/gost.ts) with the Web API serving beside it: what both
-  // cost per byte and per connection (issue 18 asks for within 3% of the 1-thread row).
+  // Counting every connection (src/metrics/gost.ts): what it costs per byte and per connection.
+  {
+    name: "tcp forward, 1 thread, -metrics on",
+    gost: [["-metrics", "127.0.0.1:$P1", "-L", "tcp://127.0.0.1:$ENTRY/127.0.0.1:$TARGET"]],
+    measure: ["throughput1", "throughput4", "reverse", "connRate", "idleMemory"],
+  },
+  // The same with the Web API serving beside it: what both cost per byte and per connection (issue 18
+  // asks for within 3% of the 1-thread row).
   {
     name: "tcp forward, 1 thread, -metrics and -api on",
     gost: [[
