@@ -6,7 +6,8 @@
  * Environment: BENCH_ROWS (exact case names separated by `;`, default the 1-thread forward and
  * the same with metrics and the API on; `name@/path/to/src/main.ts` runs that row from another
  * checkout, e.g. the code before a change), BENCH_ROUNDS (rounds of every row, default 3),
- * BENCH_MS (length of each 64-parallel run, default 3000).
+ * BENCH_MS (length of each 64-parallel run, default 3000), BENCH_IPERF=1 (a 1-stream iperf3 run
+ * per row too, BENCH_SECONDS long).
  *
  * BENCH_PAIRED=1 runs every row at once instead, each client connection going to the next row in
  * turn, for BENCH_ROUNDS windows: all rows then see the same load and the same neighbours at the
@@ -15,7 +16,7 @@
  * @module
  */
 import { allCases } from "./cases/mod.ts";
-import { allocPorts, connRate, launch, substitute } from "./main.ts";
+import { allocPorts, connRate, iperf, launch, startIperfServer, substitute } from "./main.ts";
 import { deadline } from "../../src/core/timeout.ts";
 import { cpuNs, total } from "./_proc.ts";
 import { MAIN, tcpEchoServer } from "../_helpers.ts";
@@ -26,6 +27,7 @@ const ROWS =
     .split(";");
 const ROUNDS = Number(Deno.env.get("BENCH_ROUNDS") ?? 3);
 const MS = Number(Deno.env.get("BENCH_MS") ?? 3000);
+const IPERF = Deno.env.get("BENCH_IPERF") === "1";
 
 interface Run {
   row: string;
@@ -33,6 +35,8 @@ interface Run {
   rate1: number;
   /** gost's CPU µs per connection during the 64-parallel run. */
   cpuUs: number;
+  /** One iperf3 stream through the row, Gbit/s (BENCH_IPERF=1). */
+  gbit?: number;
 }
 
 async function once(row: string, echoPort: number): Promise<Run> {
@@ -45,9 +49,24 @@ async function once(row: string, echoPort: number): Promise<Run> {
     const conns = rate64 * (performance.now() - t0) / 1000;
     const cpuUs = (total(run.pids, cpuNs) - cpu0) / 1000 / conns;
     const rate1 = await connRate(ports.ENTRY, 1, MS / 2);
-    return { row, rate64, rate1, cpuUs };
+    return { row, rate64, rate1, cpuUs, gbit: IPERF ? await throughput(row) : undefined };
   } finally {
     await run.stop();
+  }
+}
+
+/** One iperf3 stream through the row (its own gost, forwarding to a fresh iperf3 server). */
+async function throughput(row: string): Promise<number> {
+  const server = await startIperfServer();
+  try {
+    const run = await start(row, server.port);
+    try {
+      return await iperf(run.entry);
+    } finally {
+      await run.stop();
+    }
+  } finally {
+    await server.stop();
   }
 }
 
@@ -127,8 +146,8 @@ async function main() {
   using echo = tcpEchoServer();
   if (Deno.env.get("BENCH_PAIRED") === "1") return await paired(echo.port);
   const runs: Run[] = [];
-  console.log("| run | row | conn/s 64 | conn/s serial | gost CPU µs/conn |");
-  console.log("|---|---|---|---|---|");
+  console.log("| run | row | conn/s 64 | conn/s serial | gost CPU µs/conn | 1 stream Gbit/s |");
+  console.log("|---|---|---|---|---|---|");
   for (let i = 0; i < ROUNDS; i++) {
     for (const row of ROWS) {
       const r = await once(row, echo.port);
@@ -136,21 +155,28 @@ async function main() {
       console.log(
         `| ${runs.length} | ${row} | ${r.rate64.toFixed(0)} | ${r.rate1.toFixed(0)} | ${
           r.cpuUs.toFixed(1)
-        } |`,
+        } | ${r.gbit?.toFixed(2) ?? "–"} |`,
       );
     }
   }
-  console.log("\n| row | conn/s 64 median (min–max) | conn/s serial median | CPU µs/conn median (min–max) |");
-  console.log("|---|---|---|---|");
+  console.log(
+    "\n| row | conn/s 64 median (min–max) | conn/s serial median | CPU µs/conn median (min–max) | Gbit/s median (min–max) |",
+  );
+  console.log("|---|---|---|---|---|");
   const stat = (rs: Run[], k: keyof Omit<Run, "row">, d = 0) => {
-    const v = rs.map((r) => r[k]);
+    const v = rs.map((r) => r[k] ?? NaN);
     return [median(v), Math.min(...v), Math.max(...v)].map((x) => x.toFixed(d));
   };
   for (const row of ROWS) {
     const rs = runs.filter((r) => r.row === row);
     const [r64, lo64, hi64] = stat(rs, "rate64");
     const [cpu, loC, hiC] = stat(rs, "cpuUs", 1);
-    console.log(`| ${row} | ${r64} (${lo64}–${hi64}) | ${stat(rs, "rate1")[0]} | ${cpu} (${loC}–${hiC}) |`);
+    const [g, loG, hiG] = stat(rs, "gbit", 2);
+    console.log(
+      `| ${row} | ${r64} (${lo64}–${hi64}) | ${
+        stat(rs, "rate1")[0]
+      } | ${cpu} (${loC}–${hiC}) | ${g} (${loG}–${hiG}) |`,
+    );
   }
 }
 

@@ -85,7 +85,7 @@ export async function launch(
 }
 
 /** An iperf3 server on a free port. */
-async function startIperfServer(): Promise<{ port: number; stop(): Promise<void> }> {
+export async function startIperfServer(): Promise<{ port: number; stop(): Promise<void> }> {
   const port = freePort();
   const child = new Deno.Command("iperf3", {
     args: ["-s", "-p", String(port)],
@@ -99,7 +99,7 @@ async function startIperfServer(): Promise<{ port: number; stop(): Promise<void>
 }
 
 /** iperf3 client run; returns Gbit/s received. */
-async function iperf(port: number, args: string[] = []): Promise<number> {
+export async function iperf(port: number, args: string[] = []): Promise<number> {
   // iperf3 has no overall timeout: a path that stops moving bytes would hang the whole run.
   const limitMs = SECONDS * 1000 + STALL_MS;
   const out = await new Deno.Command("iperf3", {
