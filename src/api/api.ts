@@ -10,7 +10,7 @@
 import type { Config } from "../config/types.ts";
 import { configToText } from "../config/output.ts";
 import { errorMessage } from "../core/errors.ts";
-import { HttpEndpoint } from "../core/http_endpoint.ts";
+import { type EndpointAuther, HttpEndpoint } from "../core/http_endpoint.ts";
 import { LogDuration, type Logger } from "../core/log.ts";
 import type { Endpoint } from "../metrics/service.ts";
 import { serviceName } from "../service/reload.ts";
@@ -77,19 +77,24 @@ export function configWithStatus(host: ApiHost): Config {
   return services.length ? { ...cfg, services } : cfg;
 }
 
-/** Starts the API endpoint (throws `ListenError`). */
-export function startApiService(ep: Endpoint, host: ApiHost, log: Logger): HttpEndpoint {
+/** Starts the API endpoint (throws `ListenError`); `auther` checks the credentials. */
+export function startApiService(
+  ep: Endpoint,
+  host: ApiHost,
+  log: Logger,
+  auther?: EndpointAuther,
+): HttpEndpoint {
   const alog = log.with({ kind: "api" });
   return HttpEndpoint.start({
     name: "@api",
     addr: ep.addr,
-    auth: ep.auth,
+    auther,
     log,
     // As gost: the documentation and CORS preflights are open, the rest needs the credentials.
     needsAuth: (req, url) => req.method !== "OPTIONS" && !url.pathname.startsWith(`${ep.pathPrefix}/docs/`),
     unauthorized: () =>
       json({ code: 401, msg: "Unauthorized" }, 401, { "www-authenticate": "Basic", ...CORS_HEADERS }),
-    handler: (req) => answer(req, ep, host),
+    handler: (req) => answer(req, ep, host, !!auther),
     answered: (req, res, client, ms) => {
       if (!ep.accesslog) return;
       // gost's access line: status, duration, client, method, URI.
@@ -110,7 +115,7 @@ export function startApiService(ep: Endpoint, host: ApiHost, log: Logger): HttpE
 /** gost allows every origin (a web UI such as gost-ui calls the API from a browser). */
 const CORS_HEADERS = { "access-control-allow-origin": "*" };
 
-async function answer(req: Request, ep: Endpoint, host: ApiHost): Promise<Response> {
+async function answer(req: Request, ep: Endpoint, host: ApiHost, guarded: boolean): Promise<Response> {
   if (req.method === "OPTIONS") {
     return new Response(null, {
       status: 204,
@@ -118,14 +123,14 @@ async function answer(req: Request, ep: Endpoint, host: ApiHost): Promise<Respon
         ...CORS_HEADERS,
         "access-control-allow-methods": "GET, POST, PUT, DELETE, OPTIONS",
         "access-control-allow-headers": req.headers.get("access-control-request-headers") ?? "*",
-        ...(ep.auth ? { "access-control-allow-private-network": "true" } : {}),
+        ...(guarded ? { "access-control-allow-private-network": "true" } : {}),
       },
     });
   }
   // Without credentials, any web page the user visits could reconfigure this gost through the
   // browser (a cross-site POST needs no preflight): browser requests then need auth.
   const path = new URL(req.url).pathname;
-  if (!ep.auth && req.headers.has("origin") && !path.startsWith(`${ep.pathPrefix}/docs/`)) {
+  if (!guarded && req.headers.has("origin") && !path.startsWith(`${ep.pathPrefix}/docs/`)) {
     return json(
       { code: 403, msg: "requests from web pages need the API's auth (set api.auth)" },
       403,

@@ -11,6 +11,7 @@ import type { Logger } from "../core/log.ts";
 import { enableMetrics } from "../metrics/gost.ts";
 import { type Endpoint, parseEndpoint, startMetricsService } from "../metrics/service.ts";
 import { type ApiHost, startApiService } from "./api.ts";
+import { checkEndpointAuther, endpointAuther } from "./endpoint_auth.ts";
 
 /** The parsed `api:` and `metrics:` sections, and their config errors. */
 export function parseEndpoints(
@@ -19,7 +20,10 @@ export function parseEndpoints(
   const errors: ConfigError[] = [];
   const one = (section: "api" | "metrics") => {
     try {
-      return parseEndpoint(config[section], section);
+      const ep = parseEndpoint(config[section], section);
+      const missing = ep && checkEndpointAuther(ep, section, config);
+      if (missing) errors.push(missing);
+      return ep;
     } catch (err) {
       errors.push(err instanceof ConfigError ? err : new ConfigError(section, errorMessage(err)));
     }
@@ -62,8 +66,10 @@ export function startEndpoints(config: Config, host: ApiHost, log: Logger): Http
   const { api, metrics } = parseEndpoints(config);
   const started: HttpEndpoint[] = [];
   try {
-    if (api) started.push(startApiService(api, host, log));
-    if (metrics) started.push(startMetricsService(metrics, enableMetrics(), log));
+    const auther = (ep: Endpoint, section: "api" | "metrics") =>
+      endpointAuther(ep, section, () => host.config(), log.with({ kind: "service", service: `@${section}` }));
+    if (api) started.push(startApiService(api, host, log, auther(api, "api")));
+    if (metrics) started.push(startMetricsService(metrics, enableMetrics(), log, auther(metrics, "metrics")));
   } catch (err) {
     for (const e of started) e.close();
     throw err;

@@ -1,7 +1,7 @@
 import { deepStrictEqual, equal, match } from "node:assert/strict";
 import { oneThreadWhenObserved, parseEndpoints } from "./program.ts";
 
-Deno.test("endpoints: an empty host is loopback, path defaults to /metrics, a named auther is refused", () => {
+Deno.test("endpoints: an empty host is loopback, path defaults to /metrics, an undefined auther is refused", () => {
   const ok = parseEndpoints({
     api: { addr: ":18080", pathPrefix: "/gost/" },
     metrics: { addr: "0.0.0.0:9000" },
@@ -13,8 +13,11 @@ Deno.test("endpoints: an empty host is loopback, path defaults to /metrics, a na
   equal(ok.metrics?.path, "/metrics");
   const bad = parseEndpoints({ api: { addr: ":1", auther: "a0" }, metrics: { addr: "nope" } });
   equal(bad.errors.length, 2);
-  match(bad.errors[0].message, /api\.auther: named authers are not enforced/);
+  match(bad.errors[0].message, /api\.auther: no auther named "a0" in authers/);
   match(bad.errors[1].message, /metrics\.addr/);
+  const named = parseEndpoints({ authers: [{ name: "a0", auths: [] }], api: { addr: ":1", auther: "a0" } });
+  deepStrictEqual(named.errors, []);
+  equal(named.api?.auther, "a0");
   deepStrictEqual(parseEndpoints({ metrics: { addr: "unix:///run/g.sock" } }).metrics?.addr, {
     path: "/run/g.sock",
   });

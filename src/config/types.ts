@@ -182,7 +182,7 @@ export interface EndpointConfig {
   /** api: one log line per request. */
   accesslog?: boolean;
   auth?: AuthConfig;
-  /** A named auther: refused until authers are enforced. */
+  /** A named auther (api: accepted beside `auth`; metrics: instead of `auth`). */
   auther?: string;
 }
 

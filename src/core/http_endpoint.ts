@@ -5,9 +5,8 @@
  * endpoints show (the API even changes) the whole config, so exposing them must be asked for.
  * @module
  */
-import type { AuthConfig } from "./auth.ts";
 import { isIPv4, joinHostPort, splitHostPort, unmapHost } from "./addr.ts";
-import { Authenticator, parseBasicCredentials } from "./auth.ts";
+import { type Auther, parseBasicCredentials } from "./auth.ts";
 import { ConfigError, errorMessage } from "./errors.ts";
 import type { Logger } from "./log.ts";
 import { ListenError } from "./types.ts";
@@ -37,12 +36,16 @@ export function isLoopback(a: EndpointAddr): boolean {
   return h === "localhost" || h === "::1" || (isIPv4(h) && h.startsWith("127."));
 }
 
+/** An endpoint's credentials check; `close` ends what it holds (file watches) with the endpoint. */
+export type EndpointAuther = Auther & { close?(): void };
+
 /** What an endpoint serves and who may use it. */
 export interface EndpointOptions {
   /** gost's service name in log lines: "@api" or "@metrics". */
   name: string;
   addr: EndpointAddr;
-  auth?: AuthConfig;
+  /** Who may use it (Basic auth); none: anyone. */
+  auther?: EndpointAuther;
   log: Logger;
   handler: (req: Request, info: { client: string }) => Response | Promise<Response>;
   /** Whether a request needs the credentials (default: every one). */
@@ -56,17 +59,19 @@ export interface EndpointOptions {
 /** One running endpoint. */
 export class HttpEndpoint {
   readonly #server: Deno.HttpServer;
+  readonly #auther?: EndpointAuther;
   /** `host:port` (or the socket path) it listens on. */
   readonly addr: string;
 
-  private constructor(server: Deno.HttpServer, addr: string) {
+  private constructor(server: Deno.HttpServer, addr: string, auther?: EndpointAuther) {
     this.#server = server;
     this.addr = addr;
+    this.#auther = auther;
   }
 
   /** Binds and serves; throws `ListenError` when the address cannot be bound. */
   static start(o: EndpointOptions): HttpEndpoint {
-    const auth = Authenticator.from(o.auth);
+    const auth = o.auther;
     const log = o.log.with({ kind: "service", service: o.name });
     if (!auth && !isLoopback(o.addr)) {
       log.warn(`${o.name} listens beyond this machine without auth: anyone who reaches it can use it`);
@@ -88,21 +93,23 @@ export class HttpEndpoint {
         : { hostname: o.addr.hostname, port: o.addr.port };
       server = Deno.serve({ ...where, onListen: () => {}, onError: (e) => onError(log, e) }, handler);
     } catch (err) {
+      auth?.close?.();
       throw new ListenError(shown, err);
     }
     const a = server.addr;
     const addr = a.transport === "tcp" ? joinHostPort(a.hostname, a.port) : shown;
     log.info(`listening on ${addr}`);
-    return new HttpEndpoint(server, addr);
+    return new HttpEndpoint(server, addr, auth);
   }
 
   /** Stops listening and ends open requests. */
   async close(): Promise<void> {
+    this.#auther?.close?.();
     await this.#server.shutdown();
   }
 }
 
-function authorized(req: Request, auth: Authenticator): boolean {
+function authorized(req: Request, auth: Auther): boolean {
   const creds = parseBasicCredentials(req.headers.get("authorization") ?? "");
   // A missing header is checked too, so that its answer takes as long as a wrong one.
   return auth.check(creds?.username ?? "", creds?.password ?? "\u0000") && !!creds;

@@ -1,5 +1,6 @@
 import { deepStrictEqual, equal, ok } from "node:assert/strict";
 import { HttpEndpoint, isLoopback, parseEndpointAddr } from "./http_endpoint.ts";
+import { Authenticator } from "./auth.ts";
 import { Logger } from "./log.ts";
 
 function logger(lines: string[]): Logger {
@@ -28,10 +29,11 @@ Deno.test("http endpoint: Basic auth, a warning when open beyond loopback", asyn
   await open.close();
   ok(lines.some((l) => l.includes("without auth")), lines.join("\n"));
   const quiet: string[] = [];
+  let closed = 0;
   const ep = HttpEndpoint.start({
     name: "@t",
     addr: { hostname: "127.0.0.1", port: 0 },
-    auth: { username: "u", password: "p" },
+    auther: Object.assign(new Authenticator("u", "p"), { close: () => closed++ }),
     log: logger(quiet),
     handler: () => new Response("hi"),
     unauthorized: () => new Response(null, { status: 401 }),
@@ -50,4 +52,5 @@ Deno.test("http endpoint: Basic auth, a warning when open beyond loopback", asyn
   } finally {
     await ep.close();
   }
+  equal(closed, 1, "the auther's file watches end with the endpoint");
 });

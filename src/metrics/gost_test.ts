@@ -3,12 +3,12 @@ import { clientIP, GostMetrics, hostname, MAX_CLIENTS } from "./gost.ts";
 
 Deno.test("gost metrics: a connection counts once at accept and once at its end, with gost's labels", () => {
   const m = new GostMetrics("h");
-  const labels = m.opened("s0", "10.0.0.1");
+  const conn = m.opened("s0", "10.0.0.1");
   m.serviceUp(1);
   let t = m.registry.render();
   match(t, /^gost_service_requests_in_flight\{host="h",service="s0",client="10.0.0.1"\} 1$/m);
   match(t, /^gost_service_requests_total\{host="h",service="s0",client="10.0.0.1"\} 1$/m);
-  m.closed(labels, 0.02, 100, 2000, true);
+  m.closed(conn, 0.02, 100, 2000, true);
   m.chainError("chain-0", "node-0");
   t = m.registry.render();
   match(t, /^gost_services\{host="h"\} 1$/m);
@@ -64,5 +64,5 @@ Deno.test('gost metrics: clients beyond MAX_CLIENTS per service share the client
   equal(m.requests.series.size, MAX_CLIENTS + 1);
   equal(m.requests.get(["h", "s0", "other"]), 6);
   equal(m.requests.get(["h", "s0", "10.0.0.0"]), 2);
-  equal(m.opened("s1", "10.9.9.9")[2], "10.9.9.9");
+  equal(m.opened("s1", "10.9.9.9").labels[2], "10.9.9.9");
 });

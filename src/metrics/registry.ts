@@ -20,6 +20,11 @@ abstract class Family<V> {
     readonly kind: Kind,
   ) {}
 
+  /**
+   * The value of `labels`, created by `init` the first time. Callers that count the same series
+   * again and again keep the returned cell and update it directly: a lookup joins the label values
+   * into a key (a string built per call), which per connection cost more than the count itself.
+   */
   protected at(labels: LabelValues, init: () => V): V {
     const key = labels.join("\u0000");
     let s = this.series.get(key);
@@ -33,7 +38,7 @@ abstract class Family<V> {
     return s.value;
   }
 
-  /** Forgets the series of `labels` (a deleted service). */
+  /** Forgets the series matching `predicate` (a cell kept from before then counts nowhere). */
   remove(predicate: (labels: LabelValues) => boolean): void {
     for (const [k, s] of this.series) if (predicate(s.labels)) this.series.delete(k);
   }
@@ -53,12 +58,16 @@ abstract class Family<V> {
 }
 
 /** A value that only goes up. */
-export class Counter extends Family<{ v: number }> {
+export class Counter extends Family<Cell> {
   constructor(name: string, help: string, labelNames: readonly string[]) {
     super(name, help, labelNames, "counter");
   }
   add(labels: LabelValues, n = 1): void {
-    this.at(labels, () => ({ v: 0 })).v += n;
+    this.at(labels, newCell).v += n;
+  }
+  /** The series of `labels` as a cell to add to directly (`cell.v += n`; never subtract). */
+  cell(labels: LabelValues): Cell {
+    return this.at(labels, newCell);
   }
   get(labels: LabelValues): number {
     return this.series.get(labels.join("\u0000"))?.value.v ?? 0;
@@ -71,16 +80,27 @@ export class Counter extends Family<{ v: number }> {
   }
 }
 
+/** The value of one counter or gauge series. */
+export interface Cell {
+  v: number;
+}
+
+const newCell = (): Cell => ({ v: 0 });
+
 /** A value that goes up and down. */
-export class Gauge extends Family<{ v: number }> {
+export class Gauge extends Family<Cell> {
   constructor(name: string, help: string, labelNames: readonly string[]) {
     super(name, help, labelNames, "gauge");
   }
   add(labels: LabelValues, n: number): void {
-    this.at(labels, () => ({ v: 0 })).v += n;
+    this.at(labels, newCell).v += n;
   }
   set(labels: LabelValues, n: number): void {
-    this.at(labels, () => ({ v: 0 })).v = n;
+    this.at(labels, newCell).v = n;
+  }
+  /** The series of `labels` as a cell to update directly. */
+  cell(labels: LabelValues): Cell {
+    return this.at(labels, newCell);
   }
   get(labels: LabelValues): number {
     return this.series.get(labels.join("\u0000"))?.value.v ?? 0;
@@ -93,8 +113,15 @@ export class Gauge extends Family<{ v: number }> {
   }
 }
 
+/** The state of one histogram series: a count per bucket (not cumulative), sum and count. */
+export interface HistogramCell {
+  counts: Float64Array;
+  sum: number;
+  count: number;
+}
+
 /** Observations counted into cumulative buckets (upper bounds in seconds, or whatever unit). */
-export class Histogram extends Family<{ counts: Float64Array; sum: number; count: number }> {
+export class Histogram extends Family<HistogramCell> {
   constructor(
     name: string,
     help: string,
@@ -104,10 +131,19 @@ export class Histogram extends Family<{ counts: Float64Array; sum: number; count
     super(name, help, labelNames, "histogram");
   }
   observe(labels: LabelValues, v: number): void {
-    const h = this.at(labels, () => ({ counts: new Float64Array(this.buckets.length), sum: 0, count: 0 }));
+    this.record(this.cell(labels), v);
+  }
+  /** The series of `labels`, to {@link record} into without looking it up again. */
+  cell(labels: LabelValues): HistogramCell {
+    return this.at(labels, () => ({ counts: new Float64Array(this.buckets.length), sum: 0, count: 0 }));
+  }
+  /** One observation into a series of this histogram. */
+  record(h: HistogramCell, v: number): void {
     // Stored per bucket; rendering makes them cumulative.
-    const i = this.buckets.findIndex((b) => v <= b);
-    if (i >= 0) h.counts[i]++;
+    const b = this.buckets;
+    let i = 0;
+    while (i < b.length && v > b[i]) i++;
+    if (i < b.length) h.counts[i]++;
     h.sum += v;
     h.count++;
   }

@@ -129,7 +129,7 @@ export class Service {
     const record: ConnRecord = {};
     this.stats.totalConns++;
     const metrics = activeMetrics;
-    const labels = metrics?.opened(this.name, clientIP(conn.remote));
+    const series = metrics?.opened(this.name, clientIP(conn.remote));
     let failed = false;
     log.debug(`${conn.remote} <> ${conn.local}`);
     try {
@@ -145,9 +145,9 @@ export class Service {
       admitted.done?.();
       this.#live.delete(conn);
       this.#count(record, failed);
-      if (labels) {
+      if (series) {
         const secs = (performance.now() - started) / 1000;
-        metrics!.closed(labels, secs, record.inputBytes ?? 0, record.outputBytes ?? 0, failed);
+        metrics!.closed(series, secs, record.inputBytes ?? 0, record.outputBytes ?? 0, failed);
       }
       log.info(`${conn.remote} >< ${conn.local}`, {
         ...target(conn, record),

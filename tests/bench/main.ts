@@ -40,20 +40,20 @@ interface Row {
 
 type Ports = Record<string, number>;
 
-function substitute(argv: string[], ports: Ports, extra: Record<string, string> = {}): string[] {
+export function substitute(argv: string[], ports: Ports, extra: Record<string, string> = {}): string[] {
   return argv.map((a) =>
     a.replace(/\$(ENTRY|TARGET|P\d|HAPROXY_CFG)/g, (m, k) => (k in extra ? extra[k] : String(ports[k] ?? m)))
   );
 }
 
-function allocPorts(target: number): Ports {
+export function allocPorts(target: number): Ports {
   const p: Ports = { ENTRY: freePort(), TARGET: target };
   for (let i = 1; i <= 9; i++) p[`P${i}`] = freePort();
   return p;
 }
 
 /** Spawns one implementation's processes; resolves once the entry port accepts. */
-async function launch(
+export async function launch(
   commands: string[][],
   entry: number,
 ): Promise<{ pids: number[]; stop(): Promise<void> }> {
@@ -85,7 +85,7 @@ async function launch(
 }
 
 /** An iperf3 server on a free port. */
-async function startIperfServer(): Promise<{ port: number; stop(): Promise<void> }> {
+export async function startIperfServer(): Promise<{ port: number; stop(): Promise<void> }> {
   const port = freePort();
   const child = new Deno.Command("iperf3", {
     args: ["-s", "-p", String(port)],
@@ -99,7 +99,7 @@ async function startIperfServer(): Promise<{ port: number; stop(): Promise<void>
 }
 
 /** iperf3 client run; returns Gbit/s received. */
-async function iperf(port: number, args: string[] = []): Promise<number> {
+export async function iperf(port: number, args: string[] = []): Promise<number> {
   // iperf3 has no overall timeout: a path that stops moving bytes would hang the whole run.
   const limitMs = SECONDS * 1000 + STALL_MS;
   const out = await new Deno.Command("iperf3", {
@@ -120,7 +120,7 @@ async function iperf(port: number, args: string[] = []): Promise<number> {
 }
 
 /** Short connections per second: connect, 1 byte echo, close; `parallel` at a time. */
-async function connRate(port: number, parallel: number, ms = 3000): Promise<number> {
+export async function connRate(port: number, parallel: number, ms = 3000): Promise<number> {
   const end = performance.now() + ms;
   let done = 0;
   const one = new Uint8Array([42]);

@@ -333,7 +333,7 @@ Deno.test({
   },
 });
 
-Deno.test("api: the api: and metrics: sections of a config file; a named auther is refused at start (exit 1)", async () => {
+Deno.test("api: the api: and metrics: sections of a config file; an undefined auther is refused at start (exit 1)", async () => {
   const dir = await Deno.makeTempDir();
   try {
     const port = freePort();
@@ -351,7 +351,7 @@ Deno.test("api: the api: and metrics: sections of a config file; a named auther 
     await Deno.writeTextFile(`${dir}/bad.yaml`, `metrics:\n  addr: ":9000"\n  auther: auther-0\n`);
     const r = await runGost(["-C", `${dir}/bad.yaml`, "-api", `127.0.0.1:${freePort()}`]);
     equal(r.code, 1, r.stderr);
-    match(r.stderr, /metrics\.auther: named authers are not enforced yet/);
+    match(r.stderr, /metrics\.auther: no auther named "auther-0" in authers/);
   } finally {
     await Deno.remove(dir, { recursive: true });
   }
