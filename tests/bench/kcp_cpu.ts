@@ -5,7 +5,7 @@
  * (with the same crypt, FEC, compression and windows as gost-deno's defaults) and, when GOST_BIN
  * names one, the real gost with the same command lines.
  *
- * `deno run -A tests/bench/kcp_cpu.ts [--seconds=10] [--reverse] [--repeat=N] [--base=DIR] [--no-ffi]
+ * `deno run -A tests/bench/kcp_cpu.ts [--seconds=10] [--reverse] [--bitrate=100M] [--repeat=N] [--base=DIR] [--no-ffi]
  * [--profile=DIR] [--only=gost-deno,kcptun] [extra kcp options, e.g. kcp.sndwnd=128&kcp.rcvwnd=128]`.
  * gost-deno runs with the project's permissions (scripts/permissions.ts); `--no-ffi` denies FFI (the socket keeps the kernel's default buffers),
  * `--env` adds `--allow-env` (for experiments that read the environment).
@@ -113,6 +113,8 @@ async function run(impl: string, commands: string[][], entry: number): Promise<R
         String(SECONDS),
         "-J",
         ...(args.reverse ? ["-R"] : []),
+        // A fixed rate (e.g. 100M) compares memory and CPU at equal load on a noisy machine.
+        ...(args.bitrate ? ["-b", args.bitrate] : []),
       ],
       stdout: "piped",
       stderr: "piped",
@@ -265,7 +267,11 @@ async function main(): Promise<void> {
     server.kill("SIGTERM");
     await server.status;
   }
-  console.log(`${SECONDS}s iperf3${args.reverse ? " -R" : ""}${EXTRA ? `, ${EXTRA}` : ""}`);
+  console.log(
+    `${SECONDS}s iperf3${args.reverse ? " -R" : ""}${args.bitrate ? ` -b ${args.bitrate}` : ""}${
+      EXTRA ? `, ${EXTRA}` : ""
+    }`,
+  );
   console.log(
     "| impl | Mbit/s | CPU % (both processes) | CPU ms per MB | listener ms/MB user+sys | " +
       "dialer ms/MB user+sys | peak RSS MB (both) | idle RSS MB (both) | growth MB | UDP drops |",
