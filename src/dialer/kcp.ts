@@ -30,6 +30,7 @@ import { randomConv, sessionConfigOf, smuxOver } from "../protocol/kcp/mux.ts";
 import { KcpSession, type SessionConfig } from "../protocol/kcp/session.ts";
 import { RECEIVE_ROOM, Slab } from "../protocol/kcp/slab.ts";
 import { enlargeSocketBuffers } from "../protocol/kcp/sockbuf.ts";
+import { syncSender } from "../protocol/kcp/udp_send.ts";
 import type { SmuxSession } from "../protocol/smux/session.ts";
 import type { DialerFactory } from "./registry.ts";
 import { bindEphemeralUDP } from "./udp.ts";
@@ -116,8 +117,11 @@ export class KcpDialer implements Dialer {
     const sock = bindEphemeralUDP();
     enlargeSocketBuffers(sock);
     const to: Deno.NetAddr = { transport: "udp", hostname: ip, port };
+    // Synchronously where libc may be used (no copy), else a copy through Deno's async send.
+    const sync = syncSender(sock), sa = sync?.address(to) ?? null, copies = new Slab();
     const send = (pkt: Uint8Array) => {
-      sock.send(pkt, to).catch(ignore);
+      if (sa && sync!.send(pkt, sa)) return;
+      sock.send(copies.copy(pkt), to).catch(ignore);
     };
     const kcp = new KcpSession(randomConv(), this.#sessionConfig, send, formatAddr(sock.addr), addr);
     const smux = smuxOver(kcp, this.#cfg, true, this.#log);
@@ -126,6 +130,7 @@ export class KcpDialer implements Dialer {
       this.#log?.debug(`kcp: session to ${addr} closed: ${kcp.summary()}`);
       this.#live.delete(kcp);
       smux.close();
+      sync?.close();
       try {
         sock.close();
       } catch {
@@ -134,15 +139,13 @@ export class KcpDialer implements Dialer {
     });
     smux.done.then(() => kcp.close());
     (async () => {
-      // Every datagram lands in fresh space: the session keeps views of it rather than copies.
-      const slab = new Slab();
+      // One buffer for every datagram: the session copies what it keeps into buffers it reuses.
+      const room = new Uint8Array(RECEIVE_ROOM);
       while (!kcp.closed) {
         let data: Uint8Array, from: Deno.Addr;
         try {
-          [data, from] = await sock.receive(slab.reserve(RECEIVE_ROOM));
-          slab.commit(data.length);
+          [data, from] = await sock.receive(room);
         } catch (err) {
-          slab.commit(0);
           if (kcp.closed) return;
           // ICMP unreachable is reported on the socket: the peer may come up later.
           this.#log?.debug(`kcp: receive from ${addr}: ${errorMessage(err)}`);
@@ -172,7 +175,8 @@ export class KcpDialer implements Dialer {
     const writer = conn.writable.getWriter();
     const send = (pkt: Uint8Array) => {
       // A datagram tunnel drops rather than queues without bound, like a UDP socket.
-      if ((writer.desiredSize ?? 0) > -64) writer.write(pkt).catch(() => {});
+      // The session lends `pkt`: the queued write needs its own copy.
+      if ((writer.desiredSize ?? 0) > -64) writer.write(pkt.slice()).catch(() => {});
     };
     const kcp = new KcpSession(randomConv(), this.#sessionConfig, send, conn.local, addr);
     const smux = smuxOver(kcp, this.#cfg, true, this.#log);

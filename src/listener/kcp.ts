@@ -23,6 +23,7 @@ import { sessionConfigOf, smuxOver } from "../protocol/kcp/mux.ts";
 import { conversationOf, KcpSession, type SessionConfig } from "../protocol/kcp/session.ts";
 import { RECEIVE_ROOM, Slab } from "../protocol/kcp/slab.ts";
 import { enlargeSocketBuffers } from "../protocol/kcp/sockbuf.ts";
+import { type SyncSender, syncSender } from "../protocol/kcp/udp_send.ts";
 import type { SmuxSession } from "../protocol/smux/session.ts";
 import type { ListenerFactory } from "./registry.ts";
 import { listenUDP } from "./udp.ts";
@@ -65,6 +66,10 @@ export class KcpListener implements Listener {
   readonly #log?: Logger;
   #session!: SessionConfig;
   #sock?: Deno.DatagramConn;
+  /** Sends datagrams synchronously where libc may be used, else null (see udp_send.ts). */
+  #sync: SyncSender | null = null;
+  /** Copies of the datagrams sent through Deno's async send (sessions lend theirs). */
+  readonly #sendSlab = new Slab();
   readonly #sessions = new Map<string, Entry>();
   /** Half-open sessions by peer IP, each address's oldest first. */
   readonly #halfOpen = new Map<string, Set<Entry>>();
@@ -86,6 +91,7 @@ export class KcpListener implements Listener {
     this.#session = sessionConfigOf(this.#cfg);
     this.#sock = listenUDP(this.configuredAddr);
     const sockbuf = enlargeSocketBuffers(this.#sock);
+    this.#sync = syncSender(this.#sock);
     this.#log?.debug(
       `kcp: socket receive buffer ${sockbuf > 0 ? `${sockbuf} bytes` : "left at the default"}`,
     );
@@ -115,17 +121,15 @@ export class KcpListener implements Listener {
 
   async #receiveLoop(): Promise<void> {
     const sock = this.#sock!;
-    // Every datagram lands in fresh space: sessions keep views of it rather than copies.
-    const slab = new Slab();
+    // One buffer for every datagram: sessions copy what they keep into buffers they reuse.
+    const room = new Uint8Array(RECEIVE_ROOM);
     const crypt = this.#session.crypt;
     let lastFrom: Deno.NetAddr | null = null, lastKey = "";
     while (!this.#closed) {
       let data: Uint8Array, from: Deno.Addr;
       try {
-        [data, from] = await sock.receive(slab.reserve(RECEIVE_ROOM));
-        slab.commit(data.length);
+        [data, from] = await sock.receive(room);
       } catch (err) {
-        slab.commit(0);
         if (this.#closed) break;
         this.#log?.debug(`kcp: receive: ${errorMessage(err)}`);
         continue;
@@ -184,9 +188,11 @@ export class KcpListener implements Listener {
     } else if (this.#embryonic >= this.#opts.backlog) {
       this.#evict(this.#mostHalfOpen(), "backlog");
     }
-    const sock = this.#sock!;
+    const sock = this.#sock!, sync = this.#sync, slab = this.#sendSlab;
+    const sa = sync?.address(peer) ?? null;
     const send = (pkt: Uint8Array) => {
-      sock.send(pkt, peer).catch(ignore);
+      if (sa && sync!.send(pkt, sa)) return;
+      sock.send(slab.copy(pkt), peer).catch(ignore);
     };
     const kcp = new KcpSession(conv, this.#session, send, this.addr, key);
     const smux = smuxOver(kcp, this.#cfg, false, this.#log);
@@ -285,6 +291,7 @@ export class KcpListener implements Listener {
     for (const e of [...this.#sessions.values()]) e.kcp.close();
     for (const s of this.#pending.splice(0)) s.close();
     for (const w of this.#waiters.splice(0)) w(null);
+    this.#sync?.close();
     try {
       this.#sock?.close();
     } catch {

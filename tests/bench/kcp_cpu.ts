@@ -5,7 +5,7 @@
  * (with the same crypt, FEC, compression and windows as gost-deno's defaults) and, when GOST_BIN
  * names one, the real gost with the same command lines.
  *
- * `deno run -A tests/bench/kcp_cpu.ts [--seconds=10] [--reverse] [--repeat=N] [--base=DIR] [--no-ffi]
+ * `deno run -A tests/bench/kcp_cpu.ts [--seconds=10] [--reverse] [--bitrate=100M] [--repeat=N] [--base=DIR] [--no-ffi]
  * [--profile=DIR] [--only=gost-deno,kcptun] [extra kcp options, e.g. kcp.sndwnd=128&kcp.rcvwnd=128]`.
  * gost-deno runs with the project's permissions (scripts/permissions.ts); `--no-ffi` denies FFI (the socket keeps the kernel's default buffers),
  * `--env` adds `--allow-env` (for experiments that read the environment).
@@ -28,6 +28,8 @@ interface Result {
   cpuMsPerMB: number;
   cpuPercent: number;
   peakRssMB: number;
+  /** Resident memory of both processes after start-up, before any traffic. */
+  idleRssMB: number;
   /** CPU ms per MB of each process (listener first), split user / system. */
   perProcess: { user: number; sys: number }[];
   /** Datagrams the kernel dropped for full receive buffers during the run (all of the machine's UDP). */
@@ -94,6 +96,7 @@ async function run(impl: string, commands: string[][], entry: number): Promise<R
     const pids = children.map((c) => c.pid);
     const t0 = pids.map(cpuSplit);
     const drops0 = udpRcvbufErrors();
+    const idle = total(pids, rssKB);
     let peak = 0;
     const sampler = setInterval(() => {
       const rss = total(pids, rssKB);
@@ -110,6 +113,8 @@ async function run(impl: string, commands: string[][], entry: number): Promise<R
         String(SECONDS),
         "-J",
         ...(args.reverse ? ["-R"] : []),
+        // A fixed rate (e.g. 100M) compares memory and CPU at equal load on a noisy machine.
+        ...(args.bitrate ? ["-b", args.bitrate] : []),
       ],
       stdout: "piped",
       stderr: "piped",
@@ -131,6 +136,7 @@ async function run(impl: string, commands: string[][], entry: number): Promise<R
       cpuMsPerMB: cpuSeconds * 1000 / mb,
       cpuPercent: cpuSeconds / wall * 100,
       peakRssMB: peak / 1024,
+      idleRssMB: idle / 1024,
       perProcess: used.map((u) => ({ user: u.user * 10 / mb, sys: u.sys * 10 / mb })),
       udpDrops: udpRcvbufErrors() - drops0,
     };
@@ -261,18 +267,24 @@ async function main(): Promise<void> {
     server.kill("SIGTERM");
     await server.status;
   }
-  console.log(`${SECONDS}s iperf3${args.reverse ? " -R" : ""}${EXTRA ? `, ${EXTRA}` : ""}`);
+  console.log(
+    `${SECONDS}s iperf3${args.reverse ? " -R" : ""}${args.bitrate ? ` -b ${args.bitrate}` : ""}${
+      EXTRA ? `, ${EXTRA}` : ""
+    }`,
+  );
   console.log(
     "| impl | Mbit/s | CPU % (both processes) | CPU ms per MB | listener ms/MB user+sys | " +
-      "dialer ms/MB user+sys | peak RSS MB (both) | UDP drops |",
+      "dialer ms/MB user+sys | peak RSS MB (both) | idle RSS MB (both) | growth MB | UDP drops |",
   );
-  console.log("|---|---|---|---|---|---|---|---|");
+  console.log("|---|---|---|---|---|---|---|---|---|---|");
   const split = (p: { user: number; sys: number }) => `${p.user.toFixed(1)}+${p.sys.toFixed(1)}`;
   for (const r of results) {
     console.log(
       `| ${r.impl} | ${r.mbitPerS.toFixed(1)} | ${r.cpuPercent.toFixed(0)} | ${r.cpuMsPerMB.toFixed(1)} | ${
         split(r.perProcess[0])
-      } | ${split(r.perProcess[1])} | ${r.peakRssMB.toFixed(0)} | ${r.udpDrops} |`,
+      } | ${split(r.perProcess[1])} | ${r.peakRssMB.toFixed(0)} | ${r.idleRssMB.toFixed(0)} | ${
+        (r.peakRssMB - r.idleRssMB).toFixed(0)
+      } | ${r.udpDrops} |`,
     );
   }
 }

@@ -36,8 +36,16 @@ const THRESH_INIT = 2;
 const THRESH_MIN = 2;
 const PROBE_INIT = 7000;
 const PROBE_LIMIT = 120000;
+/** Bytes of a reused receive room: kcp-go's largest datagram. */
+const RECEIVE_ROOM = 1500;
 /** Acks queued beyond this many are sent at once instead of at the next tick. */
 const ACK_BATCH = 48;
+/**
+ * Rooms of acknowledged segments kept for new ones (stream mode): at full speed the sender took
+ * one MSS of fresh space per segment and dropped it an RTT later, as much garbage as it sent.
+ * A few ack batches' worth covers the steady state; more would only hold memory.
+ */
+const SPARE_ROOMS = 256;
 
 const started = performance.now();
 /** Milliseconds on a monotonic clock, as a wrapping uint32. */
@@ -147,6 +155,10 @@ export class Arq {
   rcvBuf: Segment[] = [];
   acklist: number[] = [];
   #buffer: Uint8Array;
+  /** Whole-MSS rooms of acknowledged segments, for `send` to reuse (see {@link SPARE_ROOMS}). */
+  #spare: Uint8Array[] = [];
+  /** Rooms of received segments the application has read, for `input` to reuse. */
+  #rcvSpare: Uint8Array[] = [];
   readonly stats: ArqStats = {
     inSegs: 0,
     outSegs: 0,
@@ -158,13 +170,19 @@ export class Arq {
 
   /**
    * @param output called with each datagram: `reserved` free bytes, then KCP segments. The
-   * buffer is the callee's to keep.
+   * buffer is the callee's to keep, unless {@link lendOutput} is set.
    * @param slab where outgoing segments and datagrams are carved from.
    */
   /** Segments the peer has acknowledged so far (each counted once, by una or by its own ack). */
   delivered = 0;
   /** When set, data is sent only as far as this budget allows (acks always go); see pacer.ts. */
   budget: SendBudget | null = null;
+  /**
+   * When true, `output` is lent a view of the ARQ's own datagram buffer, valid only until it
+   * returns (the next datagram is written over it): no copy per datagram. When false, each
+   * datagram is a fresh copy the callee may keep.
+   */
+  lendOutput = false;
 
   constructor(
     conv: number,
@@ -180,6 +198,7 @@ export class Arq {
     if (n < 0 || n >= this.mtu - OVERHEAD) throw new Error(`cannot reserve ${n} bytes of a ${this.mtu} MTU`);
     this.reserved = n;
     this.mss = this.mtu - OVERHEAD - n;
+    this.#spare = [];
   }
 
   setMtu(mtu: number): void {
@@ -187,6 +206,7 @@ export class Arq {
     this.mtu = mtu;
     this.mss = mtu - OVERHEAD - this.reserved;
     this.#buffer = new Uint8Array(mtu);
+    this.#spare = [];
   }
 
   /** kcp-go's `NoDelay(nodelay, interval, resend, nc)`; interval is clamped to [10, 5000]. */
@@ -233,9 +253,10 @@ export class Arq {
     else {
       out = new Uint8Array(total);
       for (let i = 0, o = 0; i < count; i++) {
-        const d = q.at(i).data;
-        out.set(d, o);
-        o += d.length;
+        const seg = q.at(i);
+        out.set(seg.data, o);
+        o += seg.data.length;
+        this.#recycleReceived(seg);
       }
     }
     q.dropFront(count);
@@ -261,6 +282,7 @@ export class Arq {
         buf.set(d, n);
         n += d.length;
         count++;
+        this.#recycleReceived(seg);
       } else {
         buf.set(d.subarray(0, room), n);
         n += room;
@@ -271,6 +293,23 @@ export class Arq {
     this.#moveReady();
     if (q.length < this.rcvWnd && fastRecover) this.probe |= ASK_TELL;
     return n;
+  }
+
+  /** A received segment's room, once nothing reads it again, goes to the next one received. */
+  #recycleReceived(seg: Segment): void {
+    if (seg.room && this.#rcvSpare.length < SPARE_ROOMS) this.#rcvSpare.push(seg.room);
+    seg.room = null;
+  }
+
+  /**
+   * A received segment holding its own copy of `bytes` (in a reused room where one fits): the
+   * datagram it came in stays the caller's, and no block of received datagrams is kept alive.
+   */
+  #received(bytes: Uint8Array, sn: number, frg: number, ts: number): Segment {
+    if (bytes.length > RECEIVE_ROOM) return segment(bytes.slice(), sn, frg, ts);
+    const room = this.#rcvSpare.pop() ?? new Uint8Array(RECEIVE_ROOM);
+    room.set(bytes);
+    return segment(room.subarray(0, bytes.length), sn, frg, ts, room);
   }
 
   /** Moves in-order segments from the receive buffer to the receive queue, within the window. */
@@ -300,7 +339,7 @@ export class Arq {
         const extend = Math.min(mss - len, data.length);
         let room = last.room;
         if (!room || room.length < len + extend) {
-          room = this.slab.take(mss);
+          room = this.#room();
           room.set(last.data);
           last.room = room;
         }
@@ -318,13 +357,18 @@ export class Arq {
       const piece = data.subarray(off, off + size);
       let seg: Segment;
       if (this.stream) {
-        const room = this.slab.take(mss);
+        const room = this.#room();
         room.set(piece);
         seg = segment(room.subarray(0, size), 0, 0, 0, room);
       } else seg = segment(this.slab.copy(piece), 0, count - i - 1);
       this.sndQueue.push(seg);
       off += size;
     }
+  }
+
+  /** Space for one outgoing segment: a spare room, else fresh space. */
+  #room(): Uint8Array {
+    return this.#spare.pop() ?? this.slab.take(this.mss);
   }
 
   #updateAck(rtt: number): void {
@@ -369,8 +413,13 @@ export class Arq {
   #parseUna(una: number): number {
     let count = 0;
     const buf = this.sndBuf;
+    const spare = this.#spare, mss = this.mss;
     while (count < buf.length && diff(una, buf[count].sn) > 0) {
-      if (!buf[count].acked) this.delivered++;
+      const seg = buf[count];
+      if (!seg.acked) this.delivered++;
+      // Nothing reads an acknowledged segment again: its room goes to the next one sent.
+      if (seg.room && seg.room.length === mss && spare.length < SPARE_ROOMS) spare.push(seg.room);
+      seg.room = null;
       count++;
     }
     if (count > 0) buf.splice(0, count);
@@ -401,8 +450,8 @@ export class Arq {
   /**
    * Processes one datagram's KCP segments. `regular` is false for packets rebuilt by FEC
    * (they do not update RTT or the remote window). Returns 0, or a negative number when
-   * the packet is malformed or belongs to another conversation. Received segments keep views
-   * of `data`: the caller hands the bytes over and must not reuse them.
+   * the packet is malformed or belongs to another conversation. Received segments are copied
+   * out: `data` stays the caller's to reuse.
    */
   input(data: Uint8Array, regular = true, ackNoDelay = false): number {
     const oldUna = this.sndUna;
@@ -436,7 +485,9 @@ export class Arq {
         if (diff(sn, this.rcvNxt + this.rcvWnd) < 0) {
           this.acklist.push(sn, ts);
           if (diff(sn, this.rcvNxt) >= 0) {
-            repeat = this.#parseData(segment(data.subarray(p, p + len), sn, frg, ts));
+            const seg = this.#received(data.subarray(p, p + len), sn, frg, ts);
+            repeat = this.#parseData(seg);
+            if (repeat) this.#recycleReceived(seg);
           }
         }
         if (regular && repeat) this.stats.repeatSegs++;
@@ -490,7 +541,8 @@ export class Arq {
     let emitted = 0, heldBack = false;
     const emit = () => {
       if (pos > this.reserved) {
-        this.output(this.slab.copy(buf.subarray(0, pos)));
+        const dgram = buf.subarray(0, pos);
+        this.output(this.lendOutput ? dgram : this.slab.copy(dgram));
         emitted++;
       }
       pos = this.reserved;
@@ -516,7 +568,7 @@ export class Arq {
         header(CMD_ACK, 0, acks[i + 1], acks[i], 0);
       }
     }
-    this.acklist = [];
+    acks.length = 0;
     if (ackOnly) {
       emit();
       budget?.spend(emitted, false);
@@ -651,6 +703,10 @@ export class Arq {
       slap = 0;
     }
     if (slap >= 0) {
+      // Nothing in flight: the spare rooms go back to the garbage collector (an idle session
+      // holds none).
+      if (this.sndBuf.length === 0 && this.sndQueue.length === 0) this.#spare.length = 0;
+      if (this.rcvBuf.length === 0 && this.rcvQueue.length === 0) this.#rcvSpare.length = 0;
       this.tsFlush = (this.tsFlush + this.interval) >>> 0;
       if (diff(current, this.tsFlush) >= 0) this.tsFlush = (current + this.interval) >>> 0;
       this.flush(false);
@@ -664,5 +720,7 @@ export class Arq {
     this.sndBuf = [];
     this.rcvBuf = [];
     this.acklist = [];
+    this.#spare = [];
+    this.#rcvSpare = [];
   }
 }

@@ -13,6 +13,7 @@
 import { type Cipheriv, createCipheriv, pbkdf2Sync } from "node:crypto";
 import * as zlib from "node:zlib";
 import { crc32 as tableCrc32 } from "../../core/crc32.ts";
+import { NativeAesCfb } from "./native_aes.ts";
 
 /**
  * CRC-32 IEEE of every datagram: zlib's native one where the runtime has it (0.1 µs against
@@ -67,15 +68,20 @@ export function deriveKey(key: string): Uint8Array {
   return new Uint8Array(pbkdf2Sync(key, KDF_SALT, 4096, 32, "sha1"));
 }
 
+/** AES-CFB through libcrypto where it may be loaded (no allocation per packet), else `node:crypto`. */
+function aesCfb(key: Uint8Array): BlockCrypt {
+  return NativeAesCfb.create(key, KCP_IV) ?? new AesCfb(key);
+}
+
 /** Builds the cipher `name` from the derived 32-byte pass, exactly as kcp-go/kcptun/gost pick key bytes. */
 export function createBlockCrypt(name: CryptName, pass: Uint8Array): BlockCrypt {
   switch (name) {
     case "aes":
-      return new AesCfb(pass.subarray(0, 32));
+      return aesCfb(pass.subarray(0, 32));
     case "aes-128":
-      return new AesCfb(pass.subarray(0, 16));
+      return aesCfb(pass.subarray(0, 16));
     case "aes-192":
-      return new AesCfb(pass.subarray(0, 24));
+      return aesCfb(pass.subarray(0, 24));
     case "salsa20":
       return new Salsa20Crypt(pass);
     case "xor":

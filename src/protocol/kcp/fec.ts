@@ -204,6 +204,12 @@ export class FecEncoder {
    * @param headerOffset bytes in front of the FEC header (20 with a crypt, else 0).
    * @param slab where parity packets are carved from.
    */
+  /**
+   * Set by {@link lendParity}: one buffer per parity row, written over by every group, so the
+   * parity packets returned are valid only until the next `encode`.
+   */
+  lent: Uint8Array[] | null = null;
+
   constructor(
     dataShards: number,
     parityShards: number,
@@ -220,6 +226,15 @@ export class FecEncoder {
     // A multiple of 4 bytes, so that the word views cover the whole accumulator.
     this.#parity = Array.from({ length: parityShards }, () => new Uint8Array(MTU_LIMIT + 3 & ~3));
     this.#parityWords = this.#parity.map((p) => new Int32Array(p.buffer, p.byteOffset, p.length >>> 2));
+  }
+
+  /**
+   * Returns parity packets in buffers of the encoder's own, reused for every group (valid until
+   * the next `encode`), instead of fresh ones: for a caller that sends them at once.
+   */
+  lendParity(): void {
+    const room = this.headerOffset + FEC_HEADER_SIZE + MTU_LIMIT;
+    this.lent ??= Array.from({ length: this.#parityShards }, () => new Uint8Array(room));
   }
 
   /**
@@ -256,8 +271,9 @@ export class FecEncoder {
     if (this.#count < this.#dataShards) return NONE;
 
     const out: Uint8Array[] = [];
+    const len = h + FEC_HEADER_SIZE + this.#maxLen;
     for (let i = 0; i < this.#parityShards; i++) {
-      const p = this.slab.take(h + FEC_HEADER_SIZE + this.#maxLen);
+      const p = this.lent ? this.lent[i].subarray(0, len) : this.slab.take(len);
       writeU32(p, h, this.#next);
       p[h + 4] = TYPE_PARITY, p[h + 5] = 0;
       p.set(this.#parity[i].subarray(0, this.#maxLen), h + FEC_HEADER_SIZE);
@@ -279,6 +295,8 @@ function writeU32(b: Uint8Array, o: number, v: number): void {
 
 interface Group {
   shards: (Uint8Array | null)[];
+  /** The decoder's buffers holding `shards` (returned to it when the group ends). */
+  rooms: (Uint8Array | null)[];
   count: number;
   dataCount: number;
   maxLen: number;
@@ -295,6 +313,8 @@ export class FecDecoder {
   readonly #total: number;
   readonly #matrix: readonly Uint8Array[];
   readonly #groups = new Map<number, Group>();
+  /** Shard buffers of ended groups, reused for the next ones (at most a few groups' worth). */
+  #spare: Uint8Array[] = [];
   /** Data packets rebuilt so far. */
   recovered = 0;
 
@@ -310,8 +330,8 @@ export class FecDecoder {
   }
 
   /**
-   * Takes one FEC packet (`seqid|type|...`; the decoder keeps a view of it until its group is
-   * complete, so the caller must not reuse the bytes) and returns the data shards (`size|KCP`)
+   * Takes one FEC packet (`seqid|type|...`; the decoder keeps a copy of its shard until its
+   * group is complete, so the caller may reuse the bytes) and returns the data shards (`size|KCP`)
    * it allowed to rebuild (usually none: an empty array that must not be modified).
    */
   decode(pkt: Uint8Array): Uint8Array[] {
@@ -324,13 +344,36 @@ export class FecDecoder {
     const begin = seqid - index;
     let g = this.#groups.get(begin);
     if (!g) {
-      if (this.#groups.size >= MAX_GROUPS) this.#groups.delete(this.#groups.keys().next().value!);
-      g = { shards: new Array(this.#total).fill(null), count: 0, dataCount: 0, maxLen: 0, done: false };
+      if (this.#groups.size >= MAX_GROUPS) {
+        // The oldest group's object and buffers serve the new one.
+        const first = this.#groups.keys().next().value!;
+        g = this.#groups.get(first)!;
+        this.#groups.delete(first);
+        this.#release(g);
+        g.count = g.dataCount = g.maxLen = 0;
+        g.done = false;
+      } else {
+        const n = this.#total;
+        g = {
+          shards: new Array(n).fill(null),
+          rooms: new Array(n).fill(null),
+          count: 0,
+          dataCount: 0,
+          maxLen: 0,
+          done: false,
+        };
+      }
       this.#groups.set(begin, g);
     }
     if (g.done || g.shards[index]) return NONE;
-    const data = pkt.subarray(FEC_HEADER_SIZE);
+    // A copy: the datagram stays the caller's (one reused receive buffer can serve a socket).
+    const src = pkt.subarray(FEC_HEADER_SIZE);
+    if (src.length > MTU_LIMIT) return NONE;
+    const room = this.#spare.pop() ?? new Uint8Array(MTU_LIMIT);
+    room.set(src);
+    const data = room.subarray(0, src.length);
     g.shards[index] = data;
+    g.rooms[index] = room;
     g.count++;
     if (isData) g.dataCount++;
     if (data.length > g.maxLen) g.maxLen = data.length;
@@ -344,8 +387,18 @@ export class FecDecoder {
 
   #finish(g: Group): Uint8Array[] {
     g.done = true;
-    g.shards.fill(null);
+    this.#release(g);
     return NONE;
+  }
+
+  /** Gives a group's shard buffers back for reuse. */
+  #release(g: Group): void {
+    for (let i = 0; i < g.rooms.length; i++) {
+      const r = g.rooms[i];
+      if (r && this.#spare.length < MAX_GROUPS * this.#total) this.#spare.push(r);
+      g.rooms[i] = null;
+    }
+    g.shards.fill(null);
   }
 
   #rebuild(g: Group): Uint8Array[] {

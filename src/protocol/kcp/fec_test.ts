@@ -68,6 +68,45 @@ Deno.test("kcp fec: any 3 lost packets of a group are rebuilt, data and parity a
   }
 });
 
+Deno.test("kcp fec: the decoder copies what it keeps: packets fed through one reused buffer still rebuild", () => {
+  const packets = makePackets(6);
+  const dec = new FecDecoder(10, 3);
+  const buf = new Uint8Array(1600);
+  const rebuilt: Uint8Array[] = [];
+  const lostData: Uint8Array[] = [];
+  packets.forEach((p, i) => {
+    // Lose data packets 2 and 7 of every group of 13.
+    if (i % 13 === 2 || i % 13 === 7) return lostData.push(p.payload!);
+    buf.set(p.pkt);
+    rebuilt.push(...dec.decode(buf.subarray(0, p.pkt.length)).map((s) => s.slice()));
+    buf.fill(0x5a);
+  });
+  assert.equal(rebuilt.length, lostData.length);
+  rebuilt.forEach((shard, k) => {
+    const size = shard[0] | (shard[1] << 8);
+    assert.deepEqual(shard.subarray(2, size), lostData[k]);
+  });
+});
+
+Deno.test("kcp fec: a lending encoder writes each group's parity over the last", () => {
+  const lending = new FecEncoder(10, 3, 0), fresh = new FecEncoder(10, 3, 0);
+  lending.lendParity();
+  let first: Uint8Array[] = [];
+  for (let g = 0; g < 2; g++) {
+    for (let i = 0; i < 10; i++) {
+      const payload = crypto.getRandomValues(new Uint8Array(24 + 50 * i + g));
+      const a = new Uint8Array(8 + payload.length), b = new Uint8Array(8 + payload.length);
+      a.set(payload, 8), b.set(payload, 8);
+      const lent = lending.encode(a), own = fresh.encode(b);
+      assert.equal(lent.length, own.length);
+      lent.forEach((p, k) => assert.deepEqual(p, own[k]));
+      if (g === 0 && lent.length) first = lent;
+    }
+  }
+  assert.equal(first.length, 3);
+  assert.ok(first.every((p, k) => p.buffer === lending.lent![k].buffer));
+});
+
 Deno.test("kcp fec: 4 losses in a group cannot be rebuilt; duplicates and foreign types are ignored", () => {
   const packets = makePackets(1);
   const dec = new FecDecoder(10, 3);

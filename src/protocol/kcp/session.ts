@@ -102,6 +102,11 @@ export class KcpSession implements Duplex {
   #wakeWriter: (() => void) | null = null;
   readonly #onClose: Set<(s: KcpSession) => void> = new Set();
 
+  /**
+   * @param send takes each outgoing datagram, lent for the call only: the session writes the
+   * next one over the same bytes, so a sender that does not hand them to the kernel before it
+   * returns (an async socket write, a queue) must copy them.
+   */
   constructor(
     conv: number,
     cfg: SessionConfig,
@@ -114,11 +119,14 @@ export class KcpSession implements Duplex {
     const fec = cfg.dataShards > 0 && cfg.parityShards > 0;
     this.#send = send;
     const cryptHeader = cfg.crypt ? CRYPT_HEADER_SIZE : 0;
-    // Outgoing segments, datagrams and parity share one slab.
+    // Outgoing segments (and datagrams and parity, were they not lent) share one slab.
     const slab = new Slab();
     this.#fecEnc = fec ? new FecEncoder(cfg.dataShards, cfg.parityShards, cryptHeader, slab) : null;
     this.#fecDec = fec ? new FecDecoder(cfg.dataShards, cfg.parityShards) : null;
     const arq = this.arq = new Arq(conv, (pkt) => this.#output(pkt), slab);
+    // Datagrams and parity are lent to `send` (see the constructor's note): none is allocated.
+    arq.lendOutput = true;
+    this.#fecEnc?.lendParity();
     arq.reserveBytes(cryptHeader + (fec ? FEC_HEADER_SIZE_PLUS2 : 0));
     arq.setMtu(cfg.mtu);
     arq.setNoDelay(cfg.nodelay, cfg.interval, cfg.resend, cfg.nc);
@@ -246,10 +254,10 @@ export class KcpSession implements Duplex {
   }
 
   /**
-   * Takes one received datagram, decrypted in place. The session keeps views of it (FEC groups,
-   * received segments) instead of copies: the caller hands the bytes over and must not reuse
-   * them (see {@link Slab} for receiving into fresh space cheaply). Returns false when it was
-   * dropped (bad CRC, too short, wrong conversation).
+   * Takes one received datagram, decrypted in place. What the session keeps of it (FEC shards,
+   * received segments) it copies into buffers it reuses, so the caller may receive every
+   * datagram into the same buffer. Returns false when it was dropped (bad CRC, too short, wrong
+   * conversation).
    */
   input(datagram: Uint8Array): boolean {
     if (this.#closed) return false;
@@ -264,7 +272,7 @@ export class KcpSession implements Duplex {
     return this.inputBody(body);
   }
 
-  /** Takes a datagram body whose crypt header was already checked and removed (kept, as in `input`). */
+  /** Takes a datagram body whose crypt header was already checked and removed (copied, as in `input`). */
   inputBody(body: Uint8Array): boolean {
     if (this.#closed) return false;
     if (body.length < OVERHEAD) {

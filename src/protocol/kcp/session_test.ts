@@ -89,6 +89,40 @@ Deno.test("kcp session: FEC rebuilds sparse losses, (almost) without retransmiss
   b.close();
 });
 
+Deno.test("kcp session: datagrams are lent and received through one reused buffer, losses included", async () => {
+  // As the listener runs it: every datagram goes through the same receive buffer, so a session
+  // that kept a view of one instead of a copy would see its bytes overwritten by the next. The
+  // sender's buffer is lent too: holding it past the call (no copy here) would corrupt the wire.
+  const conv = 7;
+  const cfg = testConfig();
+  // deno-lint-ignore prefer-const
+  let a: KcpSession, b: KcpSession;
+  const queues = { ab: [] as Uint8Array[], ba: [] as Uint8Array[] };
+  const shared = new Uint8Array(1536);
+  let n = 0, scheduled = false;
+  const deliver = () => {
+    scheduled = false;
+    for (const dir of ["ab", "ba"] as const) {
+      for (const pkt of queues[dir].splice(0)) {
+        shared.set(pkt);
+        (dir === "ab" ? b : a).input(shared.subarray(0, pkt.length));
+        shared.fill(0xee); // what a next datagram would leave behind
+      }
+    }
+  };
+  const link = (dir: "ab" | "ba") => (pkt: Uint8Array) => {
+    if (dir === "ab" && n++ % 29 === 11) return; // sparse losses: FEC rebuilds them
+    queues[dir].push(pkt.slice()); // the wire's copy, taken during the call
+    if (!scheduled) scheduled = true, setTimeout(deliver, 1);
+  };
+  a = new KcpSession(conv, cfg, link("ab"));
+  b = new KcpSession(conv, cfg, link("ba"));
+  await Promise.all([transfer(a, b, 1 << 20), transfer(b, a, 256 << 10)]);
+  assert.ok(b.stats.fecRecovered > 0);
+  a.close();
+  b.close();
+});
+
 Deno.test("kcp session: without FEC, losses are repaired by retransmission", async () => {
   const { a, b } = pair(testConfig({ dataShards: 0, parityShards: 0 }), (_dir, n) => n % 23 === 5);
   await transfer(a, b, 1 << 20);

@@ -1,9 +1,9 @@
 /**
  * Datagram-sized buffers carved out of shared blocks.
  *
- * A KCP endpoint handles one ~1.4 KB buffer per datagram in each direction (received packets,
- * queued segments, outgoing packets, parity). Allocating each as its own ArrayBuffer costs about
- * 1.5 µs in V8 (allocation, external-memory accounting, GC); a view of a shared block costs a
+ * A KCP endpoint needs ~1.4 KB buffers for the segments it queues (and, where datagrams cannot
+ * be sent synchronously, copies of outgoing ones; see udp_send.ts). Allocating each as its own
+ * ArrayBuffer costs about 1.5 µs in V8 (allocation, external-memory accounting, GC); a view of a shared block costs a
  * tenth of that. Views are never handed out twice and a block is never rewritten, so a view
  * belongs to whoever took it, like a fresh array; a block is freed once no view of it is left.
  * Blocks are small (16 KiB) so that a few long-held views (a segment waiting for a hole to be

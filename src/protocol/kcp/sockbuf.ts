@@ -28,9 +28,21 @@ const SYMBOLS = {
   setsockopt: { parameters: ["i32", "i32", "i32", "buffer", "u32"], result: "i32" },
   getsockopt: { parameters: ["i32", "i32", "i32", "buffer", "buffer"], result: "i32" },
   getsockname: { parameters: ["i32", "buffer", "buffer"], result: "i32" },
+  // ssize_t, read as its low 32 bits: the byte count of a datagram, or -1.
+  sendto: { parameters: ["i32", "buffer", "usize", "i32", "buffer", "u32"], result: "i32" },
 } as const;
-type Libc = Deno.DynamicLibrary<typeof SYMBOLS>;
+/** The C library's socket calls used by KCP. */
+export type Libc = Deno.DynamicLibrary<typeof SYMBOLS>;
 let opened: OpenedLibrary<typeof SYMBOLS> | null | undefined;
+
+/** libc with the calls above, when this process may load it (checked on every call), else null. */
+export function openLibc(): Libc | null {
+  if (Deno.build.os !== "linux") return null;
+  if (opened === undefined) opened = openLibrary([...NATIVE_LIBRARIES.libc, "libc.so.6"], SYMBOLS);
+  // Checked on every call: the permission can be revoked after the library was opened.
+  if (!opened || !ffiAllowed(opened.path.startsWith("/") ? opened.path : undefined)) return null;
+  return opened.lib;
+}
 
 /** Descriptors looked at when searching for a socket (Deno opens few). */
 const MAX_FD = 4096;
@@ -40,7 +52,7 @@ const MAX_FD = 4096;
  * a socket's descriptor, and reading /proc/self/fd needs --allow-all, so this asks the kernel
  * about each open descriptor in turn (two cheap syscalls each, once per socket).
  */
-function socketFd(c: Libc, port: number): number {
+export function socketFd(c: Libc, port: number): number {
   const addr = new Uint8Array(128), len = new Uint32Array(1);
   for (let fd = 3; fd < MAX_FD; fd++) {
     len[0] = addr.length;
@@ -58,11 +70,8 @@ function socketFd(c: Libc, port: number): number {
  * note). Returns the receive buffer the kernel granted, in bytes, or 0 when it could not ask.
  */
 export function enlargeSocketBuffers(sock: Deno.DatagramConn): number {
-  if (Deno.build.os !== "linux") return 0;
-  if (opened === undefined) opened = openLibrary([...NATIVE_LIBRARIES.libc, "libc.so.6"], SYMBOLS);
-  // Checked on every call: the permission can be revoked after the library was opened.
-  if (!opened || !ffiAllowed(opened.path.startsWith("/") ? opened.path : undefined)) return 0;
-  const libc = opened.lib;
+  const libc = openLibc();
+  if (!libc) return 0;
   let fd: number;
   try {
     fd = socketFd(libc, (sock.addr as Deno.NetAddr).port);
