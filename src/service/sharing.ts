@@ -67,6 +67,24 @@ function chainRotates(config: Config, name: unknown): boolean {
 }
 
 /**
+ * Dialers that keep one session per node. A second thread would open a second session to the
+ * same node: for KCP, measured under iperf3 load, ~35–40 MB more (peak 282–304 MB with threads,
+ * 252–265 MB with one) and no longer gost's one session per node.
+ */
+const SESSION_DIALERS = new Set(["kcp"]);
+
+/** Does the chain called `name` reach a node through a session dialer? */
+function chainHasSessionDialer(config: Config, name: unknown): boolean {
+  if (typeof name !== "string" || !name) return false;
+  const chain = (config.chains ?? []).find((c) => isRecord(c) && c.name === name);
+  return !!chain && Array.isArray(chain.hops) &&
+    chain.hops.some((h) =>
+      isRecord(h) && Array.isArray(h.nodes) &&
+      h.nodes.some((n) => isRecord(n) && SESSION_DIALERS.has(typeOf(n.dialer, "tcp")))
+    );
+}
+
+/**
  * Does an sshd listener name its host key? Without one each thread would generate its own, and
  * an OpenSSH client would see the host key change from one connection to the next.
  */
@@ -83,8 +101,8 @@ function hasHostKeyFile(listener: Record<string, unknown>): boolean {
  * Can this service run in every worker too? Not when it keeps state across connections that
  * threads cannot share: reverse and UDP handlers, shadowsocks (its replay filter must see every
  * connection), limiters (a budget would be multiplied), round robin over several targets or
- * chain nodes (the rotation would no longer be one sequence), and an sshd listener's generated
- * host key.
+ * chain nodes (the rotation would no longer be one sequence), a chain through a KCP session
+ * (one per node), and an sshd listener's generated host key.
  */
 export function workerEligible(s: unknown, config: Config): boolean {
   if (!listensOnStreamPort(s) || !isRecord(s)) return false;
@@ -92,7 +110,8 @@ export function workerEligible(s: unknown, config: Config): boolean {
   if (STATEFUL_HANDLERS.has(typeOf(s.handler, "auto"))) return false;
   if (s.limiter || s.climiter || s.rlimiter || (isRecord(s.handler) && s.handler.limiter)) return false;
   if (isRecord(s.forwarder) && rotates(s.forwarder.selector, s.forwarder.nodes)) return false;
-  return !chainRotates(config, s.handler?.chain) && !chainRotates(config, s.listener?.chain);
+  const chains = [s.handler?.chain, s.listener?.chain];
+  return !chains.some((c) => chainRotates(config, c) || chainHasSessionDialer(config, c));
 }
 
 /**

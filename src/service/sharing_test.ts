@@ -47,6 +47,14 @@ Deno.test("workers eligibility: stream listeners without cross-connection state"
           nodes: [{ name: "n", addr: "a:1" }, { name: "m", addr: "b:1" }] as never,
         }],
       },
+      {
+        name: "kcp",
+        hops: [{ name: "h", nodes: [{ name: "n", addr: "a:1", dialer: { type: "kcp" } }] as never }],
+      },
+      {
+        name: "ws",
+        hops: [{ name: "h", nodes: [{ name: "n", addr: "a:1", dialer: { type: "ws" } }] as never }],
+      },
     ],
   };
   const yes = (s: ServiceConfig) => assert.equal(workerEligible(s, cfg), true, JSON.stringify(s));
@@ -72,6 +80,9 @@ Deno.test("workers eligibility: stream listeners without cross-connection state"
   yes(svc({ forwarder: { nodes: two, selector: { strategy: "hash" } } }));
   yes(svc({ forwarder: { nodes: two, selector: { strategy: "fifo" } } }));
   no(svc({ handler: { type: "http", chain: "rr" }, forwarder: undefined }));
+  // a KCP session is one per node: a second thread would open a second one
+  no(svc({ handler: { type: "tcp", chain: "kcp" } }));
+  yes(svc({ handler: { type: "tcp", chain: "ws" } }));
 });
 
 Deno.test({
