@@ -13,20 +13,19 @@
  * @module
  */
 import type {
-  AuthConfig,
   ChainConfig,
   Config,
   ForwardNodeConfig,
   HopConfig,
   NodeConfig,
-  SelectorConfig,
   ServiceConfig,
   TLSConfig,
 } from "../config/types.ts";
 import { joinHostPort, splitHostPort } from "../core/addr.ts";
-import { formatDuration, parseDuration } from "../core/duration.ts";
 import type { Metadata } from "../core/options.ts";
-import { type GostURL, parseGostURL, URLError } from "./url.ts";
+import { fail, intParam, Params, takeAuth, takeSelector, takeTLSFiles } from "./params.ts";
+import { extractServiceComponents, takeLookupSections } from "./sections.ts";
+import { type GostURL, parseGostURL } from "./url.ts";
 
 const words = (s: string): ReadonlySet<string> => new Set(s.split(/\s+/));
 
@@ -67,131 +66,6 @@ const ADDRESS_TARGET_HANDLERS = new Set(["tcp", "udp", "rtcp", "rudp", "forward"
 export interface CommandConfig {
   config: Config;
   warnings: string[];
-}
-
-/**
- * Query parameters as gost holds them: the first value of each key, lookups case-insensitive
- * (gost's metadata), deletions by exact key (gost deletes from the raw map).
- */
-class Params {
-  readonly map = new Map<string, unknown>();
-  constructor(pairs: [string, string][] = []) {
-    for (const [k, v] of pairs) if (!this.map.has(k)) this.map.set(k, v);
-  }
-  #find(names: string[]): unknown {
-    for (const name of names) {
-      const lower = name.toLowerCase();
-      for (const [k, v] of this.map) if (k.toLowerCase() === lower) return v;
-    }
-    return undefined;
-  }
-  string(...names: string[]): string {
-    const v = this.#find(names);
-    return v === undefined || v === null ? "" : String(v);
-  }
-  delete(...keys: string[]): void {
-    for (const k of keys) this.map.delete(k);
-  }
-  set(k: string, v: unknown): void {
-    this.map.set(k, v);
-  }
-}
-
-function fail(url: GostURL, why: string): never {
-  throw new URLError(url.raw, why);
-}
-
-/** gost's GetInt for a URL value: "" → 0; anything else must be an integer. */
-function intParam(url: GostURL, p: Params, ...names: string[]): number {
-  const s = p.string(...names).trim();
-  if (s === "") return 0;
-  if (!/^-?\d+$/.test(s)) fail(url, `${names[0]}=${s}: expected an integer`);
-  return Number(s);
-}
-
-function durationParam(url: GostURL, p: Params, ...names: string[]): number {
-  const s = p.string(...names).trim();
-  if (s === "") return 0;
-  const ms = parseDuration(s);
-  if (ms === null) fail(url, `${names[0]}=${s}: expected a duration like "30s" or "1m"`);
-  return ms;
-}
-
-/** gost's parseSelector: emitted only when a selector key is given; then fills the defaults. */
-function takeSelector(url: GostURL, p: Params): SelectorConfig | undefined {
-  const strategy = p.string("strategy");
-  const maxFails = intParam(url, p, "maxFails", "max_fails");
-  const failTimeout = durationParam(url, p, "failTimeout", "fail_timeout");
-  if (strategy === "" && maxFails <= 0 && failTimeout <= 0) return undefined;
-  p.delete("strategy", "maxFails", "max_fails", "failTimeout", "fail_timeout");
-  return {
-    strategy: strategy || "round",
-    maxFails: maxFails > 0 ? maxFails : 1,
-    failTimeout: formatDuration(failTimeout > 0 ? failTimeout : 30_000),
-  };
-}
-
-function decodeBase64(s: string): string | null {
-  let b64 = s.replaceAll("-", "+").replaceAll("_", "/");
-  if (/[^A-Za-z0-9+/=]/.test(b64)) return null;
-  b64 = b64.replace(/=+$/, "");
-  if (b64.length % 4 === 1) return null;
-  try {
-    const bin = atob(b64 + "=".repeat((4 - (b64.length % 4)) % 4));
-    return new TextDecoder("utf-8", { fatal: true }).decode(Uint8Array.from(bin, (c) => c.charCodeAt(0)));
-  } catch {
-    return null;
-  }
-}
-
-function makeAuth(username: string, password: string | undefined): AuthConfig {
-  return password ? { username, password } : { username };
-}
-
-/** Auth from `user:pass@`, SIP002 `base64(method:password)@` for ss*, or `?auth=base64(user:pass)`. */
-function takeAuth(url: GostURL, p: Params): AuthConfig | undefined {
-  let auth: AuthConfig | undefined;
-  if (url.user) {
-    if (url.scheme.startsWith("ss") && url.user.password === undefined && url.user.username !== "") {
-      const decoded = decodeBase64(url.user.username);
-      const i = decoded?.indexOf(":") ?? -1;
-      if (decoded && i >= 0) auth = makeAuth(decoded.slice(0, i), decoded.slice(i + 1));
-    }
-    auth ??= makeAuth(url.user.username, url.user.password);
-  }
-  const sa = p.string("auth");
-  if (sa !== "" && !auth) {
-    const decoded = decodeBase64(sa);
-    if (decoded === null) fail(url, `auth=${sa}: expected base64 of "user:password"`);
-    const i = decoded.indexOf(":");
-    auth = i < 0 ? { username: decoded } : makeAuth(decoded.slice(0, i), decoded.slice(i + 1));
-  }
-  p.delete("auth");
-  return auth;
-}
-
-const TLS_FILE_KEYS = [
-  "tls.certFile",
-  "certFile",
-  "cert",
-  "tls.keyFile",
-  "keyFile",
-  "key",
-  "tls.caFile",
-  "caFile",
-  "ca",
-];
-
-function takeTLSFiles(p: Params): TLSConfig {
-  const tls: TLSConfig = {};
-  const cert = p.string("tls.certFile", "certFile", "cert");
-  const key = p.string("tls.keyFile", "keyFile", "key");
-  const ca = p.string("tls.caFile", "caFile", "ca");
-  if (cert) tls.certFile = cert;
-  if (key) tls.keyFile = key;
-  if (ca) tls.caFile = ca;
-  p.delete(...TLS_FILE_KEYS);
-  return tls;
 }
 
 /** Splits `host:port` where the port may be a range `a-b`; null when it is not that shape. */
@@ -244,27 +118,6 @@ function splitSchemes(url: GostURL, scheme: string): [string, string] {
     fail(url, `bad scheme "${scheme}" (expected "name" or "name+transport", e.g. "relay+tls")`);
   }
   return [parts[0], parts[parts.length - 1]];
-}
-
-function matcherList(value: string): { whitelist?: boolean; matchers?: string[] } {
-  const out: { whitelist?: boolean; matchers?: string[] } = {};
-  if (value.startsWith("~")) {
-    out.whitelist = true;
-    value = value.slice(1);
-  }
-  const matchers = value.split(",").filter((s) => s !== "");
-  if (matchers.length) out.matchers = matchers;
-  return out;
-}
-
-function hostMappings(value: string) {
-  const mappings = [];
-  for (const s of value.split(",")) {
-    const i = s.indexOf(":");
-    if (i < 0) continue;
-    mappings.push({ ip: s.slice(i + 1), hostname: s.slice(0, i) });
-  }
-  return mappings.length ? { mappings } : {};
 }
 
 /** Builds the services of one `-L` argument (several for a port range). */
@@ -398,28 +251,7 @@ function buildHop(arg: string, index: number, cfg: Config): HopConfig {
   const selector = takeSelector(url, p);
   if (selector) hop.selector = selector;
 
-  const bypass = p.string("bypass");
-  if (bypass !== "") {
-    const name = `bypass-${cfg.bypasses?.length ?? 0}`;
-    (cfg.bypasses ??= []).push({ name, ...matcherList(bypass) });
-    hop.bypass = name;
-    p.delete("bypass");
-  }
-  const resolver = p.string("resolver");
-  if (resolver !== "") {
-    const name = `resolver-${cfg.resolvers?.length ?? 0}`;
-    const nameservers = resolver.split(",").filter((s) => s !== "").map((addr) => ({ addr }));
-    (cfg.resolvers ??= []).push(nameservers.length ? { name, nameservers } : { name });
-    hop.resolver = name;
-    p.delete("resolver");
-  }
-  const hosts = p.string("hosts");
-  if (hosts !== "") {
-    const name = `hosts-${cfg.hosts?.length ?? 0}`;
-    (cfg.hosts ??= []).push({ name, ...hostMappings(hosts) });
-    hop.hosts = name;
-    p.delete("hosts");
-  }
+  takeLookupSections(p, cfg, hop);
   const iface = p.string("interface");
   if (iface !== "") {
     p.set("hop.interface", iface);
@@ -496,81 +328,6 @@ function buildHop(arg: string, index: number, cfg: Config): HopConfig {
   }
   if (Object.keys(hopMd).length) hop.metadata = hopMd;
   return hop;
-}
-
-/** Moves the special handler keys of a -L service into top-level components, as gost does. */
-function extractServiceComponents(svc: ServiceConfig, cfg: Config, url: GostURL): void {
-  const mh = svc.handler.metadata;
-  if (!mh) return;
-  const p = new Params(Object.entries(mh).map(([k, v]) => [k, v as string]));
-  const str = (key: string) => p.string(key);
-  const retries = intParam(url, p, "retries");
-  if (retries > 0) {
-    svc.handler.retries = retries;
-    delete mh.retries;
-  }
-  const admission = str("admission");
-  if (admission !== "") {
-    const name = `admission-${cfg.admissions?.length ?? 0}`;
-    (cfg.admissions ??= []).push({ name, ...matcherList(admission) });
-    svc.admission = name;
-    delete mh.admission;
-  }
-  const bypass = str("bypass");
-  if (bypass !== "") {
-    const name = `bypass-${cfg.bypasses?.length ?? 0}`;
-    (cfg.bypasses ??= []).push({ name, ...matcherList(bypass) });
-    svc.bypass = name;
-    delete mh.bypass;
-  }
-  const resolver = str("resolver");
-  if (resolver !== "") {
-    const name = `resolver-${cfg.resolvers?.length ?? 0}`;
-    const prefer = str("prefer");
-    const nameservers = resolver.split(",").filter((s) => s !== "").map((addr) =>
-      prefer ? { addr, prefer } : { addr }
-    );
-    (cfg.resolvers ??= []).push(nameservers.length ? { name, nameservers } : { name });
-    svc.resolver = name;
-    delete mh.resolver;
-  }
-  const hosts = str("hosts");
-  if (hosts !== "") {
-    const name = `hosts-${cfg.hosts?.length ?? 0}`;
-    (cfg.hosts ??= []).push({ name, ...hostMappings(hosts) });
-    svc.hosts = name;
-    delete mh.hosts;
-  }
-  const [inRate, outRate, cin, cout] = ["limiter.in", "limiter.out", "limiter.conn.in", "limiter.conn.out"]
-    .map(str);
-  if (inRate || outRate || cin || cout) {
-    const name = `limiter-${cfg.limiters?.length ?? 0}`;
-    const limits: string[] = [];
-    if (inRate || outRate) limits.push(`$ ${inRate} ${outRate}`);
-    if (cin || cout) limits.push(`$$ ${cin} ${cout}`);
-    (cfg.limiters ??= []).push({ name, limits });
-    svc.limiter = name;
-    for (const k of ["limiter.in", "limiter.out", "limiter.conn.in", "limiter.conn.out"]) delete mh[k];
-  }
-  const climit = intParam(url, p, "climiter");
-  if (climit > 0) {
-    const name = `climiter-${cfg.climiters?.length ?? 0}`;
-    (cfg.climiters ??= []).push({ name, limits: [`$ ${climit}`] });
-    svc.climiter = name;
-    delete mh.climiter;
-  }
-  const rl = str("rlimiter").trim();
-  if (rl !== "") {
-    const rate = Number(rl);
-    if (!Number.isFinite(rate)) fail(url, `rlimiter=${rl}: expected a number (requests per second)`);
-    if (rate > 0) {
-      const name = `rlimiter-${cfg.rlimiters?.length ?? 0}`;
-      (cfg.rlimiters ??= []).push({ name, limits: [`$ ${rate}`] });
-      svc.rlimiter = name;
-      delete mh.rlimiter;
-    }
-  }
-  if (Object.keys(mh).length === 0) delete svc.handler.metadata;
 }
 
 /**
