@@ -13,6 +13,7 @@
  * @module
  */
 import type {
+  AuthConfig,
   ChainConfig,
   Config,
   ForwardNodeConfig,
@@ -120,26 +121,99 @@ function splitSchemes(url: GostURL, scheme: string): [string, string] {
   return [parts[0], parts[parts.length - 1]];
 }
 
+/** The listen addresses of a `-L` URL: a path, one host:port, or one per port of a range. */
+function listenAddrs(url: GostURL, scheme: string, listener: string, isPathAddr: boolean): string[] {
+  if (isPathAddr) return [url.path || url.host];
+  if (url.host === "") {
+    if (listener !== "stdio") fail(url, `missing listen address (e.g. "${scheme}://:8080")`);
+    return [""];
+  }
+  try {
+    return expandPortRange(url.host);
+  } catch (err) {
+    fail(url, (err as Error).message);
+  }
+}
+
+/** The forward targets in a `-L` URL's path (`/host:port,host:a-b`), port ranges expanded. */
+function pathTargets(url: GostURL, listener: string, isPathAddr: boolean): ForwardNodeConfig[] {
+  const targets: ForwardNodeConfig[] = [];
+  const remotes = url.path.replace(/^\/+|\/+$/g, "");
+  if (remotes === "" || isPathAddr) return targets;
+  for (const part of remotes.split(",")) {
+    let expanded = [part];
+    if (!PATH_PROTOCOLS.has(listener) && part.includes(":")) {
+      try {
+        expanded = expandPortRange(part);
+      } catch (err) {
+        fail(url, `target ${(err as Error).message}`);
+      }
+    }
+    for (const addr of expanded) targets.push({ name: `target-${targets.length}`, addr });
+  }
+  return targets;
+}
+
+/** Checks that the targets are host:port where `handler` needs addresses. */
+function checkTargets(url: GostURL, handler: string, listener: string, targets: ForwardNodeConfig[]): void {
+  if (!ADDRESS_TARGET_HANDLERS.has(handler) || PATH_PROTOCOLS.has(listener)) return;
+  for (const t of targets) {
+    try {
+      splitHostPort(t.addr);
+    } catch (err) {
+      fail(url, `target ${(err as Error).message}`);
+    }
+  }
+}
+
+/**
+ * Moves `?interface=`, `?so_mark=`, `?proxyProtocol=` and the `extra` string keys under
+ * `<owner>.` (gost's `service.` or `hop.` keys), in gost's order.
+ */
+function moveUnder(url: GostURL, p: Params, owner: string, extra: string[] = []): void {
+  const iface = p.string("interface");
+  if (iface !== "") {
+    p.set(`${owner}.interface`, iface);
+    p.delete("interface");
+  }
+  for (const key of ["so_mark", "proxyProtocol"]) {
+    const n = intParam(url, p, key);
+    if (n > 0) {
+      p.set(`${owner}.${key}`, n);
+      p.delete(key);
+    }
+  }
+  for (const key of extra) {
+    const v = p.string(key);
+    if (v !== "") {
+      p.set(`${owner}.${key}`, v);
+      p.delete(key);
+    }
+  }
+}
+
+/**
+ * Splits the remaining keys of `p` over a group's three places (`service`, `handler`, `listener`;
+ * `node`, `connector`, `dialer`): a key prefixed `<place>.` goes to that place without the
+ * prefix, any other key to all three, as gost copies them.
+ */
+function splitMetadata(p: Params, places: readonly [string, string, string]): [Metadata, Metadata, Metadata] {
+  const out: [Metadata, Metadata, Metadata] = [{}, {}, {}];
+  for (const [k, v] of p.map) {
+    const i = places.findIndex((place) => k.startsWith(`${place}.`));
+    if (i >= 0) out[i][k.slice(places[i].length + 1)] = v;
+    else for (const md of out) md[k] = v;
+  }
+  return out;
+}
+
 /** Builds the services of one `-L` argument (several for a port range). */
 function buildServices(arg: string, warnings: string[]): ServiceConfig[] {
   const url = parseGostURL(arg);
   const scheme = url.scheme === "https" ? "http+tls" : url.scheme;
   let [handler, listener] = splitSchemes(url, scheme);
-  const schemes = scheme.split("+");
-
-  const isPathAddr = schemes.some((s) => PATH_PROTOCOLS.has(s)) && url.host === "";
-  let addrs: string[];
-  if (isPathAddr) addrs = [url.path || url.host];
-  else if (url.host === "") {
-    if (listener !== "stdio") fail(url, `missing listen address (e.g. "${scheme}://:8080")`);
-    addrs = [""];
-  } else {
-    try {
-      addrs = expandPortRange(url.host);
-    } catch (err) {
-      fail(url, (err as Error).message);
-    }
-  }
+  const isPathAddr = scheme.split("+").some((s) => PATH_PROTOCOLS.has(s)) && url.host === "";
+  const addrs = listenAddrs(url, scheme, listener, isPathAddr);
 
   const known = GOST_HANDLERS.has(handler) || GOST_LISTENERS.has(listener);
   if (!GOST_HANDLERS.has(handler)) handler = "auto";
@@ -152,30 +226,10 @@ function buildServices(arg: string, warnings: string[]): ServiceConfig[] {
     );
   }
 
-  const targets: ForwardNodeConfig[] = [];
-  const remotes = url.path.replace(/^\/+|\/+$/g, "");
-  if (remotes !== "" && !isPathAddr) {
-    for (const part of remotes.split(",")) {
-      let expanded = [part];
-      if (!PATH_PROTOCOLS.has(listener) && part.includes(":")) {
-        try {
-          expanded = expandPortRange(part);
-        } catch (err) {
-          fail(url, `target ${(err as Error).message}`);
-        }
-      }
-      for (const addr of expanded) targets.push({ name: `target-${targets.length}`, addr });
-    }
+  const targets = pathTargets(url, listener, isPathAddr);
+  if (targets.length) {
     if (handler !== "relay") handler = SAME_NAME_FORWARDERS.has(listener) ? listener : "forward";
-    if (ADDRESS_TARGET_HANDLERS.has(handler) && !PATH_PROTOCOLS.has(listener)) {
-      for (const t of targets) {
-        try {
-          splitHostPort(t.addr);
-        } catch (err) {
-          fail(url, `target ${(err as Error).message}`);
-        }
-      }
-    }
+    checkTargets(url, handler, listener, targets);
   }
   if (listener === "stdio" && targets.length === 0 && url.host !== "") {
     targets.push({ name: "target-0", addr: url.host });
@@ -186,46 +240,15 @@ function buildServices(arg: string, warnings: string[]): ServiceConfig[] {
   const auth = takeAuth(url, p);
   const tlsFiles = takeTLSFiles(p);
   const tls = tlsFiles.certFile ? tlsFiles : undefined;
-
   const dns = p.string("dns");
   if (dns !== "") p.set("dns", dns.split(","));
-  const iface = p.string("interface");
-  if (iface !== "") {
-    p.set("service.interface", iface);
-    p.delete("interface");
-  }
-  for (const key of ["so_mark", "proxyProtocol"]) {
-    const n = intParam(url, p, key);
-    if (n > 0) {
-      p.set(`service.${key}`, n);
-      p.delete(key);
-    }
-  }
-  for (const key of ["netns", "netns.out"]) {
-    const v = p.string(key);
-    if (v !== "") {
-      p.set(`service.${key}`, v);
-      p.delete(key);
-    }
-  }
+  moveUnder(url, p, "service", ["netns", "netns.out"]);
   const selector = takeSelector(url, p);
-
-  const serviceMd: Metadata = {}, handlerMd: Metadata = {}, listenerMd: Metadata = {};
-  for (const [k, v] of p.map) {
-    if (k.startsWith("service.")) serviceMd[k.slice(8)] = v;
-    else if (k.startsWith("handler.")) handlerMd[k.slice(8)] = v;
-    else if (k.startsWith("listener.")) listenerMd[k.slice(9)] = v;
-    else handlerMd[k] = listenerMd[k] = serviceMd[k] = v;
-  }
+  const [serviceMd, handlerMd, listenerMd] = splitMetadata(p, ["service", "handler", "listener"]);
   const authOnListener = listener === "ssh" || listener === "sshd";
 
   return addrs.map((addr, i) => {
-    const svc: ServiceConfig = {
-      name: "",
-      addr,
-      handler: { type: handler },
-      listener: { type: listener },
-    };
+    const svc: ServiceConfig = { name: "", addr, handler: { type: handler }, listener: { type: listener } };
     if (auth && !authOnListener) svc.handler.auth = { ...auth };
     if (Object.keys(handlerMd).length) svc.handler.metadata = { ...handlerMd };
     if (auth && authOnListener) svc.listener.auth = { ...auth };
@@ -242,6 +265,17 @@ function buildServices(arg: string, warnings: string[]): ServiceConfig[] {
   });
 }
 
+/** What every node of one `-F` shares. */
+interface NodeParts {
+  connector: string;
+  dialer: string;
+  auth?: AuthConfig;
+  tls: TLSConfig;
+  serverName: string;
+  isPathAddr: boolean;
+  md: [node: Metadata, connector: Metadata, dialer: Metadata];
+}
+
 /** Builds the hop of one `-F` argument (one node per comma-separated host). */
 function buildHop(arg: string, index: number, cfg: Config): HopConfig {
   const url = parseGostURL(arg);
@@ -250,20 +284,8 @@ function buildHop(arg: string, index: number, cfg: Config): HopConfig {
   const hop: HopConfig = { name: `hop-${index}`, nodes: [] };
   const selector = takeSelector(url, p);
   if (selector) hop.selector = selector;
-
   takeLookupSections(p, cfg, hop);
-  const iface = p.string("interface");
-  if (iface !== "") {
-    p.set("hop.interface", iface);
-    p.delete("interface");
-  }
-  for (const key of ["so_mark", "proxyProtocol"]) {
-    const n = intParam(url, p, key);
-    if (n > 0) {
-      p.set(`hop.${key}`, n);
-      p.delete(key);
-    }
-  }
+  moveUnder(url, p, "hop");
   // gost takes the hop's metadata before the node consumes auth and TLS keys.
   const hopMd: Metadata = {};
   for (const [k, v] of [...p.map]) {
@@ -274,33 +296,23 @@ function buildHop(arg: string, index: number, cfg: Config): HopConfig {
     } else hopMd[k] = v;
   }
 
-  const [schemeConnector, schemeDialer] = splitSchemes(url, scheme);
-  const schemes = scheme.split("+");
-  let connector = schemeConnector, dialer = schemeDialer;
+  let [connector, dialer] = splitSchemes(url, scheme);
   if (!GOST_CONNECTORS.has(connector)) connector = "http";
   if (!GOST_DIALERS.has(dialer)) dialer = connector === "ssu" ? "udp" : "tcp";
-
   const auth = takeAuth(url, p);
   const tls = takeTLSFiles(p);
   const secure = ["true", "1", "t"].includes(p.string("tls.secure", "secure").toLowerCase());
   if (secure) tls.secure = true;
   const serverName = p.string("tls.servername", "servername");
   p.delete("tls.secure", "secure", "tls.servername", "serverName");
+  const md = splitMetadata(p, ["node", "connector", "dialer"]);
 
-  const nodeMd: Metadata = {}, connectorMd: Metadata = {}, dialerMd: Metadata = {};
-  for (const [k, v] of p.map) {
-    if (k.startsWith("node.")) nodeMd[k.slice(5)] = v;
-    else if (k.startsWith("connector.")) connectorMd[k.slice(10)] = v;
-    else if (k.startsWith("dialer.")) dialerMd[k.slice(7)] = v;
-    else connectorMd[k] = dialerMd[k] = nodeMd[k] = v;
-  }
-
-  const isPathAddr = schemes.some((s) => PATH_PROTOCOLS.has(s)) && url.host === "";
+  const isPathAddr = scheme.split("+").some((s) => PATH_PROTOCOLS.has(s)) && url.host === "";
   const hostList = isPathAddr ? [url.path] : url.host.split(",").filter((h) => h !== "");
   if (hostList.length === 0 || hostList[0] === "") {
     fail(url, `missing node address (e.g. "${scheme}://example.com:1080")`);
   }
-  const authOnDialer = dialer === "ssh" || dialer === "sshd";
+  const parts: NodeParts = { connector, dialer, auth, tls, serverName, isPathAddr, md };
   for (const addr of hostList) {
     if (!isPathAddr) {
       try {
@@ -309,25 +321,32 @@ function buildHop(arg: string, index: number, cfg: Config): HopConfig {
         fail(url, (err as Error).message);
       }
     }
-    const node: NodeConfig = {
-      name: `node-${hop.nodes.length}`,
-      addr,
-      connector: { type: connector },
-      dialer: { type: dialer },
-    };
-    if (auth && !authOnDialer) node.connector.auth = { ...auth };
-    if (Object.keys(connectorMd).length) node.connector.metadata = { ...connectorMd };
-    if (auth && authOnDialer) node.dialer.auth = { ...auth };
-    const nodeTLS: TLSConfig = { ...tls };
-    const sni = serverName || (isPathAddr ? "" : hostname(addr));
-    if (sni) nodeTLS.serverName = sni;
-    if (Object.keys(nodeTLS).length) node.dialer.tls = nodeTLS;
-    if (Object.keys(dialerMd).length) node.dialer.metadata = { ...dialerMd };
-    if (Object.keys(nodeMd).length) node.metadata = { ...nodeMd };
-    hop.nodes.push(node);
+    hop.nodes.push(nodeConfig(addr, hop.nodes.length, parts));
   }
   if (Object.keys(hopMd).length) hop.metadata = hopMd;
   return hop;
+}
+
+/** Node `i` of a hop, at `addr`; its TLS server name defaults to its own host. */
+function nodeConfig(addr: string, i: number, parts: NodeParts): NodeConfig {
+  const { auth, md: [nodeMd, connectorMd, dialerMd] } = parts;
+  const node: NodeConfig = {
+    name: `node-${i}`,
+    addr,
+    connector: { type: parts.connector },
+    dialer: { type: parts.dialer },
+  };
+  const authOnDialer = parts.dialer === "ssh" || parts.dialer === "sshd";
+  if (auth && !authOnDialer) node.connector.auth = { ...auth };
+  if (Object.keys(connectorMd).length) node.connector.metadata = { ...connectorMd };
+  if (auth && authOnDialer) node.dialer.auth = { ...auth };
+  const nodeTLS: TLSConfig = { ...parts.tls };
+  const sni = parts.serverName || (parts.isPathAddr ? "" : hostname(addr));
+  if (sni) nodeTLS.serverName = sni;
+  if (Object.keys(nodeTLS).length) node.dialer.tls = nodeTLS;
+  if (Object.keys(dialerMd).length) node.dialer.metadata = { ...dialerMd };
+  if (Object.keys(nodeMd).length) node.metadata = { ...nodeMd };
+  return node;
 }
 
 /**
