@@ -4,8 +4,15 @@
  */
 import type { Duplex } from "../core/duplex.ts";
 import { errorMessage } from "../core/errors.ts";
+import { defineOptions, opt } from "../core/options.ts";
 import type { DialContext, HandlerContext, Network, Router } from "../core/types.ts";
 import { FailMarker, type Selectable, Selector } from "./selector.ts";
+
+/** A forward target's own metadata (`forwarder.nodes[].metadata`). */
+export const targetOptions = defineOptions({
+  /** Relative weight for the `rand` strategy; 0 counts as the default 1. */
+  weight: opt.int("weight", 1, { min: 0 }),
+});
 
 /** One forward target. */
 export class Target implements Selectable {

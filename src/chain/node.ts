@@ -3,9 +3,18 @@
  * @module
  */
 import type { Bypass } from "../bypass/bypass.ts";
+import { defineOptions, opt } from "../core/options.ts";
 import type { Connector, Dialer, Network } from "../core/types.ts";
 import type { NameLookup } from "../resolver/resolve.ts";
 import { FailMarker, type Selectable, Selector } from "./selector.ts";
+
+/** Node-level metadata gost reads itself (not its connector's or dialer's). */
+export const nodeOptions = defineOptions({
+  weight: opt.int("weight", 1, { min: 0 }),
+  backup: opt.bool("backup", false),
+  maxFails: opt.int("maxFails", 1, { min: 0 }),
+  failTimeout: opt.duration("failTimeout", 10_000),
+});
 
 /** One proxy in a chain: reached with `dialer`, spoken to with `connector`. */
 export class Node implements Selectable {

@@ -4,6 +4,8 @@
  * @module
  */
 import { crc32 } from "../core/crc32.ts";
+import type { ConfigError } from "../core/errors.ts";
+import { defineOptions, type Metadata, opt } from "../core/options.ts";
 
 /** Anything selectable: carries its own failure marks. */
 export interface Selectable {
@@ -59,6 +61,30 @@ export interface SelectorOptions {
 
 /** gost's defaults: round robin, out after 1 failure, for 10 s. */
 export const DEFAULT_SELECTOR: SelectorOptions = { strategy: "round", maxFails: 1, failTimeout: 10_000 };
+
+/**
+ * A hop's or forwarder's `selector:` (the CLI also copies these keys into service, hop and node
+ * metadata, where they are known, not "unknown, ignored").
+ */
+export const selectorOptions = defineOptions({
+  strategy: opt.oneOf("strategy", DEFAULT_SELECTOR.strategy, STRATEGIES),
+  maxFails: opt.int("maxFails", DEFAULT_SELECTOR.maxFails, { min: 0 }),
+  failTimeout: opt.duration("failTimeout", DEFAULT_SELECTOR.failTimeout),
+});
+
+/**
+ * The selector a `selector:` mapping at `path` describes (undefined: gost's defaults). Every
+ * wrong value is an error in `errors`, and that option keeps its default.
+ */
+export function selectorFrom(md: Metadata | undefined, path: string, errors: ConfigError[]): Selector {
+  const o = selectorOptions.parseAll(md, path, errors);
+  // oneOf returns a member of STRATEGIES, each of which has a canonical name.
+  return new Selector({
+    strategy: normalizeStrategy(o.strategy)!,
+    maxFails: o.maxFails,
+    failTimeout: o.failTimeout,
+  });
+}
 
 /**
  * Orders candidates for one dial: the chosen node first, then the others that may still

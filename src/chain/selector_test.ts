@@ -1,5 +1,13 @@
 import assert from "node:assert/strict";
-import { FailMarker, normalizeStrategy, type Selectable, Selector } from "./selector.ts";
+import type { ConfigError } from "../core/errors.ts";
+import {
+  DEFAULT_SELECTOR,
+  FailMarker,
+  normalizeStrategy,
+  type Selectable,
+  Selector,
+  selectorFrom,
+} from "./selector.ts";
 
 const nodes = (n: number): Selectable[] =>
   Array.from({ length: n }, (_, i) => ({ name: `n${i}`, marker: new FailMarker() }));
@@ -81,4 +89,18 @@ Deno.test("backup nodes are chosen only while every other node is failed-out", (
   ns[2].marker.mark(now);
   assert.deepEqual([0, 1].map(() => s.select(ns, "", now)!.name).sort(), ["b0", "b1"]);
   assert.deepEqual(s.order(ns, "", now).slice(2).map((n) => n.name), ["n0", "n1"]);
+});
+
+Deno.test("selectorFrom: gost's defaults, aliases made canonical, every wrong value an error", () => {
+  const errors: ConfigError[] = [];
+  assert.deepEqual(selectorFrom(undefined, "s", errors).opts, DEFAULT_SELECTOR);
+  assert.deepEqual(selectorFrom({ strategy: "Random", maxfails: 0 }, "s", errors).opts, {
+    strategy: "rand",
+    maxFails: 0,
+    failTimeout: 10_000,
+  });
+  assert.equal(errors.length, 0);
+  const s = selectorFrom({ strategy: "best", maxFails: -1, failTimeout: "2s" }, "hops[0].selector", errors);
+  assert.deepEqual(errors.map((e) => e.path), ["hops[0].selector.strategy", "hops[0].selector.maxFails"]);
+  assert.deepEqual(s.opts, { strategy: "round", maxFails: 1, failTimeout: 2000 });
 });

@@ -181,6 +181,18 @@ export class OptionSchema<S extends Schema> {
    * does not know are left for the caller (see {@link unknownKeys}).
    */
   parse(md: Metadata | undefined, path: string): Options<S> {
+    const errors: ConfigError[] = [];
+    const out = this.parseAll(md, path, errors);
+    if (errors.length) throw errors[0];
+    return out;
+  }
+
+  /**
+   * Parses `md` as {@link parse} does, but adds every wrong value to `errors` (that option keeps
+   * its default) instead of throwing at the first: for a section of several options, such as a
+   * `selector:`, whose problems are all reported at once.
+   */
+  parseAll(md: Metadata | undefined, path: string, errors: ConfigError[]): Options<S> {
     const out: Record<string, unknown> = {};
     for (const [field, spec] of Object.entries(this.schema)) out[field] = spec.default;
     // The first name listed wins when several aliases are given.
@@ -195,9 +207,11 @@ export class OptionSchema<S extends Schema> {
         out[field] = spec.parse(value);
         seen.set(field, rank);
       } catch (err) {
-        throw new ConfigError(
-          `${path}.${key}`,
-          `invalid value ${JSON.stringify(value)}: ${(err as Error).message}`,
+        errors.push(
+          new ConfigError(
+            `${path}.${key}`,
+            `invalid value ${JSON.stringify(value)}: ${(err as Error).message}`,
+          ),
         );
       }
     }

@@ -79,3 +79,18 @@ Deno.test("an ignored option takes any value and is a start-up warning saying wh
   const other = defineOptions({ mptcp: opt.bool("mptcp", false) });
   assert.deepEqual(metadataWarnings("p", [[{ mptcp: true }, "metadata"]], [s, other]), []);
 });
+
+Deno.test("parseAll reports every wrong value, each option keeping its default; parse throws the first", () => {
+  const errors: ConfigError[] = [];
+  const o = schema.parseAll(
+    { ttl: "soon", mode: "warp", keepAlive: "yes", readBufferSize: 100 },
+    "p",
+    errors,
+  );
+  assert.deepEqual(errors.map((e) => e.path), ["p.ttl", "p.mode", "p.readBufferSize"]);
+  assert.deepEqual([o.ttl, o.mode, o.keepAlive, o.size], [5000, "fast", true, 4096]);
+  assert.throws(
+    () => schema.parse({ ttl: "soon", mode: "warp" }, "p"),
+    (e: ConfigError) => e.path === "p.ttl",
+  );
+});
