@@ -6,18 +6,26 @@ import type { Duplex } from "../core/duplex.ts";
 import { errorMessage } from "../core/errors.ts";
 import { defineOptions, opt } from "../core/options.ts";
 import type { DialContext, HandlerContext, Network, Router } from "../core/types.ts";
-import { FailMarker, type Selectable, Selector } from "./selector.ts";
+import { FailMarker, type FailOverride, type Selectable, Selector } from "./selector.ts";
 
 /** A forward target's own metadata (`forwarder.nodes[].metadata`). */
 export const targetOptions = defineOptions({
   /** Relative weight for the `rand` strategy; 0 counts as the default 1. */
   weight: opt.int("weight", 1, { min: 0 }),
+  // The target's own fail settings, over the forwarder's selector (unset: the selector's).
+  maxFails: opt.optional(opt.int("maxFails", 1, { min: 0 })),
+  failTimeout: opt.optional(opt.duration("failTimeout", 10_000)),
 });
 
 /** One forward target. */
 export class Target implements Selectable {
   readonly marker = new FailMarker();
-  constructor(readonly name: string, readonly addr: string, readonly weight = 1) {}
+  constructor(
+    readonly name: string,
+    readonly addr: string,
+    readonly weight = 1,
+    readonly fail: FailOverride = {},
+  ) {}
 }
 
 /** A service's targets with their selector. */

@@ -6,14 +6,15 @@ import type { Bypass } from "../bypass/bypass.ts";
 import { defineOptions, opt } from "../core/options.ts";
 import type { Connector, Dialer, Network } from "../core/types.ts";
 import type { NameLookup } from "../resolver/resolve.ts";
-import { FailMarker, type Selectable, Selector } from "./selector.ts";
+import { FailMarker, type FailOverride, type Selectable, Selector } from "./selector.ts";
 
 /** Node-level metadata gost reads itself (not its connector's or dialer's). */
 export const nodeOptions = defineOptions({
   weight: opt.int("weight", 1, { min: 0 }),
   backup: opt.bool("backup", false),
-  maxFails: opt.int("maxFails", 1, { min: 0 }),
-  failTimeout: opt.duration("failTimeout", 10_000),
+  // A node's own fail settings, over its hop selector's (unset: the selector's).
+  maxFails: opt.optional(opt.int("maxFails", 1, { min: 0 })),
+  failTimeout: opt.optional(opt.duration("failTimeout", 10_000)),
 });
 
 /** One proxy in a chain: reached with `dialer`, spoken to with `connector`. */
@@ -30,6 +31,7 @@ export class Node implements Selectable {
     /** A target this bypass contains skips the node (another node of the hop is used). */
     readonly bypass?: Bypass,
     readonly backup = false,
+    readonly fail: FailOverride = {},
   ) {}
 
   close(): void {

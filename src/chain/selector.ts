@@ -15,6 +15,14 @@ export interface Selectable {
   readonly weight?: number;
   /** A backup (`backup=true`): chosen only while every other node of the group is failed-out. */
   readonly backup?: boolean;
+  /** Its own `maxFails`/`failTimeout` (metadata), over the selector's, as in gost. */
+  readonly fail?: FailOverride;
+}
+
+/** A node's or target's own fail settings; unset ones come from the selector. */
+export interface FailOverride {
+  maxFails?: number;
+  failTimeout?: number;
 }
 
 /** Failure bookkeeping for one node. */
@@ -100,8 +108,9 @@ export class Selector {
 
   /** True when `n` is currently out of rotation. */
   isFailed(n: Selectable, now = Date.now()): boolean {
-    return this.opts.maxFails > 0 && n.marker.fails >= this.opts.maxFails &&
-      now - n.marker.lastFail < this.opts.failTimeout;
+    const maxFails = n.fail?.maxFails ?? this.opts.maxFails;
+    const failTimeout = n.fail?.failTimeout ?? this.opts.failTimeout;
+    return maxFails > 0 && n.marker.fails >= maxFails && now - n.marker.lastFail < failTimeout;
   }
 
   /**

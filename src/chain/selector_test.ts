@@ -62,6 +62,26 @@ Deno.test("a node out after maxFails comes back after failTimeout", () => {
   assert.equal(s.isFailed(ns[0], 6001), false, "back after failTimeout");
 });
 
+Deno.test("a node's own maxFails and failTimeout win over the selector's (gost's node metadata)", () => {
+  const s = new Selector({ strategy: "round", maxFails: 1, failTimeout: 1000 });
+  const tolerant: Selectable = {
+    name: "t",
+    marker: new FailMarker(),
+    fail: { maxFails: 3, failTimeout: 60_000 },
+  };
+  const plain: Selectable = { name: "p", marker: new FailMarker() };
+  for (const n of [tolerant, plain]) n.marker.mark(5000);
+  assert.equal(s.isFailed(plain, 5001), true, "the selector's maxFails=1");
+  assert.equal(s.isFailed(tolerant, 5001), false, "its own maxFails=3");
+  tolerant.marker.mark(5000);
+  tolerant.marker.mark(5000);
+  assert.equal(s.isFailed(tolerant, 30_000), true, "its own failTimeout of 60 s still holds it out");
+  assert.equal(s.isFailed(plain, 30_000), false, "the selector's 1 s is over");
+  const onlyTimeout: Selectable = { name: "o", marker: new FailMarker(), fail: { failTimeout: 60_000 } };
+  onlyTimeout.marker.mark(5000);
+  assert.equal(s.isFailed(onlyTimeout, 30_000), true, "maxFails from the selector, timeout its own");
+});
+
 Deno.test("all nodes failed: still offered rather than refused", () => {
   const s = new Selector();
   const ns = nodes(2);

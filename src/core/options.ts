@@ -59,6 +59,13 @@ export const opt = {
   ignored(n: string | string[], why: string): OptionSpec<undefined> {
     return { names: names(n), kind: "ignored", default: undefined, parse: () => undefined, ignored: why };
   },
+  /**
+   * `spec` without a default: the field is `undefined` unless the config gives it (for
+   * per-node overrides of a group's setting, e.g. a node's own `maxFails`).
+   */
+  optional<T>(spec: OptionSpec<T>): OptionSpec<T | undefined> {
+    return { ...spec, default: undefined };
+  },
   bool(n: string | string[], def: boolean): OptionSpec<boolean> {
     return { names: names(n), kind: "boolean", default: def, parse: boolOf };
   },

@@ -101,7 +101,8 @@ export function buildNode(n: ValidNode, scope: Scope, log: Logger): Node | undef
     const connector = cf.create(given("connector", c), copts);
     const dialer = df.create(given("dialer", d), dopts);
     const bypass = bypassAt(n.raw, path, scope.bypasses, scope.errors);
-    return new Node(n.name, addr, dialer, connector, nopts.weight, bypass, nopts.backup);
+    const fail = { maxFails: nopts.maxFails, failTimeout: nopts.failTimeout };
+    return new Node(n.name, addr, dialer, connector, nopts.weight, bypass, nopts.backup, fail);
   } catch (err) {
     scope.errors.push(err instanceof ConfigError ? err : new ConfigError(path, errorMessage(err)));
     return undefined;

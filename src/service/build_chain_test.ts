@@ -57,3 +57,15 @@ Deno.test("build chain: hops and nodes get their names, weights and the selector
     ["n1", "127.0.0.1:1081", 1, false],
   ]);
 });
+
+Deno.test("build chain: a node's own maxFails and failTimeout are kept for its selector (unset ones stay unset)", async () => {
+  const { runtime, report } = await build(CHAIN("{maxFails: 1}", "{maxFails: 4, failTimeout: 2m}"));
+  equal(report, "");
+  const [own, plain] = runtime!.chains.get("c0")!.hops[0].nodes;
+  deepStrictEqual(own.fail, { maxFails: 4, failTimeout: 120_000 });
+  deepStrictEqual(plain.fail, { maxFails: undefined, failTimeout: undefined });
+  equal(
+    (await build(CHAIN("{}", "{maxFails: many}"))).report,
+    'line 9: chains[0].hops[0].nodes[0].metadata.maxFails: invalid value "many": expected an integer',
+  );
+});

@@ -133,9 +133,13 @@ export function buildForwarder(
 ): Forwarder | undefined {
   if (!cfg) return undefined;
   const targets = cfg.nodes.map((t) => {
-    const { weight } = targetOptions.parseAll(t.metadata, `${t.path}.metadata`, errors);
+    const { weight, maxFails, failTimeout } = targetOptions.parseAll(
+      t.metadata,
+      `${t.path}.metadata`,
+      errors,
+    );
     // A weight of 0 counts as the default, as it always has here.
-    return new Target(t.name, t.addr, weight || 1);
+    return new Target(t.name, t.addr, weight || 1, { maxFails, failTimeout });
   });
   return new Forwarder(targets, selectorFrom(cfg.selector, `${cfg.path}.selector`, errors));
 }
