@@ -12,7 +12,7 @@ import { defineOptions, opt, type Options } from "../core/options.ts";
 import { encodeSocksAddr } from "../core/socks_addr.ts";
 import type { Connector, DialContext, Network } from "../core/types.ts";
 import type { MethodInfo } from "../protocol/ss/cipher.ts";
-import { clientStream } from "../protocol/ss/stream.ts";
+import { clientStream } from "../protocol/ss/handshake.ts";
 import { ssKeys } from "../protocol/ss/config.ts";
 import type { ConnectorFactory, ConnectorInit } from "./registry.ts";
 

@@ -19,7 +19,8 @@ import type { Handler, HandlerContext } from "../core/types.ts";
 import type { MethodInfo } from "../protocol/ss/cipher.ts";
 import { saltFilterFor, ssKeys } from "../protocol/ss/config.ts";
 import type { SaltFilter } from "../protocol/ss/replay.ts";
-import { serverHandshake, SsAuthError, SsTruncatedError } from "../protocol/ss/stream.ts";
+import { serverHandshake } from "../protocol/ss/handshake.ts";
+import { SsAuthError, SsTruncatedError } from "../protocol/ss/stream.ts";
 import type { HandlerFactory, HandlerInit } from "./registry.ts";
 
 export const ssHandlerOptions = defineOptions({

@@ -14,12 +14,8 @@ import {
   sessionSubkey,
 } from "../../src/protocol/ss/cipher.ts";
 import { SaltFilter } from "../../src/protocol/ss/replay.ts";
-import {
-  serverHandshake,
-  SsAuthError,
-  SsTruncatedError,
-  StreamSealer,
-} from "../../src/protocol/ss/stream.ts";
+import { serverHandshake } from "../../src/protocol/ss/handshake.ts";
+import { SsAuthError, SsTruncatedError, StreamSealer } from "../../src/protocol/ss/stream.ts";
 import { openPacket as ssOpenPacket, sealPacket as ssSealPacket } from "../../src/protocol/ss/udp.ts";
 import {
   openBody2022,

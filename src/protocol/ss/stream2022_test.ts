@@ -12,7 +12,8 @@ import { hex, toHex } from "../../../tests/_helpers.ts";
 import { ChunkReader, ssNonce as nonce } from "../../../tests/_ss2022.ts";
 import { Aead, blake3Subkey, lookupMethod, type MethodInfo, methodKey } from "./cipher.ts";
 import { SaltFilter } from "./replay.ts";
-import { clientStream, serverHandshake, SsAuthError, StreamSealer } from "./stream.ts";
+import { clientStream, serverHandshake } from "./handshake.ts";
+import { SsAuthError, StreamSealer } from "./stream.ts";
 
 type Json = any;
 const data: Json = JSON.parse(await Deno.readTextFile(new URL("./testdata/ss2022.json", import.meta.url)));

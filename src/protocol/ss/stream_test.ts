@@ -5,7 +5,8 @@ import { encodeSocksAddr } from "../../core/socks_addr.ts";
 import { lookupMethod, type MethodInfo, methodKey, SUPPORTED_METHODS } from "./cipher.ts";
 import { nativeCryptoActive, setNativeCrypto } from "./openssl.ts";
 import { SaltFilter } from "./replay.ts";
-import { clientStream, serverHandshake, SsAuthError, SsTruncatedError } from "./stream.ts";
+import { clientStream, serverHandshake } from "./handshake.ts";
+import { SsAuthError, SsTruncatedError } from "./stream.ts";
 import { hex, toHex } from "../../../tests/_helpers.ts";
 
 const vectors = JSON.parse(
