@@ -225,7 +225,8 @@ export class Http2Session {
           await new Promise<void>((r) => this.#connWindowWaiters.push(r));
         }
       }
-      const total = Math.min(data.length - off, s.sendWindow, this.#connSendWindow);
+      // An empty DATA frame (END_STREAM alone) needs no window, which may be spent (or negative).
+      const total = data.length === 0 ? 0 : Math.min(data.length - off, s.sendWindow, this.#connSendWindow);
       const last = off + total >= data.length;
       const max = this.#peerMaxFrame;
       const frames = Math.max(1, Math.ceil(total / max));
