@@ -158,8 +158,11 @@ async function idleMemory(port: number, pids: number[]): Promise<number> {
       const c = await deadline(Deno.connect({ hostname: "127.0.0.1", port }), STALL_MS, "connect");
       conns.push(c);
       await c.write(new Uint8Array([1]));
-      // The echo came back: the connection is forwarded end to end.
-      await deadline(c.read(buf), STALL_MS, `echo on idle connection ${i + 1}`);
+      // The echo came back: the connection is forwarded end to end. A path that closes it instead (a
+      // quic node out of streams gives up after its 5 s handshakeTimeout) fails the row, where going on
+      // took 5 s per connection and looked like a hang.
+      const n = await deadline(c.read(buf), STALL_MS, `echo on idle connection ${i + 1}`);
+      if (n !== 1) throw new Error(`idle connection ${i + 1} was closed before its echo came back`);
     }
     await new Promise((r) => setTimeout(r, 1000));
     return (total(pids, rssKB) - before) / IDLE;

@@ -346,6 +346,47 @@ Deno.test("relay+quic: connections beyond the server's maxStreams wait for a str
   }
 });
 
+// The bench's relay+quic row once seemed to hang: its idle-memory step held more connections than the
+// server's maxStreams (quic-go's 100), each one past it closed after the 5 s wait for a stream, unnoticed.
+// Bulk both ways on concurrent streams, then more idle connections than the default limit, under a bound.
+Deno.test("relay+quic: 24 MiB each way on 4 streams at once, then 150 idle connections, within bounds", async () => {
+  const echo = tcpEchoServer();
+  const [nodePort, fwdPort] = [freePort(), freePort()];
+  const server = await startGost(["-L", `relay+quic://127.0.0.1:${nodePort}?${QUIC_SERVER}&maxStreams=200`]);
+  const client = await startGost([
+    "-L",
+    `tcp://127.0.0.1:${fwdPort}/127.0.0.1:${echo.port}`,
+    "-F",
+    `relay+quic://127.0.0.1:${nodePort}?${QUIC_CLIENT}`,
+  ]);
+  const idle: Deno.Conn[] = [];
+  try {
+    const t0 = performance.now();
+    const bulk = Array.from({ length: 4 }, (_, i) => randomBytes(24 << 20, 40 + i));
+    const back = await Promise.all(bulk.map((b) => streamRoundTrip(fwdPort, b)));
+    for (let i = 0; i < bulk.length; i++) equal(await sha256(back[i]), await sha256(bulk[i]), `stream ${i}`);
+    const bulkMs = performance.now() - t0;
+    ok(bulkMs < 40_000, `4 × 24 MiB round trips took ${bulkMs.toFixed(0)} ms`);
+    const buf = new Uint8Array(1);
+    for (let i = 0; i < 150; i++) {
+      const c = await Deno.connect({ hostname: "127.0.0.1", port: fwdPort });
+      idle.push(c);
+      await c.write(new Uint8Array([i]));
+      const n = await Promise.race([
+        c.read(buf),
+        new Promise<string>((r) => setTimeout(() => r("timeout"), 3000)),
+      ]);
+      equal(n, 1, `idle connection ${i + 1}`);
+      equal(buf[0], i);
+    }
+  } finally {
+    for (const c of idle) c.close();
+    await client.stop();
+    await server.stop();
+    echo.close();
+  }
+});
+
 Deno.test("quic: a server certificate that is neither pinned nor trusted is refused, saying how to pin it", async () => {
   const [nodePort, fwdPort] = [freePort(), freePort()];
   const empty = await Deno.makeTempDir({ prefix: "gost-quic-nocert-" });
