@@ -29,19 +29,35 @@ export const handshakeListenerOptions = {
   reusePort: opt.bool(["reuseport", "reusePort", "so_reuseport"], false),
 };
 
+/** What the loop uses of an accepted socket (a `Deno.TcpConn`, or the TLS server's `node:net` one). */
+export interface AcceptedSocket {
+  readonly localAddr: Deno.Addr;
+  readonly remoteAddr: Deno.Addr;
+  close(): void;
+  setNoDelay?(on?: boolean): void;
+  setKeepAlive?(on?: boolean): void;
+}
+
+/** What the loop uses of a bound port. */
+export interface SocketSource<C extends AcceptedSocket> {
+  readonly addr: Deno.Addr;
+  accept(): Promise<C>;
+  close(): void;
+}
+
 /** How a handshaking listener binds and upgrades. */
-export interface HandshakeSteps {
+export interface HandshakeSteps<C extends AcceptedSocket = Deno.Conn> {
   /** The name used in log lines ("tls", "ws", "wss"). */
   what: string;
   /** Binds; throws `ListenError`. */
-  bind(): Promise<Deno.Listener>;
+  bind(): Promise<SocketSource<C>>;
   /** Turns an accepted socket into the duplex the handler gets. */
-  upgrade(conn: Deno.Conn): Promise<Duplex>;
+  upgrade(conn: C): Promise<Duplex>;
 }
 
 /** A listener that runs a handshake on each accepted socket before handing it out. */
-export class HandshakeListener implements Listener {
-  readonly #steps: HandshakeSteps;
+export class HandshakeListener<C extends AcceptedSocket = Deno.Conn> implements Listener {
+  readonly #steps: HandshakeSteps<C>;
   readonly #timeout: number;
   readonly #maxHandshakes: number;
   readonly #keepAlive: boolean;
@@ -49,7 +65,7 @@ export class HandshakeListener implements Listener {
   readonly #failures: AcceptFailures;
   /** Evictions and full-queue drops are logged at most this often. */
   readonly #shedLog = new Throttle(5_000);
-  #l?: Deno.Listener;
+  #l?: SocketSource<C>;
   #closed = false;
   /** Handshakes under way, oldest first (a Map keeps insertion order): each one's abort. */
   readonly #pending = new Map<number, () => void>();
@@ -59,7 +75,7 @@ export class HandshakeListener implements Listener {
   #admit?: (remote: string) => boolean;
 
   constructor(
-    steps: HandshakeSteps,
+    steps: HandshakeSteps<C>,
     readonly configuredAddr: string,
     opts: { backlog: number; handshakeTimeout: number; maxHandshakes?: number; keepAlive?: boolean },
     log: Logger,
@@ -78,7 +94,7 @@ export class HandshakeListener implements Listener {
   }
 
   /** False (and the socket closed) when the service's admission refuses the client. */
-  #admitted(conn: Deno.Conn): boolean {
+  #admitted(conn: C): boolean {
     if (!this.#admit) return true;
     let remote = "";
     try {
@@ -111,7 +127,7 @@ export class HandshakeListener implements Listener {
 
   async #loop(): Promise<void> {
     while (!this.#closed) {
-      let conn: Deno.Conn;
+      let conn: C;
       try {
         conn = await this.#l!.accept();
       } catch (err) {
@@ -127,9 +143,8 @@ export class HandshakeListener implements Listener {
       }
       if (!this.#admitted(conn)) continue;
       try {
-        const tcp = conn as Deno.TcpConn;
-        tcp.setNoDelay?.(true);
-        if (this.#keepAlive) tcp.setKeepAlive?.(true);
+        conn.setNoDelay?.(true);
+        if (this.#keepAlive) conn.setKeepAlive?.(true);
       } catch {
         // the peer may already be gone; the handshake will say so
       }
@@ -155,7 +170,7 @@ export class HandshakeListener implements Listener {
     if (held >= 0) this.#log.warn(msg + heldBack(held));
   }
 
-  async #handshake(conn: Deno.Conn, id: number): Promise<void> {
+  async #handshake(conn: C, id: number): Promise<void> {
     let remote = "";
     let local = "";
     try {

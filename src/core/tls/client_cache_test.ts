@@ -34,7 +34,7 @@ async function roundTrip(dialer: Dialer, addr: string): Promise<void> {
 
 Deno.test("tls client cache: a second connection through a tls dialer to our tls listener resumes", async () => {
   const acceptor = await TlsAcceptor.create({ pair: await selfSignedCert() });
-  const l = acceptor.listen("127.0.0.1:0");
+  const l = await acceptor.listen("127.0.0.1:0");
   const addr = `127.0.0.1:${(l.addr as Deno.NetAddr).port}`;
   const serving = (async () => {
     for (let i = 0; i < 3; i++) {
@@ -58,7 +58,7 @@ Deno.test("tls client cache: a second connection through a tls dialer to our tls
 Deno.test("tls client cache: a dialer that verifies the server never resumes", async () => {
   const pair = await selfSignedCert();
   const acceptor = await TlsAcceptor.create({ pair });
-  const l = acceptor.listen("127.0.0.1:0");
+  const l = await acceptor.listen("127.0.0.1:0");
   const addr = `127.0.0.1:${(l.addr as Deno.NetAddr).port}`;
   const serving = (async () => {
     for (let i = 0; i < 2; i++) {
