@@ -29,35 +29,19 @@ export const handshakeListenerOptions = {
   reusePort: opt.bool(["reuseport", "reusePort", "so_reuseport"], false),
 };
 
-/** What the loop uses of an accepted socket (a `Deno.TcpConn`, or the TLS server's `node:net` one). */
-export interface AcceptedSocket {
-  readonly localAddr: Deno.Addr;
-  readonly remoteAddr: Deno.Addr;
-  close(): void;
-  setNoDelay?(on?: boolean): void;
-  setKeepAlive?(on?: boolean): void;
-}
-
-/** What the loop uses of a bound port. */
-export interface SocketSource<C extends AcceptedSocket> {
-  readonly addr: Deno.Addr;
-  accept(): Promise<C>;
-  close(): void;
-}
-
 /** How a handshaking listener binds and upgrades. */
-export interface HandshakeSteps<C extends AcceptedSocket = Deno.Conn> {
+export interface HandshakeSteps {
   /** The name used in log lines ("tls", "ws", "wss"). */
   what: string;
   /** Binds; throws `ListenError`. */
-  bind(): Promise<SocketSource<C>>;
+  bind(): Promise<Deno.Listener>;
   /** Turns an accepted socket into the duplex the handler gets. */
-  upgrade(conn: C): Promise<Duplex>;
+  upgrade(conn: Deno.Conn): Promise<Duplex>;
 }
 
 /** A listener that runs a handshake on each accepted socket before handing it out. */
-export class HandshakeListener<C extends AcceptedSocket = Deno.Conn> implements Listener {
-  readonly #steps: HandshakeSteps<C>;
+export class HandshakeListener implements Listener {
+  readonly #steps: HandshakeSteps;
   readonly #timeout: number;
   readonly #maxHandshakes: number;
   readonly #keepAlive: boolean;
@@ -65,7 +49,7 @@ export class HandshakeListener<C extends AcceptedSocket = Deno.Conn> implements 
   readonly #failures: AcceptFailures;
   /** Evictions and full-queue drops are logged at most this often. */
   readonly #shedLog = new Throttle(5_000);
-  #l?: SocketSource<C>;
+  #l?: Deno.Listener;
   #closed = false;
   /** Handshakes under way, oldest first (a Map keeps insertion order): each one's abort. */
   readonly #pending = new Map<number, () => void>();
@@ -75,7 +59,7 @@ export class HandshakeListener<C extends AcceptedSocket = Deno.Conn> implements 
   #admit?: (remote: string) => boolean;
 
   constructor(
-    steps: HandshakeSteps<C>,
+    steps: HandshakeSteps,
     readonly configuredAddr: string,
     opts: { backlog: number; handshakeTimeout: number; maxHandshakes?: number; keepAlive?: boolean },
     log: Logger,
@@ -94,7 +78,7 @@ export class HandshakeListener<C extends AcceptedSocket = Deno.Conn> implements 
   }
 
   /** False (and the socket closed) when the service's admission refuses the client. */
-  #admitted(conn: C): boolean {
+  #admitted(conn: Deno.Conn): boolean {
     if (!this.#admit) return true;
     let remote = "";
     try {
@@ -127,7 +111,7 @@ export class HandshakeListener<C extends AcceptedSocket = Deno.Conn> implements 
 
   async #loop(): Promise<void> {
     while (!this.#closed) {
-      let conn: C;
+      let conn: Deno.Conn;
       try {
         conn = await this.#l!.accept();
       } catch (err) {
@@ -143,8 +127,9 @@ export class HandshakeListener<C extends AcceptedSocket = Deno.Conn> implements 
       }
       if (!this.#admitted(conn)) continue;
       try {
-        conn.setNoDelay?.(true);
-        if (this.#keepAlive) conn.setKeepAlive?.(true);
+        const tcp = conn as Deno.TcpConn;
+        tcp.setNoDelay?.(true);
+        if (this.#keepAlive) tcp.setKeepAlive?.(true);
       } catch {
         // the peer may already be gone; the handshake will say so
       }
@@ -170,7 +155,7 @@ export class HandshakeListener<C extends AcceptedSocket = Deno.Conn> implements 
     if (held >= 0) this.#log.warn(msg + heldBack(held));
   }
 
-  async #handshake(conn: C, id: number): Promise<void> {
+  async #handshake(conn: Deno.Conn, id: number): Promise<void> {
     let remote = "";
     let local = "";
     try {

@@ -4,7 +4,6 @@
  * in the working directory, else a generated one; `caFile` makes it mutual TLS.
  * @module
  */
-import type { NodeConn } from "../core/tls/node_listener.ts";
 import { readTlsFiles, tlsFileOptions } from "../core/tls/config.ts";
 import { TlsAcceptor } from "../core/tls/server.ts";
 import { defineOptions, opt, type Options } from "../core/options.ts";
@@ -25,7 +24,7 @@ export const tlsListenerOptions = defineOptions({
 export function createTlsListener(
   init: ListenerInit,
   opts: Options<typeof tlsListenerOptions["schema"]> & { alpn?: string[] },
-): HandshakeListener<NodeConn> {
+): HandshakeListener {
   const material = readTlsFiles(init.tls, opts, init.path);
   let acceptor: TlsAcceptor;
   return new HandshakeListener(

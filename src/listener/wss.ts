@@ -3,7 +3,6 @@
  * upgrade of the `ws` listener, both under one handshake deadline.
  * @module
  */
-import type { NodeConn } from "../core/tls/node_listener.ts";
 import { defineOptions, type Options } from "../core/options.ts";
 import { readTlsFiles, tlsFileOptions } from "../core/tls/config.ts";
 import { TlsAcceptor } from "../core/tls/server.ts";
@@ -17,7 +16,7 @@ export const wssListenerOptions = defineOptions({ ...wsOptions, ...tlsFileOption
 export function createWssListener(
   init: ListenerInit,
   opts: Options<typeof wssListenerOptions["schema"]>,
-): HandshakeListener<NodeConn> {
+): HandshakeListener {
   const material = readTlsFiles(init.tls, opts, init.path);
   const accept = { path: servedPath(opts.path), headers: opts.header };
   let acceptor: TlsAcceptor;

@@ -1,21 +1,26 @@
 /**
- * The TLS server side of listeners: `node:tls` attached natively to sockets accepted on
- * `node:net` ({@link NodeTcpListener}). Until issue 20 the sockets came from `Deno.listen` and
- * TLS ran over them through a JavaScript stream pump: 0.82 vs 0.57 ms of server CPU per
- * handshake (serial handshakes on loopback, one process each side). Deno's native TLS listener
- * costs less still (0.35 ms), but a connection whose handshake stalls cannot be closed from our
- * side (closing cancels the handshake and leaves the socket open until the peer goes; re-checked
- * on Deno 2.9.6), and it cannot ask for client certificates. On this path closing really closes.
+ * The TLS server side of listeners: `node:tls` over the accepted TCP socket, attached natively
+ * to it where Deno allows ({@link adoptSocket}: 0.82 → 0.57 ms server CPU per handshake), else
+ * through the Node stream adapter. Deno's native TLS listener costs less still (0.35 ms per
+ * handshake, and about 8 vs 5 Gbit/s in one process), but a connection whose handshake stalls
+ * cannot be closed from our side (closing cancels the handshake and leaves the socket open until
+ * the peer goes; re-checked on Deno 2.9.6), and it cannot ask for client certificates.
  * @module
  */
 import { EventEmitter } from "node:events";
+import type * as net from "node:net";
 import * as tls from "node:tls";
 import { type Duplex, IODuplex } from "../duplex.ts";
+import { socketDuplex } from "../socket.ts";
 import { formatAddr } from "../addr.ts";
-import { NodeConn, NodeTcpListener } from "./node_listener.ts";
+import { listenTCP } from "../listen.ts";
 import { defaultServerPair, type TlsMaterial } from "./config.ts";
-import { nodeStreamIO } from "./node_stream.ts";
+import { nodeStreamIO, SOURCE_END, toNodeStream } from "./node_stream.ts";
+import { adoptSocket } from "./adopt.ts";
 import type { CertPair } from "./selfsigned.ts";
+
+/** How long a handshake may go on after the client's end of stream (its last records in flight). */
+const EOF_GRACE_MS = 20;
 
 /** Binds a port and turns accepted sockets into TLS duplexes. */
 export class TlsAcceptor {
@@ -63,45 +68,100 @@ export class TlsAcceptor {
     return this.#mutual;
   }
 
-  /**
-   * Binds `addr` for TCP (an empty host: all interfaces, IPv6 and IPv4), on `node:net`: TLS runs
-   * natively on the sockets it accepts.
-   */
-  listen(addr: string, reusePort = false): Promise<NodeTcpListener> {
-    return NodeTcpListener.listen(addr, reusePort);
+  /** Binds `addr` for TCP (an empty host: all interfaces, IPv6 and IPv4). */
+  listen(addr: string, reusePort = false): Deno.Listener {
+    return listenTCP(addr, reusePort);
   }
 
   /**
    * Runs the server handshake on an accepted socket; the caller sets the deadline and closes
    * `conn` when it passes (which really ends the connection on this path).
    */
-  secure(conn: NodeConn): Promise<Duplex> {
-    const sock = conn.socket;
-    // A server object that never listens, fed this one socket: Deno's node:tls reports
-    // handshake errors and applies client certificate checks only through tls.Server (a bare
-    // TLSSocket leaves `authorized` false and keeps its errors to itself).
-    const server = this.#connectionServer();
+  secure(conn: Deno.Conn): Promise<Duplex> {
+    const sock = adoptSocket(conn);
+    return sock ? this.#secureNative(conn, sock) : this.#secureStream(conn);
+  }
+
+  /** TLS attached to the socket's handle; `conn` still owns the socket (closing it closes both). */
+  #secureNative(conn: Deno.Conn, sock: net.Socket): Promise<Duplex> {
     const local = formatAddr(conn.localAddr), remote = formatAddr(conn.remoteAddr);
+    const server = this.#connectionServer();
+    // Whoever closes `conn` (the handshake deadline, an eviction) ends the TLS socket with it:
+    // the Node socket sees nothing of a close of the connection beneath it.
+    const closeSocket = conn.close.bind(conn);
+    const closeConn = () => {
+      sock.destroy();
+      try {
+        closeSocket();
+      } catch {
+        // closed already
+      }
+    };
+    conn.close = closeConn;
     return new Promise<Duplex>((resolve, reject) => {
       const fail = (err: Error) => {
-        sock.destroy();
+        closeConn();
         reject(err);
       };
+      // The socket is not half-open yet: a client's FIN mid-handshake (a port scan's
+      // connect-and-close) ends the handshake at once, and so does closing `conn`.
       const onClose = () => fail(new Error("connection closed during the TLS handshake"));
       sock.once("close", onClose);
       server.once("tlsClientError", (err: Error) => fail(err));
       server.once("secureConnection", (socket: tls.TLSSocket) => {
         sock.off("close", onClose);
-        // Half-open from here on (a client's end of stream ends only its direction); during the
-        // handshake the client's FIN ends the connection at once (a port scan's connect-and-close).
+        // From here on a client's end of stream ends only its direction.
         socket.allowHalfOpen = true;
         if (this.#mutual && !socket.authorized) {
           socket.destroy();
           return fail(new Error(`client certificate rejected: ${socket.authorizationError ?? "none sent"}`));
         }
-        resolve(new IODuplex(nodeStreamIO(socket), () => socket.destroy(), local, remote));
+        const close = () => {
+          socket.destroy();
+          closeConn();
+        };
+        resolve(new IODuplex(nodeStreamIO(socket), close, local, remote));
       });
       this.#startTls.call(server, sock);
+    });
+  }
+
+  #secureStream(conn: Deno.Conn): Promise<Duplex> {
+    const raw = socketDuplex(conn);
+    // A server object that never listens, fed this one socket: Deno's node:tls reports
+    // handshake errors and applies client certificate checks only through tls.Server (a bare
+    // TLSSocket leaves `authorized` false and keeps its errors to itself).
+    const server = this.#connectionServer();
+    return new Promise<Duplex>((resolve, reject) => {
+      const stream = toNodeStream(raw);
+      const fail = (err: Error) => {
+        stream.destroy();
+        raw.close();
+        reject(err);
+      };
+      let secured = false;
+      const onClose = () => fail(new Error("connection closed during the TLS handshake"));
+      stream.once("close", onClose);
+      // The transport is half-open for TLS's sake, so the client's FIN alone closes nothing:
+      // a client that goes away mid-handshake (a port scan) would keep its socket until the
+      // deadline. Its last bytes may still complete the handshake: give the TLS layer the
+      // moment it needs for them, then give up.
+      stream.once(SOURCE_END, () => {
+        setTimeout(() => {
+          if (!secured) fail(new Error("connection closed during the TLS handshake"));
+        }, EOF_GRACE_MS);
+      });
+      server.once("tlsClientError", (err: Error) => fail(err));
+      server.once("secureConnection", (socket: tls.TLSSocket) => {
+        secured = true;
+        stream.off("close", onClose);
+        if (this.#mutual && !socket.authorized) {
+          socket.destroy();
+          return fail(new Error(`client certificate rejected: ${socket.authorizationError ?? "none sent"}`));
+        }
+        resolve(new IODuplex(nodeStreamIO(socket, stream), () => socket.destroy(), raw.local, raw.remote));
+      });
+      this.#startTls.call(server, stream);
     });
   }
 }

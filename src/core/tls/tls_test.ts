@@ -253,7 +253,7 @@ Deno.test("tls: the server ends a handshake whose client sent its FIN at once, a
   const l = await server.listen("127.0.0.1:0");
   try {
     for (const how of ["fin", "close"]) {
-      const c = await Deno.connect({ hostname: "127.0.0.1", port: l.addr.port });
+      const c = await Deno.connect({ hostname: "127.0.0.1", port: (l.addr as Deno.NetAddr).port });
       const conn = await l.accept();
       const handshake = server.secure(conn);
       handshake.catch(() => {});
