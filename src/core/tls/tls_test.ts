@@ -274,3 +274,57 @@ Deno.test("tls: the server ends a handshake whose client sent its FIN at once, a
     l.close();
   }
 });
+
+/** `c` without its resource id: the server cannot adopt it and runs TLS through the stream adapter. */
+function unadoptable(c: Deno.Conn): Deno.Conn {
+  return {
+    get localAddr() {
+      return c.localAddr;
+    },
+    get remoteAddr() {
+      return c.remoteAddr;
+    },
+    read: (b: Uint8Array) => c.read(b),
+    write: (b: Uint8Array) => c.write(b),
+    closeWrite: () => c.closeWrite(),
+    close: () => c.close(),
+  } as unknown as Deno.Conn;
+}
+
+Deno.test("tls: the server's fallback over the stream adapter: 1 MiB each way with half-close, and a FIN mid-handshake", async () => {
+  const server = await TlsAcceptor.create({ pair: await selfSignedCert() });
+  const l = await server.listen("127.0.0.1:0");
+  const port = (l.addr as Deno.NetAddr).port;
+  try {
+    const up = randomBytes(1024 * 1024), down = randomBytes(1024 * 1024, 2);
+    const serving = (async () => {
+      const d = await server.secure(unadoptable(await l.accept()));
+      const got = await readAll(d);
+      await d.direct!.write(down);
+      await d.direct!.closeWrite();
+      d.close();
+      return got;
+    })();
+    const secured = await tlsConnect(await dialTlsTransport(`127.0.0.1:${port}`, { timeout: 5000 }), {
+      serverName: "127.0.0.1",
+      secure: false,
+    });
+    await secured.direct!.write(up);
+    await secured.direct!.closeWrite();
+    const back = await readAll(secured);
+    secured.close();
+    assert.equal(await sha256(await serving), await sha256(up));
+    assert.equal(await sha256(back), await sha256(down));
+
+    const c = await Deno.connect({ hostname: "127.0.0.1", port });
+    const handshake = server.secure(unadoptable(await l.accept()));
+    handshake.catch(() => {});
+    await c.write(new Uint8Array([22, 3, 1, 0, 200, 1, 0]));
+    await c.closeWrite();
+    await assert.rejects(handshake, /closed during the TLS handshake/);
+    assert.equal(await c.read(new Uint8Array(10)), null);
+    c.close();
+  } finally {
+    l.close();
+  }
+});
