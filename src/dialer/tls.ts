@@ -11,6 +11,7 @@ import { defineOptions, opt, type Options } from "../core/options.ts";
 import { deadline } from "../core/timeout.ts";
 import { dialTlsTransport, tlsConnect } from "../core/tls/client.ts";
 import { readTlsFiles, tlsClientOptions, type TlsMaterial } from "../core/tls/config.ts";
+import { TlsClientCache } from "../core/tls/client_cache.ts";
 import type { DialContext, Dialer } from "../core/types.ts";
 import type { DialerFactory, DialerInit } from "./registry.ts";
 import { DEFAULT_DIAL_TIMEOUT } from "./tcp.ts";
@@ -34,14 +35,19 @@ export interface ClientTls extends TlsMaterial {
   serverName: string;
   /** ALPN protocols offered (h2 and gRPC channels offer "h2"). */
   alpn?: string[];
+  /** The node's secure context and resumable sessions, shared by its connections. */
+  cache: TlsClientCache;
 }
 
 /** Reads the client TLS settings: the `tls` block first, metadata second. */
 export function clientTls(init: DialerInit, opts: TlsDialOpts): ClientTls {
+  const material = readTlsFiles(init.tls, opts, init.path);
+  const secure = init.tls?.secure ?? opts.secure;
   return {
-    ...readTlsFiles(init.tls, opts, init.path),
-    secure: init.tls?.secure ?? opts.secure,
+    ...material,
+    secure,
     serverName: init.tls?.serverName || opts.serverName,
+    cache: new TlsClientCache(material, !secure),
   };
 }
 
@@ -49,7 +55,7 @@ export function clientTls(init: DialerInit, opts: TlsDialOpts): ClientTls {
 export function tlsHandshake(conn: Duplex, addr: string, cfg: ClientTls, timeout: number): Promise<Duplex> {
   const serverName = cfg.serverName || splitHostPort(addr).host;
   return deadline(
-    tlsConnect(conn, { ...cfg, serverName }),
+    tlsConnect(conn, { ...cfg, serverName, addr }),
     timeout,
     `tls handshake with ${addr}`,
     () => conn.close(),

@@ -286,52 +286,60 @@ Deno.test({
   },
 });
 
-Deno.test({
-  name:
-    "out of file descriptors: idle ws handshakes give way to a real client; failed accepts are logged, rate-limited",
-  ...opts,
-  fn: async () => {
-    const echo = tcpEchoServer();
-    const [ws, tcp, entry] = freePorts(3);
-    // gost with few descriptors: idle sockets exhaust them long before any other bound.
-    const limited = spawnProcess(
-      "sh",
-      [
-        "-c",
-        'ulimit -n 80 && exec "$0" "$@"',
-        Deno.execPath(),
-        "run",
-        ...GOST_RUN_FLAGS,
-        MAIN,
-        "-L",
-        `relay+ws://${L}:${ws}`,
-        "-L",
-        `tcp://${L}:${tcp}/${L}:${echo.port}`,
-      ],
-      {},
-      "gost",
-    );
-    const procs: GostProcess[] = [limited];
-    let idle: Deno.Conn[] = [];
-    try {
-      await limited.waitFor(/(listening on[\s\S]*){2}/);
-      procs.push(
-        await startGost(["-L", `tcp://${L}:${entry}/${L}:${echo.port}`, "-F", `relay+ws://${L}:${ws}`]),
+// tls too: its sockets are handed to node:tls natively (src/core/tls/adopt.ts) but accepted by Deno.listen.
+for (const channel of ["ws", "tls"]) {
+  Deno.test({
+    name:
+      `out of file descriptors: idle ${channel} handshakes give way to a real client; failed accepts are logged, rate-limited`,
+    ...opts,
+    fn: async () => {
+      const echo = tcpEchoServer();
+      const [ws, tcp, entry] = freePorts(3);
+      // gost with few descriptors: idle sockets exhaust them long before any other bound.
+      const limited = spawnProcess(
+        "sh",
+        [
+          "-c",
+          'ulimit -n 80 && exec "$0" "$@"',
+          Deno.execPath(),
+          "run",
+          ...GOST_RUN_FLAGS,
+          MAIN,
+          "-L",
+          `relay+${channel}://${L}:${ws}`,
+          "-L",
+          `tcp://${L}:${tcp}/${L}:${echo.port}`,
+        ],
+        {},
+        "gost",
       );
-      await retry(() => timedEcho(entry));
-      idle = await idleConnections(ws, 150);
-      await new Promise((r) => setTimeout(r, 300));
-      assert.ok((await timedEcho(entry)) < 1000);
-      // The tcp port's forwarded connections take two descriptors each: its accepts fail.
-      idle = idle.concat(await idleConnections(tcp, 100));
-      await limited.waitFor(/tcp: accept error: Too many open files/, 3000);
-      await new Promise((r) => setTimeout(r, 500));
-      const lines = limited.stderr().split("\n").filter((l) => l.includes("accept error")).length;
-      assert.ok(lines <= 2, `${lines} accept error lines in under a second`);
-    } finally {
-      closeAll(idle);
-      await stopAll(procs);
-      echo.close();
-    }
-  },
-});
+      const procs: GostProcess[] = [limited];
+      let idle: Deno.Conn[] = [];
+      try {
+        await limited.waitFor(/(listening on[\s\S]*){2}/);
+        procs.push(
+          await startGost([
+            "-L",
+            `tcp://${L}:${entry}/${L}:${echo.port}`,
+            "-F",
+            `relay+${channel}://${L}:${ws}`,
+          ]),
+        );
+        await retry(() => timedEcho(entry));
+        idle = await idleConnections(ws, 150);
+        await new Promise((r) => setTimeout(r, 300));
+        assert.ok((await timedEcho(entry)) < 1000);
+        // The tcp port's forwarded connections take two descriptors each: its accepts fail.
+        idle = idle.concat(await idleConnections(tcp, 100));
+        await limited.waitFor(/tcp: accept error: Too many open files/, 3000);
+        await new Promise((r) => setTimeout(r, 500));
+        const lines = limited.stderr().split("\n").filter((l) => l.includes("accept error")).length;
+        assert.ok(lines <= 2, `${lines} accept error lines in under a second`);
+      } finally {
+        closeAll(idle);
+        await stopAll(procs);
+        echo.close();
+      }
+    },
+  });
+}

@@ -14,7 +14,12 @@ import {
   startGost,
   tcpEchoServer,
   tcpRoundTrip,
+  waitForPort,
 } from "../_helpers.ts";
+import { rootLogger } from "../../src/core/log.ts";
+import { selfSignedCert } from "../../src/core/tls/selfsigned.ts";
+import type { DialerInit } from "../../src/dialer/registry.ts";
+import { type TlsDialer, tlsDialer } from "../../src/dialer/tls.ts";
 
 const L = "127.0.0.1";
 const dec = new TextDecoder();
@@ -116,6 +121,86 @@ peerTest(
     } finally {
       await g.stop();
       echo.close();
+    }
+  },
+);
+
+peerTest("interop: openssl s_client resumes a TLS 1.3 session with the tickets our tls listener issues", [
+  "openssl",
+], async () => {
+  const echo = tcpEchoServer();
+  const t = freePort();
+  const dir = await Deno.makeTempDir();
+  const g = await startGost(["-L", `tls://${L}:${t}/${L}:${echo.port}`]);
+  try {
+    const first = await run(
+      "openssl",
+      ["s_client", "-connect", `${L}:${t}`, "-sess_out", `${dir}/s.pem`],
+      "x\n",
+    );
+    assert.match(first.out, /^New, TLSv1\.3/m);
+    const again = await run(
+      "openssl",
+      ["s_client", "-connect", `${L}:${t}`, "-sess_in", `${dir}/s.pem`],
+      "x\n",
+    );
+    assert.match(again.out, /^Reused, TLSv1\.3/m);
+  } finally {
+    await g.stop();
+    echo.close();
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+peerTest(
+  "interop: our tls dialer resumes with the tickets of another implementation's server (openssl s_server)",
+  [
+    "openssl",
+  ],
+  async () => {
+    const pair = await selfSignedCert();
+    const dir = await Deno.makeTempDir();
+    await Deno.writeTextFile(`${dir}/cert.pem`, pair.cert);
+    await Deno.writeTextFile(`${dir}/key.pem`, pair.key);
+    const port = freePort();
+    const addr = `${L}:${port}`;
+    const server = new Deno.Command("openssl", {
+      args: [
+        "s_server",
+        "-accept",
+        addr,
+        "-cert",
+        `${dir}/cert.pem`,
+        "-key",
+        `${dir}/key.pem`,
+        "-www",
+        "-quiet",
+      ],
+      stdin: "null",
+      stdout: "null",
+      stderr: "null",
+    }).spawn();
+    try {
+      await waitForPort(port);
+      const init: DialerInit = { path: "node", nodeAddr: addr, metadata: {}, log: rootLogger };
+      const dialer = tlsDialer.create(init, tlsDialer.options.parse({}, "node")) as TlsDialer;
+      for (let i = 0; i < 2; i++) {
+        const ctx = { log: rootLogger };
+        const conn = await dialer.handshake(await dialer.dial(addr, ctx), addr);
+        await conn.direct!.write(new TextEncoder().encode("GET / HTTP/1.0\r\n\r\n"));
+        let page = "";
+        const buf = new Uint8Array(64 * 1024);
+        for (let n; (n = await conn.direct!.read(buf)) !== null;) page += dec.decode(buf.subarray(0, n));
+        conn.close();
+        // s_server's status page says whether it resumed the session.
+        assert.match(page, i === 0 ? /^New, TLSv1\.3/m : /^Reused, TLSv1\.3/m);
+        await new Promise((r) => setTimeout(r, 50)); // the tickets land after the handshake
+      }
+      assert.deepEqual(dialer.cfg.cache.counts, { handshakes: 2, resumed: 1 });
+    } finally {
+      server.kill();
+      await server.status;
+      await Deno.remove(dir, { recursive: true });
     }
   },
 );

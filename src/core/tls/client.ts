@@ -16,6 +16,7 @@ import { type DirectIO, type Duplex, IODuplex } from "../duplex.ts";
 import { DialError } from "../errors.ts";
 import { deadline } from "../timeout.ts";
 import type { TlsMaterial } from "./config.ts";
+import type { TlsClientCache } from "./client_cache.ts";
 import { nodeStreamIO, toNodeStream } from "./node_stream.ts";
 
 /** How a client checks the server and presents itself. */
@@ -25,6 +26,13 @@ export interface TlsClientOptions extends TlsMaterial {
   /** Verify the server's certificate (against `ca`, else the system roots). */
   secure: boolean;
   alpn?: string[];
+  /**
+   * The client's shared context and sessions (one per dialer): without it every handshake builds
+   * its own context and none resumes.
+   */
+  cache?: TlsClientCache;
+  /** The server's address, which with the server name keys the sessions of `cache`. */
+  addr?: string;
 }
 
 /** Sockets behind duplexes from {@link dialTlsTransport}, until TLS takes them over. */
@@ -97,23 +105,25 @@ export function tlsConnect(conn: Duplex, opts: TlsClientOptions): Promise<Duplex
   const native = nativeSockets.get(conn);
   nativeSockets.delete(conn);
   const transport = native ? undefined : toNodeStream(conn);
+  const { cache, addr = "" } = opts;
   const socket = tls.connect({
     socket: (native ?? transport) as unknown as net.Socket,
     servername: ip || name === "" ? undefined : name,
     rejectUnauthorized: opts.secure,
-    ca: opts.ca,
-    cert: opts.pair?.cert,
-    key: opts.pair?.key,
+    ...cache ? { secureContext: cache.context } : { ca: opts.ca, cert: opts.pair?.cert, key: opts.pair?.key },
+    session: cache?.session(name, addr),
     ALPNProtocols: opts.alpn,
     // With verification on, an IP address is checked against the certificate's IP SANs.
     checkServerIdentity: opts.secure
       ? (host, cert) => tls.checkServerIdentity(name || host, cert)
       : () => undefined,
   });
+  cache?.watch(socket, name, addr);
   return new Promise((resolve, reject) => {
     const onError = (err: Error) => fail(err);
     const onClose = () => fail(new Error("connection closed during the TLS handshake"));
     const fail = (err: Error) => {
+      cache?.forget(name, addr);
       socket.destroy();
       conn.close();
       reject(err);
@@ -121,6 +131,7 @@ export function tlsConnect(conn: Duplex, opts: TlsClientOptions): Promise<Duplex
     socket.once("error", onError);
     socket.once("close", onClose);
     socket.once("secureConnect", () => {
+      cache?.finished(socket);
       // Only our own listeners: the TLS socket keeps internal ones on these events.
       socket.off("error", onError);
       socket.off("close", onClose);

@@ -19,7 +19,7 @@ async function echoOnce(
 
 Deno.test("tls: the client runs over a stream that is not a socket (a pipe), skip-verify by default", async () => {
   const server = await TlsAcceptor.create({ pair: await selfSignedCert() });
-  const l = server.listen("127.0.0.1:0");
+  const l = await server.listen("127.0.0.1:0");
   const port = (l.addr as Deno.NetAddr).port;
   const serving = (async () => {
     const d = await server.secure(await l.accept());
@@ -47,7 +47,7 @@ Deno.test("tls: the client runs over a stream that is not a socket (a pipe), ski
 Deno.test("tls: secure=true verifies against caFile and the name; a mismatch fails", async () => {
   const pair = await selfSignedCert();
   const server = await TlsAcceptor.create({ pair });
-  const l = server.listen("127.0.0.1:0");
+  const l = await server.listen("127.0.0.1:0");
   const port = (l.addr as Deno.NetAddr).port;
   const serving = (async () => {
     for (let i = 0; i < 3; i++) {
@@ -79,7 +79,7 @@ Deno.test("tls: with a CA the server asks for client certificates (mutual TLS)",
   const clientPair = await selfSignedCert({ commonName: "client" });
   const server = await TlsAcceptor.create({ pair: serverPair, ca: clientPair.cert });
   assert.equal(server.mutual, true);
-  const l = server.listen("127.0.0.1:0");
+  const l = await server.listen("127.0.0.1:0");
   const port = (l.addr as Deno.NetAddr).port;
   const results: string[] = [];
   const serving = (async () => {
@@ -116,7 +116,7 @@ Deno.test("tls: with a CA the server asks for client certificates (mutual TLS)",
 
 Deno.test("tls: decrypted bytes nobody reads hold the transport (bounded buffering), then all arrive", async () => {
   const server = await TlsAcceptor.create({ pair: await selfSignedCert() });
-  const l = server.listen("127.0.0.1:0");
+  const l = await server.listen("127.0.0.1:0");
   const port = (l.addr as Deno.NetAddr).port;
   const total = 16 * 1024 * 1024;
   const serving = (async () => {
@@ -171,7 +171,7 @@ async function readAll(d: Duplex): Promise<Uint8Array> {
 
 Deno.test("tls: over a dialed native socket, 8 MiB each way with half-close, byte-exact", async () => {
   const server = await TlsAcceptor.create({ pair: await selfSignedCert() });
-  const l = server.listen("127.0.0.1:0");
+  const l = await server.listen("127.0.0.1:0");
   const port = (l.addr as Deno.NetAddr).port;
   const up = randomBytes(8 * 1024 * 1024);
   const down = randomBytes(8 * 1024 * 1024);
@@ -198,7 +198,7 @@ Deno.test("tls: over a dialed native socket, 8 MiB each way with half-close, byt
 
 Deno.test("tls: over a native socket, bytes nobody reads stop the sender (bounded buffering)", async () => {
   const server = await TlsAcceptor.create({ pair: await selfSignedCert() });
-  const l = server.listen("127.0.0.1:0");
+  const l = await server.listen("127.0.0.1:0");
   const port = (l.addr as Deno.NetAddr).port;
   const total = 64 * 1024 * 1024;
   let sent = 0;
@@ -246,4 +246,85 @@ Deno.test("tls: a refused dial names the address; an aborted one stops", async (
     () => dialTlsTransport(`127.0.0.1:${port}`, { timeout: 5000, signal: ctl.signal }),
     /stopped/,
   );
+});
+
+Deno.test("tls: the server ends a handshake whose client sent its FIN at once, and closing a stalled one closes its socket", async () => {
+  const server = await TlsAcceptor.create({ pair: await selfSignedCert() });
+  const l = await server.listen("127.0.0.1:0");
+  try {
+    for (const how of ["fin", "close"]) {
+      const c = await Deno.connect({ hostname: "127.0.0.1", port: (l.addr as Deno.NetAddr).port });
+      const conn = await l.accept();
+      const handshake = server.secure(conn);
+      handshake.catch(() => {});
+      await c.write(new Uint8Array([22, 3, 1, 0, 200, 1, 0])); // half a ClientHello
+      const t0 = performance.now();
+      if (how === "fin") await c.closeWrite();
+      else {
+        await sleep(50);
+        conn.close(); // what the handshake deadline does
+      }
+      await assert.rejects(handshake, /closed during the TLS handshake/);
+      // The socket is really gone: the client reads the end of stream, not a stall.
+      assert.equal(await c.read(new Uint8Array(10)), null);
+      assert.ok(performance.now() - t0 < 1000, `${how}: ended after ${performance.now() - t0} ms`);
+      c.close();
+    }
+  } finally {
+    l.close();
+  }
+});
+
+/** `c` without its resource id: the server cannot adopt it and runs TLS through the stream adapter. */
+function unadoptable(c: Deno.Conn): Deno.Conn {
+  return {
+    get localAddr() {
+      return c.localAddr;
+    },
+    get remoteAddr() {
+      return c.remoteAddr;
+    },
+    read: (b: Uint8Array) => c.read(b),
+    write: (b: Uint8Array) => c.write(b),
+    closeWrite: () => c.closeWrite(),
+    close: () => c.close(),
+  } as unknown as Deno.Conn;
+}
+
+Deno.test("tls: the server's fallback over the stream adapter: 1 MiB each way with half-close, and a FIN mid-handshake", async () => {
+  const server = await TlsAcceptor.create({ pair: await selfSignedCert() });
+  const l = await server.listen("127.0.0.1:0");
+  const port = (l.addr as Deno.NetAddr).port;
+  try {
+    const up = randomBytes(1024 * 1024), down = randomBytes(1024 * 1024, 2);
+    const serving = (async () => {
+      const d = await server.secure(unadoptable(await l.accept()));
+      const got = await readAll(d);
+      await d.direct!.write(down);
+      await d.direct!.closeWrite();
+      d.close();
+      return got;
+    })();
+    const secured = await tlsConnect(await dialTlsTransport(`127.0.0.1:${port}`, { timeout: 5000 }), {
+      serverName: "127.0.0.1",
+      secure: false,
+    });
+    await secured.direct!.write(up);
+    await secured.direct!.closeWrite();
+    const back = await readAll(secured);
+    secured.close();
+    assert.equal(await sha256(await serving), await sha256(up));
+    assert.equal(await sha256(back), await sha256(down));
+
+    const c = await Deno.connect({ hostname: "127.0.0.1", port });
+    const handshake = server.secure(unadoptable(await l.accept()));
+    handshake.catch(() => {});
+    await c.write(new Uint8Array([22, 3, 1, 0, 200, 1, 0]));
+    await c.closeWrite();
+    await assert.rejects(handshake, /closed during the TLS handshake/);
+    assert.equal(await c.read(new Uint8Array(10)), null);
+    c.close();
+  } finally {
+    l.close();
+  }
 });
