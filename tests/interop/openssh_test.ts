@@ -549,7 +549,8 @@ peerTest("openssh: each AEAD cipher, forced by sshd and by ssh, carries data bot
   try {
     for (const cipher of AEADS) {
       // Our client (sshd dialer) against a sshd that offers only `cipher`.
-      const sshd = await startOpenSshd(dir, [`Ciphers ${cipher}`, "LogLevel DEBUG1"]);
+      // RekeyLimit: new keys every 256 KiB, so the 1 MiB each way also crosses key changes.
+      const sshd = await startOpenSshd(dir, [`Ciphers ${cipher}`, "RekeyLimit 256K", "LogLevel DEBUG1"]);
       const p1 = freePort();
       const rt = await run({
         services: [{
@@ -564,6 +565,7 @@ peerTest("openssh: each AEAD cipher, forced by sshd and by ssh, carries data bot
       try {
         assert.equal(await sha256(await tcpRoundTrip(p1, data)), want, `dialer, ${cipher}`);
         assert.match(sshd.log(), new RegExp(`cipher: ${cipher.replace(".", "\\.")}`), `sshd used ${cipher}`);
+        assert.ok((sshd.log().match(/SSH2_MSG_NEWKEYS received/g) ?? []).length > 1, "sshd rekeyed");
       } finally {
         await rt.close();
         await sshd.stop();
@@ -575,13 +577,15 @@ peerTest("openssh: each AEAD cipher, forced by sshd and by ssh, carries data bot
       const ssh = await sshClient(dir, [
         "-v",
         "-N",
-        ...["-c", cipher, "-o", "PubkeyAuthentication=no", "-o", "PreferredAuthentications=password"],
+        ...["-c", cipher, "-o", "RekeyLimit=256K"],
+        ...["-o", "PubkeyAuthentication=no", "-o", "PreferredAuthentications=password"],
         ...["-p", String(port), "-L", `127.0.0.1:${lport}:127.0.0.1:${echo.port}`, "gost@127.0.0.1"],
       ], "pa55");
       try {
         await waitForPort(lport);
         assert.equal(await sha256(await tcpRoundTrip(lport, data)), want, `listener, ${cipher}`);
         assert.match(ssh.stderr(), new RegExp(`server->client cipher: ${cipher.replace(".", "\\.")}`));
+        assert.ok((ssh.stderr().match(/SSH2_MSG_NEWKEYS received/g) ?? []).length > 1, "ssh rekeyed");
       } finally {
         await ssh.stop();
         await srv.close();
