@@ -5,7 +5,8 @@
  *   passphrase): local forwarding (direct-tcpip) and rtcp through tcpip-forward;
  * - our `sshd` listener/handler against the `ssh` client: `-L`, `-R`, `-D` with password
  *   (fed through SSH_ASKPASS) and with authorizedKeys; refusals for bad credentials, a shell
- *   request and a garbage banner.
+ *   request and a garbage banner;
+ * - each AEAD cipher (AES-128/256-GCM, chacha20-poly1305) forced on each side, on libcrypto.
  * @module
  */
 import assert from "node:assert/strict";
@@ -21,6 +22,7 @@ import {
   waitUntil,
 } from "../_helpers.ts";
 import { startConfig } from "../_runtime.ts";
+import { NATIVE_CIPHERS } from "../../src/protocol/ssh/ssh2.ts";
 
 const SSHD = "/usr/sbin/sshd";
 const encoder = new TextEncoder();
@@ -46,14 +48,15 @@ async function keys() {
   return dir;
 }
 
-/** A real OpenSSH server as a child process, key auth only. */
-async function startOpenSshd(dir: string) {
+/** A real OpenSSH server as a child process, key auth only; `extra` lines win over its defaults. */
+async function startOpenSshd(dir: string, extra: string[] = []) {
   const port = freePort();
   // Run as root, sshd insists on its privilege separation directory.
   if (Deno.uid() === 0) await Deno.mkdir("/run/sshd", { recursive: true });
   await Deno.writeTextFile(
     `${dir}/sshd_config`,
     [
+      ...extra, // first: sshd keeps the first value of a keyword
       `Port ${port}`,
       "ListenAddress 127.0.0.1",
       `HostKey ${dir}/host`,
@@ -527,3 +530,69 @@ peerTest(
     }
   },
 );
+
+// ---- each AEAD cipher, forced on the OpenSSH side, both ways ----
+
+const AEADS = ["aes128-gcm@openssh.com", "aes256-gcm@openssh.com", "chacha20-poly1305@openssh.com"];
+
+peerTest("openssh: each AEAD cipher, forced by sshd and by ssh, carries data both ways", [
+  "sshd",
+  "ssh",
+  "ssh-keygen",
+], async () => {
+  // This process may load libcrypto (tests run with -A): every cipher below runs on it.
+  assert.deepEqual(NATIVE_CIPHERS, { native: true, chacha20: true });
+  const dir = await keys();
+  const echo = tcpEchoServer();
+  const data = randomBytes(1 << 20, 21);
+  const want = await sha256(data);
+  try {
+    for (const cipher of AEADS) {
+      // Our client (sshd dialer) against a sshd that offers only `cipher`.
+      // RekeyLimit: new keys every 256 KiB, so the 1 MiB each way also crosses key changes.
+      const sshd = await startOpenSshd(dir, [`Ciphers ${cipher}`, "RekeyLimit 256K", "LogLevel DEBUG1"]);
+      const p1 = freePort();
+      const rt = await run({
+        services: [{
+          name: "fwd",
+          addr: `127.0.0.1:${p1}`,
+          handler: { type: "tcp", chain: "c" },
+          listener: { type: "tcp" },
+          forwarder: { nodes: [{ name: "t", addr: `127.0.0.1:${echo.port}` }] },
+        }],
+        chains: [sshdNode(sshd.port, { privateKeyFile: `${dir}/id` })],
+      });
+      try {
+        assert.equal(await sha256(await tcpRoundTrip(p1, data)), want, `dialer, ${cipher}`);
+        assert.match(sshd.log(), new RegExp(`cipher: ${cipher.replace(".", "\\.")}`), `sshd used ${cipher}`);
+        assert.ok((sshd.log().match(/SSH2_MSG_NEWKEYS received/g) ?? []).length > 1, "sshd rekeyed");
+      } finally {
+        await rt.close();
+        await sshd.stop();
+      }
+
+      // The ssh client, asking for `cipher`, against our sshd listener.
+      const port = freePort(), lport = freePort();
+      const srv = await run({ services: [sshdService(port, { privateKeyFile: `${dir}/host` })] });
+      const ssh = await sshClient(dir, [
+        "-v",
+        "-N",
+        ...["-c", cipher, "-o", "RekeyLimit=256K"],
+        ...["-o", "PubkeyAuthentication=no", "-o", "PreferredAuthentications=password"],
+        ...["-p", String(port), "-L", `127.0.0.1:${lport}:127.0.0.1:${echo.port}`, "gost@127.0.0.1"],
+      ], "pa55");
+      try {
+        await waitForPort(lport);
+        assert.equal(await sha256(await tcpRoundTrip(lport, data)), want, `listener, ${cipher}`);
+        assert.match(ssh.stderr(), new RegExp(`server->client cipher: ${cipher.replace(".", "\\.")}`));
+        assert.ok((ssh.stderr().match(/SSH2_MSG_NEWKEYS received/g) ?? []).length > 1, "ssh rekeyed");
+      } finally {
+        await ssh.stop();
+        await srv.close();
+      }
+    }
+  } finally {
+    echo.close();
+    await Deno.remove(dir, { recursive: true });
+  }
+});
