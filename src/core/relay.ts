@@ -14,11 +14,12 @@ import type { HandlerContext } from "./types.ts";
 
 /**
  * Largest buffer of the socket-to-socket loop. Measured on loopback (iperf3, one stream):
- * 256 KiB 11.4–14.4 Gbit/s at ~80% CPU, 512 KiB 16.4–18.8 at ~65%. 1 MiB does not help one
- * stream (its reads seldom fill 512 KiB), but it does where the machine is short of CPU and
+ * 256 KiB 11.4–14.4 Gbit/s at ~80% CPU, 512 KiB 16.4–18.8 at ~65%. 1 MiB did not help one
+ * stream on a quiet machine (its reads seldom fill 512 KiB), but it does where the machine is short of CPU and
  * data waits in the socket: four streams through an http or socks5 proxy (two gost processes
- * and iperf3 on two cores) read 450–500 KB of every 512 KiB, and 1 MiB took their CPU per GiB
- * from ~1290 to ~1175 ms (http, −9%, paired runs) and ~1345 to ~1275 (socks5, −5%); 128 KiB
+ * and iperf3 on two cores) read 450–500 KB of every 512 KiB. Two such paths side by side, 8
+ * pairs each: CPU per GiB −7% (http, 1210 → 1118 ms) and −13% (socks5, 1256 → 1092); one path
+ * alone: http unchanged, socks5 −2 to −8%; RSS under that load +2 MiB per process. 128 KiB
  * cost +20%. The buffer goes back to 4 KiB after a few small reads, so only bulk transfers
  * hold it.
  */
