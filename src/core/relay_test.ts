@@ -199,20 +199,20 @@ Deno.test("copy (socket to socket): the buffer grows while reads fill it, to REL
   let counted = 0;
   await copy(src, dst, (n) => counted += n);
   const K = MIN_READ;
-  assert.equal(RELAY_MAX_READ, 128 * K);
+  assert.equal(RELAY_MAX_READ, 256 * K);
   assert.deepEqual(offered, [
     K,
     4 * K,
     16 * K,
     64 * K,
-    128 * K,
-    128 * K, // grows ×4 while full, capped
-    128 * K,
-    128 * K, // a small read, then a mid-size one: no shrinking yet
-    128 * K,
-    128 * K,
-    128 * K,
-    128 * K, // four small reads in a row…
+    256 * K,
+    256 * K, // grows ×4 while full, capped
+    256 * K,
+    256 * K, // a small read, then a mid-size one: no shrinking yet
+    256 * K,
+    256 * K,
+    256 * K,
+    256 * K, // four small reads in a row…
     K, // …give the buffer back
     K,
     4 * K, // and it grows again
