@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { FFI_PATHS } from "./ffi.ts";
-import { canTrim, mallocFreeBytes, trimIfWorthIt } from "./malloc_trim.ts";
+import { canTrim, mallocFreeBytes, nextBaseline, trimIfWorthIt } from "./malloc_trim.ts";
 
 const MiB = 1 << 20;
 const MODULE = JSON.stringify(new URL("./malloc_trim.ts", import.meta.url).href);
@@ -78,4 +78,28 @@ Deno.test("malloc_trim: after a trim, no new one until memory has grown again", 
   const earlier = { rss: last.rss - 64 * MiB, freeBytes: last.freeBytes };
   assert.equal(trimIfWorthIt(0, earlier, 64 * MiB)!.trimmed, true, "RSS grew since");
   assert.equal(trimIfWorthIt(0)!.trimmed, true, "the first trim needs only the threshold");
+});
+
+Deno.test("malloc_trim: the baseline follows RSS down between trims, so memory freed later is still trimmed", () => {
+  const look = (rss: number, freeBytes: number, trimmed = false, releasedBytes = 0) => ({
+    rss: rss * MiB,
+    freeBytes: freeBytes * MiB,
+    trimmed,
+    releasedBytes: releasedBytes * MiB,
+    ms: 0,
+  });
+  // A trim at the peak: the baseline is what it left.
+  let since = nextBaseline(look(600, 300, true, 100));
+  assert.deepEqual(since, { rss: 500 * MiB, freeBytes: 300 * MiB });
+  // V8 gives its heap pages back by itself and malloc's free figure falls as chunks are reused.
+  since = nextBaseline(look(200, 60), since);
+  assert.deepEqual(since, { rss: 200 * MiB, freeBytes: 60 * MiB });
+  // Later frees raise the free figure over that low point: a trim again (against the peak's
+  // figure it would not be).
+  if (skipped()) return;
+  const now = { rss: Deno.memoryUsage().rss, freeBytes: mallocFreeBytes() };
+  const low = { rss: now.rss + 1024 * MiB, freeBytes: now.freeBytes - 32 * MiB };
+  assert.equal(trimIfWorthIt(0, low, 16 * MiB)!.trimmed, true, "the free figure grew by 32 MiB");
+  const peak = { rss: now.rss + 1024 * MiB, freeBytes: now.freeBytes + 300 * MiB };
+  assert.equal(trimIfWorthIt(0, peak, 16 * MiB)!.trimmed, false, "below the peak's figure");
 });
