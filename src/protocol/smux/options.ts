@@ -6,7 +6,7 @@
  * @module
  */
 import { opt, type Options } from "../../core/options.ts";
-import type { SmuxOptions } from "./session.ts";
+import type { SmuxOptions } from "./config.ts";
 
 /** The `mux.*` option declarations with `version` as the default protocol version. */
 export function muxOptionSchema(version: 1 | 2) {

@@ -21,46 +21,20 @@ import type { DirectIO, Duplex } from "../../core/duplex.ts";
 import { ChunkReader } from "../../core/chunk_reader.ts";
 import { UnexpectedEOF } from "../../core/buffered_reader.ts";
 import { errorMessage } from "../../core/errors.ts";
-import type { Logger } from "../../core/log.ts";
+import { resolveSmuxOptions, SmuxClosedError, type SmuxConfig, type SmuxOptions } from "./config.ts";
 import {
   checkHeader,
   Cmd,
-  encodeData,
   encodeFrame,
-  encodeUpd,
   HEADER_SIZE,
-  MAX_PAYLOAD,
   parseHeader,
   parseUpd,
   SmuxProtocolError,
 } from "./frame.ts";
+import { type SessionCore, SmuxStream } from "./stream.ts";
 
-/** Session settings; defaults are `smux.DefaultConfig()`'s. */
-export interface SmuxOptions {
-  /** Client sessions open odd stream ids, servers even ones. */
-  client: boolean;
-  /** Protocol version (default 1, as gost). */
-  version?: 1 | 2;
-  /** How often a NOP is sent, in ms (default 10000). */
-  keepAliveInterval?: number;
-  /** The session ends when nothing arrived for this long, in ms (default 30000). */
-  keepAliveTimeout?: number;
-  /** Largest PSH payload sent (default 32768, at most 65535). */
-  maxFrameSize?: number;
-  /** Received bytes not yet read by the application, session-wide (default 4194304). */
-  maxReceiveBuffer?: number;
-  /** Version 2 per-stream window offered to the peer (default 65536). */
-  maxStreamBuffer?: number;
-  /** No NOPs and no keepalive timeout. */
-  keepAliveDisabled?: boolean;
-  /** Streams opened by the peer and not yet accepted (default 1024); extra SYNs get a FIN. */
-  acceptBacklog?: number;
-  /** Where protocol errors and refused streams are reported. */
-  log?: Logger;
-}
+export { SmuxClosedError, type SmuxOptions };
 
-/** smux's initial guess of the peer's window for a new stream (version 2). */
-const INITIAL_PEER_WINDOW = 262144;
 /**
  * Received payloads are handed on as views of the read buffer, except small ones or ones
  * much smaller than their buffer: those are copied, so that unread data never pins more
@@ -71,74 +45,13 @@ const MAX_PIN_RATIO = 4;
 /** Queued writes beyond which fire-and-forget control frames are dropped. */
 const MAX_UNSENT_CONTROL = 4096;
 
-type Resolved = Required<Omit<SmuxOptions, "log">> & { log?: Logger };
-
-function resolve(opts: SmuxOptions): Resolved {
-  const o: Resolved = {
-    client: opts.client,
-    version: opts.version ?? 1,
-    keepAliveInterval: opts.keepAliveInterval ?? 10_000,
-    keepAliveTimeout: opts.keepAliveTimeout ?? 30_000,
-    maxFrameSize: opts.maxFrameSize ?? 32768,
-    maxReceiveBuffer: opts.maxReceiveBuffer ?? 4194304,
-    maxStreamBuffer: opts.maxStreamBuffer ?? 65536,
-    keepAliveDisabled: opts.keepAliveDisabled ?? false,
-    acceptBacklog: opts.acceptBacklog ?? 1024,
-    log: opts.log,
-  };
-  const bad = (msg: string) => {
-    throw new RangeError(`smux: ${msg}`);
-  };
-  if (o.version !== 1 && o.version !== 2) bad(`unsupported protocol version ${o.version} (expected 1 or 2)`);
-  if (!o.keepAliveDisabled) {
-    if (!(o.keepAliveInterval > 0)) bad(`keepAliveInterval must be positive, got ${o.keepAliveInterval} ms`);
-    if (!(o.keepAliveTimeout >= o.keepAliveInterval)) {
-      bad(
-        `keepAliveTimeout (${o.keepAliveTimeout} ms) must not be shorter than keepAliveInterval (${o.keepAliveInterval} ms)`,
-      );
-    }
-  }
-  if (!(o.maxFrameSize > 0 && o.maxFrameSize <= MAX_PAYLOAD)) {
-    bad(`maxFrameSize must be 1..${MAX_PAYLOAD}, got ${o.maxFrameSize}`);
-  }
-  if (!(o.maxReceiveBuffer > 0)) bad(`maxReceiveBuffer must be positive, got ${o.maxReceiveBuffer}`);
-  if (
-    !(o.maxStreamBuffer > 0 && o.maxStreamBuffer <= o.maxReceiveBuffer && o.maxStreamBuffer <= 0x7fffffff)
-  ) {
-    bad(
-      `maxStreamBuffer must be positive and at most maxReceiveBuffer (${o.maxReceiveBuffer}), got ${o.maxStreamBuffer}`,
-    );
-  }
-  if (!(o.acceptBacklog > 0)) bad(`acceptBacklog must be positive, got ${o.acceptBacklog}`);
-  return o;
-}
-
-/** The session has ended (closed, peer gone, keepalive timeout or protocol error). */
-export class SmuxClosedError extends Error {
-  constructor(reason?: Error) {
-    super(reason ? `smux session closed: ${reason.message}` : "smux session closed", { cause: reason });
-    this.name = "SmuxClosedError";
-  }
-}
-
 /** The transport ended (end of stream or a read error) between frames. */
 class PeerClosed extends Error {}
-
-/** What a stream needs from its session. */
-interface SessionCore {
-  readonly cfg: Resolved;
-  readonly local: string;
-  readonly remote: string;
-  send(frame: Uint8Array): Promise<void>;
-  sendControl(frame: Uint8Array): void;
-  returnTokens(n: number): void;
-  forget(stream: SmuxStream): void;
-}
 
 /** Multiplexes streams over one duplex, wire-compatible with xtaci/smux v1.5.x. */
 export class SmuxSession {
   readonly #conn: Duplex;
-  readonly #cfg: Resolved;
+  readonly #cfg: SmuxConfig;
   readonly #reader: ChunkReader;
   readonly #io?: DirectIO;
   readonly #writer?: WritableStreamDefaultWriter<Uint8Array>;
@@ -163,7 +76,7 @@ export class SmuxSession {
   readonly done: Promise<void>;
 
   constructor(conn: Duplex, opts: SmuxOptions) {
-    this.#cfg = resolve(opts);
+    this.#cfg = resolveSmuxOptions(opts);
     this.#conn = conn;
     // Take the transport's direct path when it has one (a socket): reads go into our own
     // buffers and frames are written without a stream layer in between.
@@ -413,253 +326,3 @@ export class SmuxSession {
     this.#resolveDone();
   }
 }
-
-/** One smux stream, seen as a {@link Duplex}. */
-class SmuxStream implements Duplex {
-  readonly id: number;
-  readonly local: string;
-  readonly remote: string;
-  readonly #s: SessionCore;
-  #queue: Uint8Array[] = [];
-  #head = 0;
-  #queued = 0;
-  #readWaiter: (() => void) | null = null;
-  #remoteFin = false;
-  #localFin = false;
-  #closed = false;
-  #ended = false;
-  #endError?: Error;
-  // version 2 flow control
-  #numRead = 0;
-  #incr = 0;
-  #numWritten = 0;
-  #peerConsumed = 0;
-  #peerWindow = INITIAL_PEER_WINDOW;
-  #updateWaiter: (() => void) | null = null;
-  #readable?: ReadableStream<Uint8Array>;
-  #writable?: WritableStream<Uint8Array>;
-  #io: DirectIO;
-
-  constructor(id: number, core: SessionCore) {
-    this.id = id;
-    this.#s = core;
-    this.local = core.local;
-    this.remote = core.remote;
-    this.#io = {
-      read: (buf) => this.#readInto(buf),
-      write: (data) => this.#write(data),
-      closeWrite: () => this.#closeWrite(),
-    };
-  }
-
-  get direct(): DirectIO | undefined {
-    return this.#readable || this.#writable ? undefined : this.#io;
-  }
-
-  get readable(): ReadableStream<Uint8Array> {
-    this.#readable ??= new ReadableStream<Uint8Array>({
-      pull: async (controller) => {
-        const chunk = await this.#nextChunk(Infinity);
-        if (chunk) controller.enqueue(chunk);
-        else controller.close();
-      },
-      cancel: () => this.close(),
-    }, { highWaterMark: 0 });
-    return this.#readable;
-  }
-
-  get writable(): WritableStream<Uint8Array> {
-    this.#writable ??= new WritableStream<Uint8Array>({
-      write: (chunk) => this.#write(chunk),
-      close: () => this.#closeWrite(),
-      abort: () => this.close(),
-    });
-    return this.#writable;
-  }
-
-  /** Sends FIN if not yet sent and drops the stream; unread data is discarded. */
-  close(): void {
-    if (this.#closed) return;
-    this.#closed = true;
-    if (!this.#localFin && !this.#ended) {
-      this.#localFin = true;
-      this.#s.sendControl(encodeFrame(this.#s.cfg.version, Cmd.FIN, this.id));
-    }
-    this.#s.forget(this);
-    this.#recycle();
-    this.#wake();
-  }
-
-  // ---- called by the session ----
-
-  /** Queues received data; false when the stream no longer takes data (dropped). */
-  push(data: Uint8Array): boolean {
-    if (this.#closed || this.#remoteFin) return false;
-    this.#queue.push(data);
-    this.#queued += data.length;
-    this.#wakeReader();
-    return true;
-  }
-
-  remoteFin(): void {
-    if (this.#remoteFin) return;
-    this.#remoteFin = true;
-    if (this.#localFin) this.#s.forget(this);
-    this.#wake();
-  }
-
-  update(consumed: number, window: number): void {
-    this.#peerConsumed = consumed;
-    this.#peerWindow = window;
-    const w = this.#updateWaiter;
-    this.#updateWaiter = null;
-    w?.();
-  }
-
-  sessionEnded(err?: Error): void {
-    this.#ended = true;
-    this.#endError = err;
-    this.#wake();
-  }
-
-  // ---- reading ----
-
-  /** The next received bytes (at most `max`), or null at end of stream. */
-  async #nextChunk(max: number): Promise<Uint8Array | null> {
-    for (;;) {
-      if (this.#queued > 0) {
-        const c = this.#queue[this.#head];
-        let out: Uint8Array;
-        if (c.length <= max) {
-          out = c;
-          this.#queue[this.#head++] = EMPTY;
-          if (this.#head === this.#queue.length) {
-            this.#queue = [];
-            this.#head = 0;
-          } else if (this.#head > 64 && this.#head * 2 > this.#queue.length) {
-            this.#queue = this.#queue.slice(this.#head);
-            this.#head = 0;
-          }
-        } else {
-          out = c.subarray(0, max);
-          this.#queue[this.#head] = c.subarray(max);
-        }
-        this.#queued -= out.length;
-        this.#consumed(out.length);
-        return out;
-      }
-      if (this.#closed || this.#remoteFin) return null;
-      if (this.#ended) {
-        if (this.#endError) throw new SmuxClosedError(this.#endError);
-        return null;
-      }
-      await new Promise<void>((r) => (this.#readWaiter = r));
-    }
-  }
-
-  async #readInto(buf: Uint8Array): Promise<number | null> {
-    const chunk = await this.#nextChunk(buf.length);
-    if (!chunk) return null;
-    buf.set(chunk);
-    return chunk.length;
-  }
-
-  #consumed(n: number) {
-    this.#s.returnTokens(n);
-    const cfg = this.#s.cfg;
-    if (cfg.version < 2) return;
-    this.#numRead = (this.#numRead + n) >>> 0;
-    this.#incr += n;
-    // Report at the first read (the peer started from a guessed window) and then every
-    // half window, as smux does.
-    if (this.#incr >= cfg.maxStreamBuffer / 2 || this.#numRead === n) {
-      this.#incr = 0;
-      if (!this.#closed && !this.#ended) {
-        this.#s.sendControl(encodeUpd(cfg.version, this.id, this.#numRead, cfg.maxStreamBuffer));
-      }
-    }
-  }
-
-  #recycle() {
-    if (this.#queued > 0) this.#s.returnTokens(this.#queued);
-    this.#queue = [];
-    this.#head = 0;
-    this.#queued = 0;
-  }
-
-  // ---- writing ----
-
-  #writeError(): Error | null {
-    if (this.#ended) return new SmuxClosedError(this.#endError);
-    if (this.#closed || this.#localFin) return new Error(`smux stream ${this.id}: write after close`);
-    return null;
-  }
-
-  async #write(data: Uint8Array): Promise<void> {
-    let err = this.#writeError();
-    if (err) throw err;
-    if (data.length === 0) return;
-    const cfg = this.#s.cfg;
-    if (cfg.version < 2) {
-      return this.#s.send(encodeData(cfg.version, this.id, data, cfg.maxFrameSize));
-    }
-    let off = 0;
-    while (off < data.length) {
-      const inflight = (this.#numWritten - this.#peerConsumed) | 0;
-      if (inflight < 0) {
-        throw new SmuxProtocolError(`peer reported more consumed than was sent on stream ${this.id}`);
-      }
-      const win = this.#peerWindow - inflight;
-      if (win > 0) {
-        const n = Math.min(win, data.length - off);
-        this.#numWritten = (this.#numWritten + n) >>> 0;
-        await this.#s.send(encodeData(cfg.version, this.id, data.subarray(off, off + n), cfg.maxFrameSize));
-        off += n;
-      } else if (!(await this.#waitWindow())) {
-        throw new Error(`smux stream ${this.id}: the peer closed the stream and stopped reading`);
-      }
-      if (off < data.length && (err = this.#writeError())) throw err;
-    }
-  }
-
-  /**
-   * Waits for an UPD. Once the peer sent FIN it may have dropped the stream altogether (smux
-   * peers close both ways): then wait at most keepAliveTimeout; false when that ran out.
-   */
-  async #waitWindow(): Promise<boolean> {
-    if (!this.#remoteFin) {
-      await new Promise<void>((r) => (this.#updateWaiter = r));
-      return true;
-    }
-    let timer: ReturnType<typeof setTimeout> | undefined;
-    const updated = await new Promise<boolean>((r) => {
-      this.#updateWaiter = () => r(true);
-      timer = setTimeout(() => r(false), this.#s.cfg.keepAliveTimeout);
-    });
-    clearTimeout(timer);
-    return updated;
-  }
-
-  async #closeWrite(): Promise<void> {
-    if (this.#localFin || this.#closed || this.#ended) return;
-    this.#localFin = true;
-    if (this.#remoteFin) this.#s.forget(this);
-    this.#wake();
-    await this.#s.send(encodeFrame(this.#s.cfg.version, Cmd.FIN, this.id));
-  }
-
-  #wakeReader() {
-    const r = this.#readWaiter;
-    this.#readWaiter = null;
-    r?.();
-  }
-
-  #wake() {
-    this.#wakeReader();
-    const w = this.#updateWaiter;
-    this.#updateWaiter = null;
-    w?.();
-  }
-}
-
-const EMPTY = new Uint8Array(0);
