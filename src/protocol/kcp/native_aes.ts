@@ -9,23 +9,16 @@
  * calls per datagram: reset the IV (the key schedule is kept), then one pass.
  * @module
  */
-import { NATIVE_LIBRARIES, openLibrary } from "../../core/ffi.ts";
+import { openLibrary } from "../../core/ffi.ts";
+import { EVP_CIPHER_SYMBOLS, LIBCRYPTO_PATHS as LIBRARIES } from "../../core/libcrypto.ts";
 
 const SYMBOLS = {
-  EVP_CIPHER_CTX_new: { parameters: [], result: "pointer" },
+  ...EVP_CIPHER_SYMBOLS,
   EVP_aes_128_cfb128: { parameters: [], result: "pointer" },
   EVP_aes_192_cfb128: { parameters: [], result: "pointer" },
   EVP_aes_256_cfb128: { parameters: [], result: "pointer" },
-  EVP_CipherInit_ex: {
-    parameters: ["pointer", "pointer", "pointer", "buffer", "buffer", "i32"],
-    result: "i32",
-  },
-  EVP_CipherUpdate: { parameters: ["pointer", "buffer", "buffer", "buffer", "i32"], result: "i32" },
 } as const;
 type Lib = Deno.DynamicLibrary<typeof SYMBOLS>;
-
-/** OpenSSL 3 and 1.1 at the usual paths, then bare names (only blanket FFI may load those). */
-const LIBRARIES = [...NATIVE_LIBRARIES.libcrypto, "libcrypto.so.3", "libcrypto.so.1.1", "libcrypto.3.dylib"];
 
 let lib: Lib | null | undefined;
 /** OpenSSL writes the output length here; CFB's output is always the input's length. */

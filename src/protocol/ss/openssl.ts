@@ -12,34 +12,24 @@
  * (cheap next to the call itself), so no native object outlives a connection.
  * @module
  */
-import { ffiAllowed, NATIVE_LIBRARIES, openLibrary } from "../../core/ffi.ts";
+import { ffiAllowed, openLibrary } from "../../core/ffi.ts";
+import {
+  EVP_CIPHER_SYMBOLS,
+  EVP_CTRL_AEAD_GET_TAG as CTRL_GET_TAG,
+  EVP_CTRL_AEAD_SET_TAG as CTRL_SET_TAG,
+  LIBCRYPTO_PATHS as LIBRARIES,
+} from "../../core/libcrypto.ts";
 import { rootLogger } from "../../core/log.ts";
 
 const SYMBOLS = {
-  EVP_CIPHER_CTX_new: { parameters: [], result: "pointer" },
+  ...EVP_CIPHER_SYMBOLS,
   EVP_aes_128_gcm: { parameters: [], result: "pointer" },
   EVP_aes_256_gcm: { parameters: [], result: "pointer" },
   EVP_chacha20_poly1305: { parameters: [], result: "pointer" },
-  EVP_CipherInit_ex: {
-    parameters: ["pointer", "pointer", "pointer", "buffer", "buffer", "i32"],
-    result: "i32",
-  },
-  EVP_CipherUpdate: { parameters: ["pointer", "buffer", "buffer", "buffer", "i32"], result: "i32" },
-  EVP_CipherFinal_ex: { parameters: ["pointer", "buffer", "buffer"], result: "i32" },
-  EVP_CIPHER_CTX_ctrl: { parameters: ["pointer", "i32", "i32", "buffer"], result: "i32" },
 } as const;
 
-/** EVP_CTRL_AEAD_GET_TAG / SET_TAG (the GCM and ChaCha20-Poly1305 names share the values). */
-const CTRL_GET_TAG = 0x10;
-const CTRL_SET_TAG = 0x11;
 const TAG = 16;
 const NONCE = 12;
-
-/**
- * Library paths tried in turn (OpenSSL 3, then 1.1), then bare names, which only blanket FFI
- * (`--allow-ffi`, `-A`) may load: a library elsewhere than the usual places.
- */
-const LIBRARIES = [...NATIVE_LIBRARIES.libcrypto, "libcrypto.so.3", "libcrypto.so.1.1", "libcrypto.3.dylib"];
 
 /** The AEADs libcrypto provides here, by our name. */
 export type NativeAlg = "aes-128-gcm" | "aes-256-gcm" | "chacha20-poly1305";

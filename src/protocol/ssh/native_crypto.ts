@@ -14,21 +14,20 @@
  * and nothing needs freeing. Every call is synchronous.
  * @module
  */
-import { NATIVE_LIBRARIES, openLibrary } from "../../core/ffi.ts";
+import { openLibrary } from "../../core/ffi.ts";
+import {
+  EVP_CIPHER_SYMBOLS,
+  EVP_CTRL_AEAD_GET_TAG as CTRL_GET_TAG,
+  EVP_CTRL_AEAD_SET_TAG as CTRL_SET_TAG,
+  LIBCRYPTO_PATHS as LIBRARIES,
+} from "../../core/libcrypto.ts";
 
 const SYMBOLS = {
-  EVP_CIPHER_CTX_new: { parameters: [], result: "pointer" },
+  ...EVP_CIPHER_SYMBOLS,
   EVP_CIPHER_fetch: { parameters: ["pointer", "buffer", "pointer"], result: "pointer", optional: true },
   EVP_aes_128_gcm: { parameters: [], result: "pointer" },
   EVP_aes_256_gcm: { parameters: [], result: "pointer" },
   EVP_chacha20: { parameters: [], result: "pointer" },
-  EVP_CipherInit_ex: {
-    parameters: ["pointer", "pointer", "pointer", "buffer", "buffer", "i32"],
-    result: "i32",
-  },
-  EVP_CipherUpdate: { parameters: ["pointer", "buffer", "buffer", "buffer", "i32"], result: "i32" },
-  EVP_CipherFinal_ex: { parameters: ["pointer", "buffer", "buffer"], result: "i32" },
-  EVP_CIPHER_CTX_ctrl: { parameters: ["pointer", "i32", "i32", "buffer"], result: "i32" },
   // Poly1305 as a MAC: OpenSSL 3 only (1.1 keeps AES-GCM here and chacha20 on ssh2's own path).
   EVP_MAC_fetch: { parameters: ["pointer", "buffer", "pointer"], result: "pointer", optional: true },
   EVP_MAC_CTX_new: { parameters: ["pointer"], result: "pointer", optional: true },
@@ -37,13 +36,7 @@ const SYMBOLS = {
   EVP_MAC_final: { parameters: ["pointer", "buffer", "buffer", "usize"], result: "i32", optional: true },
 } as const;
 
-/** EVP_CTRL_AEAD_GET_TAG / SET_TAG. */
-const CTRL_GET_TAG = 0x10;
-const CTRL_SET_TAG = 0x11;
 const TAG = 16;
-
-/** OpenSSL 3, then 1.1, at the usual paths; bare names only under blanket FFI. */
-const LIBRARIES = [...NATIVE_LIBRARIES.libcrypto, "libcrypto.so.3", "libcrypto.so.1.1", "libcrypto.3.dylib"];
 
 type Lib = Deno.DynamicLibrary<typeof SYMBOLS>["symbols"];
 
