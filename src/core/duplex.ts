@@ -79,6 +79,33 @@ export class ChunkPump {
  * A duplex over a {@link DirectIO}. Its Web Streams are created lazily; once one is taken,
  * `direct` disappears so that nothing reads the same source twice.
  */
+/**
+ * A readable that asks `next` for one chunk per pull (null: the end) and buffers nothing
+ * ahead (`highWaterMark: 0`), so a stream's own queue stays the only one; cancel calls `cancel`.
+ */
+export function pullReadable(
+  next: () => Promise<Uint8Array | null>,
+  cancel: () => void,
+): ReadableStream<Uint8Array> {
+  return new ReadableStream<Uint8Array>({
+    pull: async (controller) => {
+      const chunk = await next();
+      if (chunk) controller.enqueue(chunk);
+      else controller.close();
+    },
+    cancel,
+  }, { highWaterMark: 0 });
+}
+
+/** A writable whose writes, close (the end of our data) and abort go straight to these. */
+export function sinkWritable(
+  write: (chunk: Uint8Array) => Promise<void>,
+  close: () => Promise<void>,
+  abort: () => void,
+): WritableStream<Uint8Array> {
+  return new WritableStream<Uint8Array>({ write, close, abort });
+}
+
 export class IODuplex implements Duplex {
   #io: DirectIO;
   #close: () => void;
@@ -102,14 +129,7 @@ export class IODuplex implements Duplex {
   get readable(): ReadableStream<Uint8Array> {
     if (!this.#readable) {
       const pump = new ChunkPump(this.#io);
-      this.#readable = new ReadableStream<Uint8Array>({
-        pull: async (controller) => {
-          const chunk = await pump.next();
-          if (chunk === null) controller.close();
-          else controller.enqueue(chunk);
-        },
-        cancel: () => this.close(),
-      }, { highWaterMark: 0 });
+      this.#readable = pullReadable(() => pump.next(), () => this.close());
     }
     return this.#readable;
   }
@@ -117,11 +137,7 @@ export class IODuplex implements Duplex {
   get writable(): WritableStream<Uint8Array> {
     if (!this.#writable) {
       const io = this.#io;
-      this.#writable = new WritableStream<Uint8Array>({
-        write: (chunk) => io.write(chunk),
-        close: () => io.closeWrite(),
-        abort: () => this.close(),
-      });
+      this.#writable = sinkWritable((chunk) => io.write(chunk), () => io.closeWrite(), () => this.close());
     }
     return this.#writable;
   }

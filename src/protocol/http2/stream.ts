@@ -5,7 +5,7 @@
  * as Go's client does when it drops a response body.
  * @module
  */
-import type { DirectIO, Duplex } from "../../core/duplex.ts";
+import { type DirectIO, type Duplex, pullReadable, sinkWritable } from "../../core/duplex.ts";
 import { ErrorCode, Http2Error } from "./frame.ts";
 import type { HeaderField } from "./hpack.ts";
 
@@ -105,23 +105,12 @@ export class Http2Stream implements Duplex {
   }
 
   get readable(): ReadableStream<Uint8Array> {
-    this.#readable ??= new ReadableStream<Uint8Array>({
-      pull: async (controller) => {
-        const chunk = await this.#next(Infinity);
-        if (chunk) controller.enqueue(chunk);
-        else controller.close();
-      },
-      cancel: () => this.close(),
-    }, { highWaterMark: 0 });
+    this.#readable ??= pullReadable(() => this.#next(Infinity), () => this.close());
     return this.#readable;
   }
 
   get writable(): WritableStream<Uint8Array> {
-    this.#writable ??= new WritableStream<Uint8Array>({
-      write: (chunk) => this.write(chunk),
-      close: () => this.end(),
-      abort: () => this.close(),
-    });
+    this.#writable ??= sinkWritable((chunk) => this.write(chunk), () => this.end(), () => this.close());
     return this.#writable;
   }
 

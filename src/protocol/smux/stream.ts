@@ -4,7 +4,7 @@
  * connection; a stream reaches it only through {@link SessionCore}.
  * @module
  */
-import type { DirectIO, Duplex } from "../../core/duplex.ts";
+import { type DirectIO, type Duplex, pullReadable, sinkWritable } from "../../core/duplex.ts";
 import { INITIAL_PEER_WINDOW, SmuxClosedError, type SmuxConfig } from "./config.ts";
 import { Cmd, encodeData, encodeFrame, encodeUpd, SmuxProtocolError } from "./frame.ts";
 /** What a stream needs from its session. */
@@ -61,23 +61,16 @@ export class SmuxStream implements Duplex {
   }
 
   get readable(): ReadableStream<Uint8Array> {
-    this.#readable ??= new ReadableStream<Uint8Array>({
-      pull: async (controller) => {
-        const chunk = await this.#nextChunk(Infinity);
-        if (chunk) controller.enqueue(chunk);
-        else controller.close();
-      },
-      cancel: () => this.close(),
-    }, { highWaterMark: 0 });
+    this.#readable ??= pullReadable(() => this.#nextChunk(Infinity), () => this.close());
     return this.#readable;
   }
 
   get writable(): WritableStream<Uint8Array> {
-    this.#writable ??= new WritableStream<Uint8Array>({
-      write: (chunk) => this.#write(chunk),
-      close: () => this.#closeWrite(),
-      abort: () => this.close(),
-    });
+    this.#writable ??= sinkWritable(
+      (chunk) => this.#write(chunk),
+      () => this.#closeWrite(),
+      () => this.close(),
+    );
     return this.#writable;
   }
 
