@@ -8,6 +8,7 @@
 import { IODuplex } from "../src/core/duplex.ts";
 import { Logger } from "../src/core/log.ts";
 import type { HandlerContext, Router } from "../src/core/types.ts";
+import type { HandlerInit } from "../src/handler/registry.ts";
 
 /** An {@link IODuplex} over a socket that records whether its Web Streams were taken. */
 export class ProbedSocket extends IODuplex {
@@ -65,6 +66,18 @@ export function probedRouter(port: number): Router & { dialled: ProbedSocket[] }
     },
     bind: () => Promise.reject(new Error("no bind")),
   };
+}
+
+/** What a handler under test is created with: a tcp service whose router dials `router`. */
+export function handlerInit(router: Router): HandlerInit {
+  return {
+    path: "h",
+    service: "s",
+    addr: "",
+    listenerType: "tcp",
+    metadata: {},
+    router,
+  } as unknown as HandlerInit;
 }
 
 /** A handler context that logs nothing. */

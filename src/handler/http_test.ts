@@ -5,8 +5,7 @@
  */
 import assert from "node:assert/strict";
 import { httpHandler } from "./http.ts";
-import type { HandlerInit } from "./registry.ts";
-import { probedRouter, quietContext, readN, socketPair } from "../../tests/_direct.ts";
+import { handlerInit, probedRouter, quietContext, readN, socketPair } from "../../tests/_direct.ts";
 import { tcpEchoServer } from "../../tests/_helpers.ts";
 
 const enc = new TextEncoder(), dec = new TextDecoder();
@@ -15,14 +14,7 @@ for (const early of ["", "early"]) {
   Deno.test(`http handler: CONNECT relays on the direct path${early ? " (data sent with the head)" : ""}`, async () => {
     using echo = tcpEchoServer();
     const router = probedRouter(echo.port);
-    const init = {
-      path: "h",
-      service: "s",
-      addr: "",
-      listenerType: "tcp",
-      metadata: {},
-      router,
-    } as unknown as HandlerInit;
+    const init = handlerInit(router);
     const handler = httpHandler.create(init, httpHandler.options.parse({}, "h"));
     const { client, server } = await socketPair();
     const ctx = quietContext();

@@ -5,8 +5,7 @@
  */
 import assert from "node:assert/strict";
 import { socks5Handler } from "./socks5.ts";
-import type { HandlerInit } from "./registry.ts";
-import { probedRouter, quietContext, readN, socketPair } from "../../tests/_direct.ts";
+import { handlerInit, probedRouter, quietContext, readN, socketPair } from "../../tests/_direct.ts";
 import { tcpEchoServer } from "../../tests/_helpers.ts";
 
 const enc = new TextEncoder(), dec = new TextDecoder();
@@ -17,14 +16,7 @@ for (const pipelined of [false, true]) {
   Deno.test(`socks5 handler: CONNECT relays on the direct path${pipelined ? " (pipelined with data)" : ""}`, async () => {
     using echo = tcpEchoServer();
     const router = probedRouter(echo.port);
-    const init = {
-      path: "h",
-      service: "s",
-      addr: "",
-      listenerType: "tcp",
-      metadata: {},
-      router,
-    } as unknown as HandlerInit;
+    const init = handlerInit(router);
     const handler = socks5Handler.create(init, socks5Handler.options.parse({ notls: true }, "h"));
     const { client, server } = await socketPair();
     const ctx = quietContext();

@@ -162,6 +162,16 @@ class SsStreamIO implements DirectIO {
   }
 }
 
+/** The stream's duplex: closing it ends the I/O, the cipher source and the connection below. */
+function streamOver(io: SsStreamIO, src: CipherSource, inner: Duplex): IODuplex {
+  const close = () => {
+    io.dispose();
+    src.cancel();
+    inner.close();
+  };
+  return new IODuplex(io, close, inner.local, inner.remote);
+}
+
 /** Options of a client stream. */
 export interface ClientStreamOptions extends StreamKeys {
   /** Send salt and header at once instead of with the first data. */
@@ -246,16 +256,7 @@ export async function clientStream(
     [],
     opts.nodelay ? 0 : opts.flushDelayMs ?? 0,
   );
-  const duplex = new IODuplex(
-    io,
-    () => {
-      io.dispose();
-      src.cancel();
-      inner.close();
-    },
-    inner.local,
-    inner.remote,
-  );
+  const duplex = streamOver(io, src, inner);
   if (opts.nodelay) await io.write(new Uint8Array(0));
   return duplex;
 }
@@ -367,16 +368,7 @@ export async function serverHandshake(inner: Duplex, keys: StreamKeys): Promise<
       sealFirst,
       initial,
     );
-    const conn = new IODuplex(
-      io,
-      () => {
-        io.dispose();
-        src.cancel();
-        inner.close();
-      },
-      inner.local,
-      inner.remote,
-    );
+    const conn = streamOver(io, src, inner);
     return { conn, target };
   } catch (err) {
     src.release();
