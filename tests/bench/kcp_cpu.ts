@@ -18,7 +18,7 @@
  * (summarise one with `deno run -A tests/bench/kcp_cpu.ts --summary=FILE`).
  * @module
  */
-import { freePort, MAIN, which } from "../_helpers.ts";
+import { freePort, MAIN, waitForPort, which } from "../_helpers.ts";
 import { rssKB, stopProcesses, total } from "./_proc.ts";
 import { GOST_PERMISSIONS, NO_FFI_FLAGS, V8_FLAGS } from "../../scripts/permissions.ts";
 
@@ -67,19 +67,6 @@ function cpuSplit(pid: number): { user: number; sys: number } {
   }
 }
 
-async function waitPort(port: number): Promise<void> {
-  const end = Date.now() + 20_000;
-  for (;;) {
-    try {
-      (await Deno.connect({ hostname: "127.0.0.1", port })).close();
-      return;
-    } catch {
-      if (Date.now() > end) throw new Error(`port ${port} never opened`);
-      await new Promise((r) => setTimeout(r, 100));
-    }
-  }
-}
-
 async function run(impl: string, commands: string[][], entry: number): Promise<Result> {
   const children = commands.map((argv) =>
     new Deno.Command(argv[0], {
@@ -91,7 +78,7 @@ async function run(impl: string, commands: string[][], entry: number): Promise<R
       .spawn()
   );
   try {
-    await waitPort(entry);
+    await waitForPort(entry, 20_000);
     await new Promise((r) => setTimeout(r, 500));
     const pids = children.map((c) => c.pid);
     const t0 = pids.map(cpuSplit);

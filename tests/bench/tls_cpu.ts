@@ -11,10 +11,10 @@
  * (summarise with `tests/bench/kcp_cpu.ts --summary=FILE`).
  * @module
  */
-import { freePort, MAIN, tcpEchoServer } from "../_helpers.ts";
+import { freePort, MAIN, tcpEchoServer, waitForPort } from "../_helpers.ts";
 import { GOST_RUN_FLAGS } from "../../scripts/permissions.ts";
 import { deadline } from "../../src/core/timeout.ts";
-import { stopProcesses } from "./_proc.ts";
+import { cpuTicks, stopProcesses } from "./_proc.ts";
 
 const args = Object.fromEntries(
   Deno.args.filter((a) => a.startsWith("--")).map((a) => {
@@ -24,29 +24,6 @@ const args = Object.fromEntries(
 );
 const COUNT = Number(args.count ?? 1500);
 const GOST_BIN = Deno.env.get("GOST_BIN") ?? "";
-
-/** User + system CPU of `pid` in ms (0 when it is gone). */
-function cpuMs(pid: number): number {
-  try {
-    const f = Deno.readTextFileSync(`/proc/${pid}/stat`).split(") ")[1].split(" ");
-    return (Number(f[11]) + Number(f[12])) * 10;
-  } catch {
-    return 0;
-  }
-}
-
-async function waitPort(port: number): Promise<void> {
-  const end = Date.now() + 20_000;
-  for (;;) {
-    try {
-      (await Deno.connect({ hostname: "127.0.0.1", port })).close();
-      return;
-    } catch {
-      if (Date.now() > end) throw new Error(`port ${port} never opened`);
-      await new Promise((r) => setTimeout(r, 100));
-    }
-  }
-}
 
 /** `count` connections through `port` (`parallel` at a time), each echoing one byte; returns conn/s. */
 async function connections(port: number, count: number, parallel: number): Promise<number> {
@@ -106,15 +83,15 @@ async function run(impl: string, path: string, commands: Commands, target: numbe
     new Deno.Command(argv[0], { args: argv.slice(1), stdout: "null", stderr: "null", stdin: "null" }).spawn()
   );
   try {
-    await waitPort(ports.entry);
+    await waitForPort(ports.entry, 20_000);
     await new Promise((r) => setTimeout(r, 300));
     // Warm up: the first connections compile the code paths.
     await connections(ports.entry, 100, 4);
     const out: Result[] = [];
     for (const parallel of [1, 64]) {
-      const [c0, s0] = children.map((c) => cpuMs(c.pid));
+      const [c0, s0] = children.map((c) => (cpuTicks(c.pid) ?? 0) * 10);
       const connPerS = await connections(ports.entry, COUNT, parallel);
-      const [c1, s1] = children.map((c) => cpuMs(c.pid));
+      const [c1, s1] = children.map((c) => (cpuTicks(c.pid) ?? 0) * 10);
       out.push({ impl, path, parallel, connPerS, clientMs: (c1 - c0) / COUNT, serverMs: (s1 - s0) / COUNT });
     }
     return out;
