@@ -5,6 +5,7 @@
  */
 import { GOST_RUN_FLAGS } from "../scripts/permissions.ts";
 import { concat } from "../src/core/bytes.ts";
+import { NATIVE_LIBRARIES } from "../src/core/ffi.ts";
 import type { Duplex } from "../src/core/duplex.ts";
 import { socketDuplex } from "../src/core/socket.ts";
 
@@ -55,6 +56,24 @@ export function freePorts(n: number): number[] {
 /** A port free for UDP (and TCP) on 127.0.0.1 (see {@linkcode freePort}). */
 export function freeUdpPort(): number {
   return freePort();
+}
+
+/**
+ * True when libcrypto is installed at one of the paths gost is granted FFI for. Otherwise a
+ * test of the native path is skipped with a message locally and fails under CI=true.
+ */
+export function haveLibcrypto(): boolean {
+  const found = NATIVE_LIBRARIES.libcrypto.some((p) => {
+    try {
+      return Deno.statSync(p).isFile;
+    } catch {
+      return false;
+    }
+  });
+  if (found) return true;
+  if (IN_CI) throw new Error("no libcrypto at any path of NATIVE_LIBRARIES");
+  console.log("SKIP: no libcrypto at a listed path");
+  return false;
 }
 
 /** Finds a program on PATH. */

@@ -4,8 +4,7 @@
  */
 import { equal, match, ok } from "node:assert/strict";
 import { NO_FFI_FLAGS } from "../../scripts/permissions.ts";
-import { FFI_PATHS } from "../../src/core/ffi.ts";
-import { freePort, randomBytes, startGost, tcpEchoServer, tcpRoundTrip } from "../_helpers.ts";
+import { freePort, haveLibcrypto, randomBytes, startGost, tcpEchoServer, tcpRoundTrip } from "../_helpers.ts";
 
 const FALLBACK = /libcrypto is not at any of its usual paths/;
 
@@ -36,25 +35,11 @@ async function roundTripThroughSs(denoFlags: string[]): Promise<string> {
   }
 }
 
-const libcrypto = FFI_PATHS.find((p) =>
-  p.includes("libcrypto") && (() => {
-    try {
-      return Deno.statSync(p).isFile;
-    } catch {
-      return false;
-    }
-  })()
-);
-
 Deno.test({
   name: "ss: the shipped permissions load libcrypto from its path; FFI denied falls back with one log line",
   ignore: Deno.build.os !== "linux",
   fn: async () => {
-    if (!libcrypto) {
-      if (Deno.env.get("CI") === "true") throw new Error("no libcrypto at any path of NATIVE_LIBRARIES");
-      console.log("SKIP: no libcrypto at a listed path");
-      return;
-    }
+    if (!haveLibcrypto()) return;
     const native = await roundTripThroughSs([]);
     ok(!FALLBACK.test(native), native);
     const fallback = await roundTripThroughSs(NO_FFI_FLAGS);

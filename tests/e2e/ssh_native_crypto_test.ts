@@ -4,8 +4,15 @@
  */
 import { equal, match, ok } from "node:assert/strict";
 import { NO_FFI_FLAGS } from "../../scripts/permissions.ts";
-import { FFI_PATHS } from "../../src/core/ffi.ts";
-import { freePort, randomBytes, sha256, startGost, tcpEchoServer, tcpRoundTrip } from "../_helpers.ts";
+import {
+  freePort,
+  haveLibcrypto,
+  randomBytes,
+  sha256,
+  startGost,
+  tcpEchoServer,
+  tcpRoundTrip,
+} from "../_helpers.ts";
 
 const FALLBACK = /ssh: OpenSSL's libcrypto is not at any of its usual paths/;
 
@@ -32,24 +39,12 @@ async function roundTripThroughSshd(denoFlags: string[]): Promise<string> {
   }
 }
 
-const libcrypto = FFI_PATHS.find((p) => {
-  try {
-    return p.includes("libcrypto") && Deno.statSync(p).isFile;
-  } catch {
-    return false;
-  }
-});
-
 Deno.test({
   name:
     "sshd: the shipped permissions put ssh's ciphers on libcrypto; FFI denied falls back with one log line",
   ignore: Deno.build.os !== "linux",
   fn: async () => {
-    if (!libcrypto) {
-      if (Deno.env.get("CI") === "true") throw new Error("no libcrypto at any path of NATIVE_LIBRARIES");
-      console.log("SKIP: no libcrypto at a listed path");
-      return;
-    }
+    if (!haveLibcrypto()) return;
     const native = await roundTripThroughSshd([]);
     ok(!FALLBACK.test(native), native);
     const fallback = await roundTripThroughSshd(NO_FFI_FLAGS);
