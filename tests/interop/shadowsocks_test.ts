@@ -136,7 +136,9 @@ for (const { label, denoFlags } of BACKENDS) {
         ], tunPort);
         try {
           for (const msg of ["one", "two", "x".repeat(1400)]) {
-            const got = await udpRoundTrip(tunPort, msg);
+            // UDP may drop a datagram (once in a full CI-style run, never in 90 runs alone): a client
+            // sends again, as a DNS client would; a path that never answers still fails.
+            const got = await udpRoundTrip(tunPort, msg) ?? await udpRoundTrip(tunPort, msg);
             assert.ok(got, `no UDP answer for ${msg.length} bytes`);
             assert.equal(new TextDecoder().decode(got), `echo:${msg}`);
           }
