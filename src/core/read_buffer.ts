@@ -55,3 +55,43 @@ export class ReadSizer {
     return true;
   }
 }
+
+/**
+ * One buffer lent out for successive encodes whose output is written (and so done with)
+ * before the next encode begins — a framing layer's write path — so that a bulk transfer
+ * allocates nothing per write. It grows to the largest need, and after {@link QUIET_READS}
+ * uses in a row of at most `keep` bytes a grown buffer is dropped, so a quiet connection
+ * after a burst holds at most `keep` bytes. While lent out, {@link take} hands out a fresh
+ * buffer instead (never two users of the same bytes).
+ */
+export class ScratchBuffer {
+  #buf: Uint8Array = new Uint8Array(0);
+  #lent = false;
+  #small = 0;
+
+  /** @param keep the size a buffer shrinks back to (allocated only once needed) */
+  constructor(readonly keep: number) {}
+
+  /** A buffer of at least `n` bytes, to be handed back with {@link give} once written. */
+  take(n: number): Uint8Array {
+    if (this.#lent) return new Uint8Array(n);
+    if (n > this.keep) this.#small = 0;
+    else if (this.#buf.length > this.keep && ++this.#small >= QUIET_READS) {
+      this.#small = 0;
+      this.#buf = new Uint8Array(this.keep);
+    }
+    if (this.#buf.length < n) this.#buf = new Uint8Array(Math.max(n, this.keep));
+    this.#lent = true;
+    return this.#buf;
+  }
+
+  /** Returns what {@link take} lent (a fresh buffer handed out while lent is simply dropped). */
+  give(buf: Uint8Array): void {
+    if (buf === this.#buf) this.#lent = false;
+  }
+
+  /** Bytes held between uses (for tests and memory accounting). */
+  get held(): number {
+    return this.#buf.length;
+  }
+}

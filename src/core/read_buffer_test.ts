@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { ReadSizer } from "./read_buffer.ts";
+import { QUIET_READS, ReadSizer, ScratchBuffer } from "./read_buffer.ts";
 
 Deno.test("read sizer: grows ×4 while reads fill the buffer, up to max", () => {
   const s = new ReadSizer(4, 100);
@@ -38,4 +38,28 @@ Deno.test("read sizer: filled(capacity) grows from a capacity sized by need", ()
   assert.equal(s.size, 80);
   assert.equal(s.filled(100), false);
   assert.equal(s.size, 80);
+});
+
+Deno.test("scratch buffer: reused between uses, grows to need, fresh while lent, shrinks after quiet uses", () => {
+  const s = new ScratchBuffer(8);
+  assert.equal(s.held, 0);
+  const a = s.take(4);
+  assert.equal(a.length, 8);
+  const lent = s.take(4);
+  assert.notEqual(lent, a);
+  s.give(lent);
+  s.give(a);
+  assert.equal(s.take(6), a);
+  s.give(a);
+  const big = s.take(100);
+  assert.equal(big.length, 100);
+  s.give(big);
+  for (let i = 0; i < QUIET_READS - 1; i++) {
+    assert.equal(s.take(2), big);
+    s.give(big);
+  }
+  const small = s.take(2);
+  assert.equal(small.length, 8);
+  s.give(small);
+  assert.equal(s.held, 8);
 });

@@ -5,7 +5,8 @@
  *
  * Environment: BENCH_ROWS (exact case names separated by `;`, default the 1-thread forward and
  * the same with metrics and the API on; `name@/path/to/src/main.ts` runs that row from another
- * checkout, e.g. the code before a change), BENCH_ROUNDS (rounds of every row, default 3),
+ * checkout, e.g. the code before a change; `name!--flag,--flag` adds V8 flags to that row's gost
+ * processes, e.g. `!--optimize-for-size`), BENCH_ROUNDS (rounds of every row, default 3),
  * BENCH_MS (length of each 64-parallel run, default 3000), BENCH_IPERF=1 (a 1-stream iperf3 run
  * per row too, BENCH_SECONDS long).
  *
@@ -71,15 +72,22 @@ async function throughput(row: string): Promise<number> {
 }
 
 async function start(row: string, echoPort: number) {
-  const [name, main = MAIN] = row.split("@");
+  const [spec, v8 = ""] = row.split("!");
+  const [name, main = MAIN] = spec.split("@");
   const c = allCases.find((x) => x.name === name);
   if (!c) throw new Error(`no bench case named ${JSON.stringify(name)}`);
   const ports = allocPorts(echoPort);
   const run = await launch(
-    c.gost.map((argv) => [Deno.execPath(), "run", ...GOST_RUN_FLAGS, main, ...substitute(argv, ports)]),
+    c.gost.map((argv) => [Deno.execPath(), "run", ...withV8Flags(v8), main, ...substitute(argv, ports)]),
     ports.ENTRY,
   );
   return { ...run, entry: ports.ENTRY };
+}
+
+/** The project's run flags with `extra` (comma-separated V8 flags) added to its `--v8-flags`. */
+function withV8Flags(extra: string): string[] {
+  if (!extra) return GOST_RUN_FLAGS;
+  return GOST_RUN_FLAGS.map((f) => f.startsWith("--v8-flags=") ? `${f},${extra}` : f);
 }
 
 /** Short connections (1 byte echoed) from `parallel` clients, each going to the next port in turn. */

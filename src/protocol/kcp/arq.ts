@@ -41,11 +41,14 @@ const RECEIVE_ROOM = 1500;
 /** Acks queued beyond this many are sent at once instead of at the next tick. */
 const ACK_BATCH = 48;
 /**
- * Rooms of acknowledged segments kept for new ones (stream mode): at full speed the sender took
- * one MSS of fresh space per segment and dropped it an RTT later, as much garbage as it sent.
- * A few ack batches' worth covers the steady state; more would only hold memory.
+ * Rooms kept for reuse, per window segment: acknowledged segments' rooms for new ones (stream
+ * mode), read segments' rooms for the next received. Without them the sender took one MSS of
+ * fresh space per segment and dropped it an RTT later — as much garbage as it sent, which lived
+ * long enough to be promoted and so waited for a full collection (tens of MB under KCP load). A
+ * full window in flight plus one more queued behind it is the most a session ever holds; the
+ * rooms go back to the garbage collector once the session is idle (see `update`).
  */
-const SPARE_ROOMS = 256;
+const SPARE_ROOMS_PER_WINDOW_SEGMENT = 2;
 
 const started = performance.now();
 /** Milliseconds on a monotonic clock, as a wrapping uint32. */
@@ -155,7 +158,7 @@ export class Arq {
   rcvBuf: Segment[] = [];
   acklist: number[] = [];
   #buffer: Uint8Array;
-  /** Whole-MSS rooms of acknowledged segments, for `send` to reuse (see {@link SPARE_ROOMS}). */
+  /** Whole-MSS rooms of acknowledged segments, for `send` to reuse (see {@link SPARE_ROOMS_PER_WINDOW_SEGMENT}). */
   #spare: Uint8Array[] = [];
   /** Rooms of received segments the application has read, for `input` to reuse. */
   #rcvSpare: Uint8Array[] = [];
@@ -297,7 +300,9 @@ export class Arq {
 
   /** A received segment's room, once nothing reads it again, goes to the next one received. */
   #recycleReceived(seg: Segment): void {
-    if (seg.room && this.#rcvSpare.length < SPARE_ROOMS) this.#rcvSpare.push(seg.room);
+    if (seg.room && this.#rcvSpare.length < this.rcvWnd * SPARE_ROOMS_PER_WINDOW_SEGMENT) {
+      this.#rcvSpare.push(seg.room);
+    }
     seg.room = null;
   }
 
@@ -413,12 +418,12 @@ export class Arq {
   #parseUna(una: number): number {
     let count = 0;
     const buf = this.sndBuf;
-    const spare = this.#spare, mss = this.mss;
+    const spare = this.#spare, mss = this.mss, keep = this.sndWnd * SPARE_ROOMS_PER_WINDOW_SEGMENT;
     while (count < buf.length && diff(una, buf[count].sn) > 0) {
       const seg = buf[count];
       if (!seg.acked) this.delivered++;
       // Nothing reads an acknowledged segment again: its room goes to the next one sent.
-      if (seg.room && seg.room.length === mss && spare.length < SPARE_ROOMS) spare.push(seg.room);
+      if (seg.room && seg.room.length === mss && spare.length < keep) spare.push(seg.room);
       seg.room = null;
       count++;
     }

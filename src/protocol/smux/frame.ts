@@ -95,18 +95,25 @@ export function encodeFrame(
   return out;
 }
 
+/** The bytes {@link encodeData} makes of `n` bytes of data. */
+export function dataFramesLength(n: number, maxFrameSize: number): number {
+  return n + Math.max(1, Math.ceil(n / maxFrameSize)) * HEADER_SIZE;
+}
+
 /**
  * PSH frames for all of `data`, split at `maxFrameSize`, in one buffer (so they go out in
- * one write).
+ * one write): a view of `out` when given (at least {@link dataFramesLength} bytes), else of a
+ * fresh buffer.
  */
 export function encodeData(
   version: number,
   streamId: number,
   data: Uint8Array,
   maxFrameSize: number,
+  out?: Uint8Array,
 ): Uint8Array {
-  const frames = Math.max(1, Math.ceil(data.length / maxFrameSize));
-  const out = new Uint8Array(data.length + frames * HEADER_SIZE);
+  const total = dataFramesLength(data.length, maxFrameSize);
+  out ??= new Uint8Array(total);
   let src = 0;
   let dst = 0;
   do {
@@ -116,7 +123,7 @@ export function encodeData(
     src += n;
     dst += HEADER_SIZE + n;
   } while (src < data.length);
-  return out;
+  return out.subarray(0, total);
 }
 
 /** A version 2 UPD frame: the receiver has consumed `consumed` bytes and offers `window`. */

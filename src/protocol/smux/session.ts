@@ -21,10 +21,13 @@ import type { DirectIO, Duplex } from "../../core/duplex.ts";
 import { ChunkReader } from "../../core/chunk_reader.ts";
 import { UnexpectedEOF } from "../../core/buffered_reader.ts";
 import { errorMessage } from "../../core/errors.ts";
+import { ScratchBuffer } from "../../core/read_buffer.ts";
 import { resolveSmuxOptions, SmuxClosedError, type SmuxConfig, type SmuxOptions } from "./config.ts";
 import {
   checkHeader,
   Cmd,
+  dataFramesLength,
+  encodeData,
   encodeFrame,
   HEADER_SIZE,
   parseHeader,
@@ -56,6 +59,8 @@ export class SmuxSession {
   readonly #io?: DirectIO;
   readonly #writer?: WritableStreamDefaultWriter<Uint8Array>;
   #writeTail: Promise<unknown> = Promise.resolve();
+  /** Where PSH frames are built on the direct path (see {@link SmuxSession.#sendData}). */
+  readonly #frames = new ScratchBuffer(4096);
   readonly #streams = new Map<number, SmuxStream>();
   #backlog: SmuxStream[] = [];
   #acceptWaiters: ((s: Duplex | null) => void)[] = [];
@@ -91,6 +96,7 @@ export class SmuxSession {
       local: conn.local,
       remote: conn.remote,
       send: (f) => this.#send(f),
+      sendData: (id, data) => this.#sendData(id, data),
       sendControl: (f) => {
         // Fire-and-forget frames (FIN on close, UPD): a peer that stops reading must not
         // make them pile up without bound.
@@ -162,18 +168,40 @@ export class SmuxSession {
   /** Queues one buffer (one or more whole frames) for the connection, in order. */
   #send(buf: Uint8Array): Promise<void> {
     if (this.#closed) return Promise.reject(new SmuxClosedError(this.#error));
+    return this.#track(this.#io ? this.#queueDirect(this.#io, () => buf) : this.#writer!.write(buf));
+  }
+
+  /**
+   * Queues PSH frames for `data`. On the direct path they are framed into one reused buffer
+   * when their turn comes (the write before it has finished with that buffer), so a bulk
+   * transfer allocates nothing per write; a stream may keep its chunks, so it gets fresh ones.
+   */
+  #sendData(streamId: number, data: Uint8Array): Promise<void> {
+    if (this.#closed) return Promise.reject(new SmuxClosedError(this.#error));
+    const { version, maxFrameSize } = this.#cfg;
+    if (!this.#io) return this.#track(this.#writer!.write(encodeData(version, streamId, data, maxFrameSize)));
+    const scratch = this.#frames;
+    let out: Uint8Array | undefined;
+    const p = this.#queueDirect(this.#io, () => {
+      out = scratch.take(dataFramesLength(data.length, maxFrameSize));
+      return encodeData(version, streamId, data, maxFrameSize, out);
+    });
+    return this.#track(p.finally(() => out && scratch.give(out)));
+  }
+
+  /** Writes what `frames()` makes once every write queued before it has finished. */
+  #queueDirect(io: DirectIO, frames: () => Uint8Array): Promise<void> {
+    const p = this.#writeTail.then(() => {
+      if (this.#closed) throw new SmuxClosedError(this.#error);
+      return io.write(frames());
+    });
+    this.#writeTail = p.catch(() => {});
+    return p;
+  }
+
+  /** Counts a queued write until it settles; a failed write ends the session. */
+  #track(p: Promise<void>): Promise<void> {
     this.#unsent++;
-    let p: Promise<void>;
-    if (this.#io) {
-      const io = this.#io;
-      p = this.#writeTail.then(() => {
-        if (this.#closed) throw new SmuxClosedError(this.#error);
-        return io.write(buf);
-      });
-      this.#writeTail = p.catch(() => {});
-    } else {
-      p = this.#writer!.write(buf);
-    }
     p.then(
       () => this.#unsent--,
       (err) => {

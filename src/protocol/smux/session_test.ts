@@ -529,3 +529,42 @@ Deno.test("smux session: relay() between accepted streams and TCP sockets, many 
   echo.close();
   await echoing;
 });
+
+Deno.test("smux session: bulk writes on a direct transport are framed into one reused buffer, bytes intact", async () => {
+  const [a, b] = duplexPair();
+  const writes: Uint8Array[] = [];
+  const io = a.direct!;
+  // A transport that records what it was handed (and forwards a copy, as a socket would).
+  const recording: Duplex = {
+    ...a,
+    readable: a.readable,
+    writable: a.writable,
+    direct: {
+      read: (buf) => io.read(buf),
+      write: (data) => (writes.push(data), io.write(data)),
+      closeWrite: () => io.closeWrite(),
+    },
+    close: () => a.close(),
+  };
+  const client = new SmuxSession(recording, { client: true, keepAliveDisabled: true, version: 1 });
+  const server = new SmuxSession(b, { client: false, keepAliveDisabled: true, version: 1 });
+  const s = await client.openStream();
+  const accepted = server.accept();
+  const chunks = [1, 2, 3, 4].map((k) => new Uint8Array(20000).fill(k));
+  for (const c of chunks) await s.direct!.write(c);
+  const t = (await accepted)!;
+  const got = new Uint8Array(80000);
+  let o = 0;
+  while (o < got.length) {
+    const n = await t.direct!.read(got.subarray(o));
+    if (n === null) break;
+    o += n;
+  }
+  assert.equal(o, 80000);
+  for (const k of [0, 1, 2, 3]) assert.ok(got.subarray(k * 20000, (k + 1) * 20000).every((v) => v === k + 1));
+  const data = writes.filter((w) => w.length > 20000);
+  assert.equal(data.length, 4);
+  assert.ok(data.every((w) => w.buffer === data[0].buffer), "one buffer for every data write");
+  client.close();
+  server.close();
+});

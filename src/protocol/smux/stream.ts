@@ -6,13 +6,15 @@
  */
 import { type DirectIO, type Duplex, pullReadable, sinkWritable } from "../../core/duplex.ts";
 import { INITIAL_PEER_WINDOW, SmuxClosedError, type SmuxConfig } from "./config.ts";
-import { Cmd, encodeData, encodeFrame, encodeUpd, SmuxProtocolError } from "./frame.ts";
+import { Cmd, encodeFrame, encodeUpd, SmuxProtocolError } from "./frame.ts";
 /** What a stream needs from its session. */
 export interface SessionCore {
   readonly cfg: SmuxConfig;
   readonly local: string;
   readonly remote: string;
   send(frame: Uint8Array): Promise<void>;
+  /** PSH frames for `data`, which must stay unchanged until the promise resolves. */
+  sendData(streamId: number, data: Uint8Array): Promise<void>;
   sendControl(frame: Uint8Array): void;
   returnTokens(n: number): void;
   forget(stream: SmuxStream): void;
@@ -198,7 +200,7 @@ export class SmuxStream implements Duplex {
     if (data.length === 0) return;
     const cfg = this.#s.cfg;
     if (cfg.version < 2) {
-      return this.#s.send(encodeData(cfg.version, this.id, data, cfg.maxFrameSize));
+      return this.#s.sendData(this.id, data);
     }
     let off = 0;
     while (off < data.length) {
@@ -210,7 +212,7 @@ export class SmuxStream implements Duplex {
       if (win > 0) {
         const n = Math.min(win, data.length - off);
         this.#numWritten = (this.#numWritten + n) >>> 0;
-        await this.#s.send(encodeData(cfg.version, this.id, data.subarray(off, off + n), cfg.maxFrameSize));
+        await this.#s.sendData(this.id, data.subarray(off, off + n));
         off += n;
       } else if (!(await this.#waitWindow())) {
         throw new Error(`smux stream ${this.id}: the peer closed the stream and stopped reading`);

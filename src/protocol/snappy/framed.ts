@@ -8,7 +8,8 @@
  * the identifier goes out with the first write.
  * @module
  */
-import { type Duplex, layerDuplex } from "../../core/duplex.ts";
+import { type DirectIO, type Duplex, IODuplex } from "../../core/duplex.ts";
+import { ScratchBuffer } from "../../core/read_buffer.ts";
 import { ChunkReader } from "../../core/chunk_reader.ts";
 import { UnexpectedEOF } from "../../core/buffered_reader.ts";
 import { crc32c } from "../../core/crc32.ts";
@@ -54,17 +55,20 @@ function putHeader(out: Uint8Array, at: number, type: number, bodyLen: number, c
   out[at + 7] = crc >>> 24;
 }
 
+/** The most bytes {@link encodeChunks} can make of `n` bytes. */
+export function framedLength(n: number, withIdentifier: boolean): number {
+  const blocks = Math.max(1, Math.ceil(n / MAX_BLOCK));
+  return (withIdentifier ? STREAM_IDENTIFIER.length : 0) + blocks * 8 + maxCompressedLength(n) + blocks * 32;
+}
+
 /**
  * The framed bytes for one write: the stream identifier first when `withIdentifier`, then
  * one data chunk per 64 KiB of `data`, each compressed only when that saves an eighth.
- * All of it in one buffer (one write to the transport).
+ * All of it in one buffer (one write to the transport): a view of `out` when given (at least
+ * {@link framedLength} bytes), else of a fresh buffer.
  */
-export function encodeChunks(data: Uint8Array, withIdentifier: boolean): Uint8Array {
-  const blocks = Math.max(1, Math.ceil(data.length / MAX_BLOCK));
-  const out = new Uint8Array(
-    (withIdentifier ? STREAM_IDENTIFIER.length : 0) + blocks * 8 + maxCompressedLength(data.length) +
-      blocks * 32,
-  );
+export function encodeChunks(data: Uint8Array, withIdentifier: boolean, out?: Uint8Array): Uint8Array {
+  out ??= new Uint8Array(framedLength(data.length, withIdentifier));
   let o = 0;
   if (withIdentifier) {
     out.set(STREAM_IDENTIFIER);
@@ -89,11 +93,14 @@ export function encodeChunks(data: Uint8Array, withIdentifier: boolean): Uint8Ar
 /**
  * Reads the next data chunk's uncompressed bytes (skipping identifier, padding and
  * skippable chunks), or null at a clean end of stream. `state.seenIdentifier` tracks the
- * rule that a stream starts with the identifier.
+ * rule that a stream starts with the identifier. A compressed chunk that fits in `into` is
+ * decompressed there (the result is then a view of `into`); an uncompressed one is a view
+ * of the received bytes.
  */
 export async function readChunk(
   r: ChunkReader,
   state: { seenIdentifier: boolean },
+  into?: Uint8Array,
 ): Promise<Uint8Array | null> {
   for (;;) {
     const h = r.take(4) ?? await r.read(4, "snappy chunk header");
@@ -123,7 +130,7 @@ export async function readChunk(
         let data = body.subarray(4);
         if (type === ChunkType.COMPRESSED) {
           try {
-            data = decompress(data, MAX_BLOCK);
+            data = decompress(data, MAX_BLOCK, into);
           } catch (err) {
             throw new SnappyFrameError(`compressed chunk: ${(err as Error).message}`);
           }
@@ -155,46 +162,72 @@ function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
 
 /**
  * Wraps `conn` in snappy framing: bytes written are framed (one chunk per write), bytes
- * read are the decoded stream (one chunk per data chunk). A malformed stream errors the
- * readable with a {@link SnappyFrameError} naming the problem. `writable.close()`
- * half-closes `conn`; `close()` closes it.
+ * read are the decoded stream. A malformed stream fails reads with a
+ * {@link SnappyFrameError} naming the problem (and closes `conn`). `closeWrite()` half-closes
+ * `conn`; `close()` closes it.
+ *
+ * Its direct path allocates nothing per chunk: each write is framed into one reused buffer
+ * (written before the next write is framed), and each compressed chunk is decompressed
+ * straight into the reader's buffer when it fits there, else into a kept 64 KiB one.
  */
 export function snappyFramed(conn: Duplex): Duplex {
-  const reader = new ChunkReader(conn);
-  const direct = conn.direct;
-  const writer = direct ? null : conn.writable.getWriter();
-  const state = { seenIdentifier: false };
-  let wroteIdentifier = false;
-  const readable = new ReadableStream<Uint8Array>({
-    async pull(controller) {
+  return new IODuplex(new SnappyIO(conn), () => conn.close(), conn.local, conn.remote);
+}
+
+class SnappyIO implements DirectIO {
+  readonly #conn: Duplex;
+  readonly #reader: ChunkReader;
+  readonly #direct?: DirectIO;
+  readonly #writer?: WritableStreamDefaultWriter<Uint8Array>;
+  readonly #state = { seenIdentifier: false };
+  readonly #out = new ScratchBuffer(4096);
+  #wroteIdentifier = false;
+  /** Decoded bytes not yet read. */
+  #rest: Uint8Array = new Uint8Array(0);
+  #decoded?: Uint8Array;
+
+  constructor(conn: Duplex) {
+    this.#conn = conn;
+    this.#reader = new ChunkReader(conn);
+    this.#direct = conn.direct;
+    if (!this.#direct) this.#writer = conn.writable.getWriter();
+  }
+
+  async read(buf: Uint8Array): Promise<number | null> {
+    if (this.#rest.length === 0) {
+      // Straight into `buf` when a whole block fits; otherwise through the kept buffer.
+      const into = buf.length >= MAX_BLOCK ? buf : (this.#decoded ??= new Uint8Array(MAX_BLOCK));
+      let data: Uint8Array | null;
       try {
-        const data = await readChunk(reader, state);
-        if (data) controller.enqueue(data);
-        else controller.close();
+        data = await readChunk(this.#reader, this.#state, into);
       } catch (err) {
-        controller.error(
-          err instanceof UnexpectedEOF ? new SnappyFrameError("stream ended inside a chunk") : err,
-        );
-        conn.close();
+        this.#conn.close();
+        throw err instanceof UnexpectedEOF ? new SnappyFrameError("stream ended inside a chunk") : err;
       }
-    },
-    cancel(reason) {
-      reader.cancel(reason);
-    },
-  }, { highWaterMark: 0 });
-  const writable = new WritableStream<Uint8Array>({
-    write(chunk) {
-      if (chunk.length === 0) return;
-      const framed = encodeChunks(chunk, !wroteIdentifier);
-      wroteIdentifier = true;
-      return direct ? direct.write(framed) : writer!.write(framed);
-    },
-    close() {
-      return direct ? direct.closeWrite() : writer!.close();
-    },
-    abort() {
-      conn.close();
-    },
-  });
-  return layerDuplex(conn, readable, writable);
+      if (!data) return null;
+      if (data.buffer === buf.buffer && data.byteOffset === buf.byteOffset) return data.length;
+      this.#rest = data;
+    }
+    const n = Math.min(buf.length, this.#rest.length);
+    buf.set(this.#rest.subarray(0, n));
+    this.#rest = this.#rest.subarray(n);
+    return n;
+  }
+
+  async write(chunk: Uint8Array): Promise<void> {
+    if (chunk.length === 0) return;
+    const withIdentifier = !this.#wroteIdentifier;
+    this.#wroteIdentifier = true;
+    const out = this.#out.take(framedLength(chunk.length, withIdentifier));
+    try {
+      const framed = encodeChunks(chunk, withIdentifier, out);
+      await (this.#direct ? this.#direct.write(framed) : this.#writer!.write(framed.slice()));
+    } finally {
+      this.#out.give(out);
+    }
+  }
+
+  closeWrite(): Promise<void> {
+    return this.#direct ? this.#direct.closeWrite() : this.#writer!.close();
+  }
 }
