@@ -42,13 +42,21 @@ export const SOURCE_RUN_FLAGS = ["--unstable-lazy-dynamic-imports"];
 
 /**
  * V8 flags for every way gost runs (`deno task gost`, `deno install`, the compiled binaries):
- * optimising compiles run on the main thread instead of a background one. A proxy's hot code
- * is small and compiled once, so throughput is unchanged (tcp forward bench, 1 and 4 streams,
- * conn/s), while an idle process holds ~2-5 MiB less (no background compile thread's malloc
- * arena) and starts with ~2 ms less CPU (tests/bench/startup.ts). On a one- or two-core edge
- * box the background thread had no core of its own anyway.
+ * - `--no-concurrent-recompilation`: optimising compiles run on the main thread instead of a
+ *   background one. A proxy's hot code is small and compiled once, so throughput is unchanged
+ *   (tcp forward bench, 1 and 4 streams, conn/s), while an idle process holds ~2-5 MiB less (no
+ *   background compile thread's malloc arena) and starts with ~2 ms less CPU
+ *   (tests/bench/startup.ts). On a one- or two-core edge box that thread had no core of its own.
+ * - `--max-semi-space-size=4` and `--heap-growing-percent=50`: a young generation of at most 2 × 4
+ *   MiB (V8 grows it to 2 × 16 MiB under load) and an old generation allowed 1.5× its live size
+ *   before the next full collection (V8 lets it grow up to 4×). Under KCP load (kcp_cpu.ts) the two
+ *   processes peak at ~177 MB instead of ~234, at the same rate and CPU per MB; CPU per connection
+ *   (tcp forward, relay+tls, ss, http; paired windows) and CPU per GB of a tcp forward stay within
+ *   the runs' spread.
  */
-export const V8_FLAGS = ["--v8-flags=--no-concurrent-recompilation"];
+export const V8_FLAGS = [
+  "--v8-flags=--no-concurrent-recompilation,--max-semi-space-size=4,--heap-growing-percent=50",
+];
 
 /**
  * Flags that take the FFI grant back (tests and bench rows of the fallback path: Deno's crypto, default
