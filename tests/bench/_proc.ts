@@ -14,6 +14,20 @@ export function rssKB(pid: number): number | undefined {
   }
 }
 
+/**
+ * Anonymous resident memory of `pid` in KiB (RssAnon: heaps, buffers, stacks — what cannot be
+ * paged back to a file), or undefined when it is gone. The rest of RSS is mapped files, mostly
+ * the executable, shared by every process running it and evictable under memory pressure.
+ */
+export function anonKB(pid: number): number | undefined {
+  try {
+    const m = /RssAnon:\s+(\d+) kB/.exec(Deno.readTextFileSync(`/proc/${pid}/status`));
+    return m ? Number(m[1]) : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
 /** CPU time (user + system) of `pid` in clock ticks (1/100 s), or undefined when it is gone. */
 export function cpuTicks(pid: number): number | undefined {
   try {

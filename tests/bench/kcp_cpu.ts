@@ -19,7 +19,7 @@
  * @module
  */
 import { freePort, MAIN, waitForPort, which } from "../_helpers.ts";
-import { rssKB, stopProcesses, total } from "./_proc.ts";
+import { anonKB, rssKB, stopProcesses, total } from "./_proc.ts";
 import { GOST_PERMISSIONS, NO_FFI_FLAGS, V8_FLAGS } from "../../scripts/permissions.ts";
 
 interface Result {
@@ -28,6 +28,8 @@ interface Result {
   cpuMsPerMB: number;
   cpuPercent: number;
   peakRssMB: number;
+  /** Peak of both processes' anonymous resident memory (RSS without mapped files, see anonKB). */
+  peakAnonMB: number;
   /** Resident memory of both processes after start-up, before any traffic. */
   idleRssMB: number;
   /** CPU ms per MB of each process (listener first), split user / system. */
@@ -84,10 +86,10 @@ async function run(impl: string, commands: string[][], entry: number): Promise<R
     const t0 = pids.map(cpuSplit);
     const drops0 = udpRcvbufErrors();
     const idle = total(pids, rssKB);
-    let peak = 0;
+    let peak = 0, peakAnon = 0;
     const sampler = setInterval(() => {
-      const rss = total(pids, rssKB);
-      if (rss > peak) peak = rss;
+      peak = Math.max(peak, total(pids, rssKB));
+      peakAnon = Math.max(peakAnon, total(pids, anonKB));
     }, 200);
     const w0 = performance.now();
     const out = await new Deno.Command("iperf3", {
@@ -123,6 +125,7 @@ async function run(impl: string, commands: string[][], entry: number): Promise<R
       cpuMsPerMB: cpuSeconds * 1000 / mb,
       cpuPercent: cpuSeconds / wall * 100,
       peakRssMB: peak / 1024,
+      peakAnonMB: peakAnon / 1024,
       idleRssMB: idle / 1024,
       perProcess: used.map((u) => ({ user: u.user * 10 / mb, sys: u.sys * 10 / mb })),
       udpDrops: udpRcvbufErrors() - drops0,
@@ -261,9 +264,9 @@ async function main(): Promise<void> {
   );
   console.log(
     "| impl | Mbit/s | CPU % (both processes) | CPU ms per MB | listener ms/MB user+sys | " +
-      "dialer ms/MB user+sys | peak RSS MB (both) | idle RSS MB (both) | growth MB | UDP drops |",
+      "dialer ms/MB user+sys | peak RSS MB (both) | idle RSS MB (both) | growth MB | peak anon MB (both) | UDP drops |",
   );
-  console.log("|---|---|---|---|---|---|---|---|---|---|");
+  console.log("|---|---|---|---|---|---|---|---|---|---|---|");
   const split = (p: { user: number; sys: number }) => `${p.user.toFixed(1)}+${p.sys.toFixed(1)}`;
   for (const r of results) {
     console.log(
@@ -271,7 +274,7 @@ async function main(): Promise<void> {
         split(r.perProcess[0])
       } | ${split(r.perProcess[1])} | ${r.peakRssMB.toFixed(0)} | ${r.idleRssMB.toFixed(0)} | ${
         (r.peakRssMB - r.idleRssMB).toFixed(0)
-      } | ${r.udpDrops} |`,
+      } | ${r.peakAnonMB.toFixed(0)} | ${r.udpDrops} |`,
     );
   }
 }
