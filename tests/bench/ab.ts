@@ -13,7 +13,10 @@
  * BENCH_PAIRED=1 runs every row at once instead, each client connection going to the next row in
  * turn, for BENCH_ROUNDS windows: all rows then see the same load and the same neighbours at the
  * same moment, so the ratio of their CPU per connection holds still even when the machine's
- * other work makes wall-clock rates swing by 2× from one run to the next.
+ * other work makes wall-clock rates swing by 2× from one run to the next. BENCH_PARALLEL sets how
+ * many clients run at once there (default 64); with 1, connections go one at a time, A B A B …, and
+ * each row's mean time per connection (its serial rate's inverse) is paired the same way, beside
+ * its CPU per connection split by process (the first process, then the others).
  * @module
  */
 import { allCases } from "./cases/mod.ts";
@@ -29,6 +32,7 @@ const ROWS =
 const ROUNDS = Number(Deno.env.get("BENCH_ROUNDS") ?? 3);
 const MS = Number(Deno.env.get("BENCH_MS") ?? 3000);
 const IPERF = Deno.env.get("BENCH_IPERF") === "1";
+const PARALLEL = Number(Deno.env.get("BENCH_PARALLEL") ?? 64);
 
 interface Run {
   row: string;
@@ -90,14 +94,23 @@ function withV8Flags(extra: string): string[] {
   return GOST_RUN_FLAGS.map((f) => f.startsWith("--v8-flags=") ? `${f},${extra}` : f);
 }
 
-/** Short connections (1 byte echoed) from `parallel` clients, each going to the next port in turn. */
-async function alternate(ports: number[], parallel: number, ms: number): Promise<number[]> {
+/**
+ * Short connections (1 byte echoed) from `parallel` clients, each going to the next port in turn;
+ * per port, the connections completed and the milliseconds they took in all.
+ */
+async function alternate(
+  ports: number[],
+  parallel: number,
+  ms: number,
+): Promise<{ counts: number[]; ms: number[] }> {
   const counts = ports.map(() => 0);
+  const took = ports.map(() => 0);
   const end = performance.now() + ms;
   const worker = async (w: number) => {
     const buf = new Uint8Array(1);
     for (let i = w; performance.now() < end; i++) {
       const k = i % ports.length;
+      const t0 = performance.now();
       const c = await deadline(Deno.connect({ hostname: "127.0.0.1", port: ports[k] }), 10_000, "connect");
       try {
         await c.write(buf);
@@ -105,10 +118,11 @@ async function alternate(ports: number[], parallel: number, ms: number): Promise
       } finally {
         c.close();
       }
+      took[k] += performance.now() - t0;
     }
   };
   await Promise.all(Array.from({ length: parallel }, (_, w) => worker(w)));
-  return counts;
+  return { counts, ms: took };
 }
 
 async function paired(echoPort: number) {
@@ -116,29 +130,47 @@ async function paired(echoPort: number) {
   try {
     for (const row of ROWS) runs.push(await start(row, echoPort));
     const ports = runs.map((r) => r.entry);
-    await alternate(ports, 64, 1000); // warm-up: JIT, buffers, series created
+    await alternate(ports, PARALLEL, 1000); // warm-up: JIT, buffers, series created
     const cpu: number[][] = ROWS.map(() => []);
+    /** Per row and window: CPU µs per connection of each process; ms per connection (serial only). */
+    const split: number[][][] = ROWS.map(() => []);
+    const lat: number[][] = ROWS.map(() => []);
+    const serial = PARALLEL === 1;
     console.log(`| window | conn/s (all rows) | ${ROWS.map((r) => `${r} CPU µs/conn`).join(" | ")} |`);
     console.log(`|---|---|${ROWS.map(() => "---").join("|")}|`);
     for (let w = 0; w < ROUNDS; w++) {
-      const cpu0 = runs.map((r) => total(r.pids, cpuNs)), t0 = performance.now();
-      const counts = await alternate(ports, 64, MS);
+      const cpu0 = runs.map((r) => r.pids.map((p) => cpuNs(p) ?? 0)), t0 = performance.now();
+      const { counts, ms } = await alternate(ports, PARALLEL, MS);
       const secs = (performance.now() - t0) / 1000;
-      runs.forEach((r, i) => cpu[i].push((total(r.pids, cpuNs) - cpu0[i]) / 1000 / counts[i]));
+      runs.forEach((r, i) => {
+        const each = r.pids.map((p, j) => ((cpuNs(p) ?? 0) - cpu0[i][j]) / 1000 / counts[i]);
+        split[i].push(each);
+        cpu[i].push(each.reduce((a, b) => a + b, 0));
+        lat[i].push(ms[i] / counts[i]);
+      });
       const all = counts.reduce((a, b) => a + b, 0) / secs;
       console.log(`| ${w + 1} | ${all.toFixed(0)} | ${cpu.map((c) => c[w].toFixed(1)).join(" | ")} |`);
     }
+    const pct = (x: number) => `${x >= 0 ? "+" : ""}${(100 * x).toFixed(1)}%`;
+    const spread = (v: number[], d = 1) =>
+      `${median(v).toFixed(d)} (${Math.min(...v).toFixed(d)}–${Math.max(...v).toFixed(d)})`;
+    const vsFirst = (m: number[][], i: number) => {
+      const ratio = m[i].map((v, w) => v / m[0][w] - 1);
+      return `${pct(median(ratio))} (${pct(Math.min(...ratio))} – ${pct(Math.max(...ratio))})`;
+    };
     console.log(`\n| row | CPU µs/conn median (min–max) | vs first row, per window: median (min–max) |`);
     console.log("|---|---|---|");
-    ROWS.forEach((row, i) => {
-      const ratio = cpu[i].map((v, w) => v / cpu[0][w] - 1);
-      const pct = (x: number) => `${x >= 0 ? "+" : ""}${(100 * x).toFixed(1)}%`;
+    ROWS.forEach((row, i) => console.log(`| ${row} | ${spread(cpu[i])} | ${vsFirst(cpu, i)} |`));
+    if (serial) {
       console.log(
-        `| ${row} | ${median(cpu[i]).toFixed(1)} (${Math.min(...cpu[i]).toFixed(1)}–${
-          Math.max(...cpu[i]).toFixed(1)
-        }) | ${pct(median(ratio))} (${pct(Math.min(...ratio))} – ${pct(Math.max(...ratio))}) |`,
+        `\n| row | ms/conn median (min–max) | vs first row | CPU µs/conn of each process (medians) |`,
       );
-    });
+      console.log("|---|---|---|---|");
+      ROWS.forEach((row, i) => {
+        const procs = split[i][0].map((_, j) => median(split[i].map((s) => s[j])).toFixed(0)).join(" / ");
+        console.log(`| ${row} | ${spread(lat[i], 3)} | ${vsFirst(lat, i)} | ${procs} |`);
+      });
+    }
   } finally {
     for (const r of runs) await r.stop();
   }

@@ -1,4 +1,5 @@
 import assert from "node:assert/strict";
+import * as tls from "node:tls";
 import { rootLogger } from "../log.ts";
 import { freePort, startGost, tcpEchoServer } from "../../../tests/_helpers.ts";
 import { tlsDialer } from "../../dialer/tls.ts";
@@ -51,6 +52,45 @@ Deno.test("tls client cache: a second connection through a tls dialer to our tls
   await roundTrip(dialer, addr);
   await roundTrip(dialer, addr);
   assert.deepEqual(dialer.cfg.cache.counts, { handshakes: 3, resumed: 2 });
+  await serving;
+  l.close();
+});
+
+Deno.test("tls client: a dialer that does not verify builds no peer certificate, one that verifies does", async () => {
+  const pair = await selfSignedCert();
+  const acceptor = await TlsAcceptor.create({ pair });
+  const l = await acceptor.listen("127.0.0.1:0");
+  const addr = `127.0.0.1:${(l.addr as Deno.NetAddr).port}`;
+  const serving = (async () => {
+    for (let i = 0; i < 4; i++) {
+      const d = await acceptor.secure(await l.accept());
+      const buf = new Uint8Array(1);
+      await d.direct!.write(buf.subarray(0, (await d.direct!.read(buf))!));
+      d.close();
+    }
+  })();
+  const proto = tls.TLSSocket.prototype;
+  const real = proto.getPeerCertificate;
+  let calls = 0;
+  proto.getPeerCertificate = function (this: tls.TLSSocket, detailed?: boolean) {
+    calls++;
+    return real.call(this, detailed as true);
+  } as typeof real;
+  const ca = await Deno.makeTempFile({ suffix: ".pem" });
+  try {
+    const skipping = dialerFor(addr);
+    // The second and third resume: Deno asks for the certificate after every handshake
+    // without a verification error.
+    for (let i = 0; i < 3; i++) await roundTrip(skipping, addr);
+    assert.deepEqual(skipping.cfg.cache.counts, { handshakes: 3, resumed: 2 });
+    assert.equal(calls, 0);
+    await Deno.writeTextFile(ca, pair.cert);
+    await roundTrip(dialerFor(addr, { secure: true, serverName: "localhost", caFile: ca }), addr);
+    assert.ok(calls > 0, "the verifying handshake checked the certificate's names");
+  } finally {
+    proto.getPeerCertificate = real;
+    await Deno.remove(ca);
+  }
   await serving;
   l.close();
 });
