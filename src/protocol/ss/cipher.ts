@@ -12,7 +12,15 @@
  * OpenSSL's libcrypto (`--allow-ffi`), every message goes there instead (see openssl.ts).
  * @module
  */
-import { createCipheriv, createDecipheriv, createHash, hkdfSync } from "node:crypto";
+import { Buffer } from "node:buffer";
+import {
+  createCipheriv,
+  createDecipheriv,
+  createHash,
+  createSecretKey,
+  hkdfSync,
+  type KeyObject,
+} from "node:crypto";
 import { blake3 } from "@noble/hashes/blake3.js";
 import { NativeAead, type NativeAlg } from "./openssl.ts";
 
@@ -95,20 +103,35 @@ export function evpBytesToKey(password: string, keySize: number): Uint8Array {
   return out;
 }
 
-const SS_SUBKEY = "ss-subkey";
+const SS_SUBKEY = Buffer.from("ss-subkey");
 const SS2022_SUBKEY = encoder.encode("shadowsocks 2022 session subkey");
+
+/**
+ * The pre-shared keys as `node:crypto` key objects, made once per key: `hkdfSync` given raw
+ * bytes and a string builds both again per call (~14 µs against ~4.5 µs, measured).
+ */
+const pskObjects = new WeakMap<Uint8Array, KeyObject>();
 
 /** HKDF-SHA1(psk, salt, "ss-subkey"): the AEAD per-session key. */
 export function aeadSubkey(psk: Uint8Array, salt: Uint8Array): Uint8Array {
-  return new Uint8Array(hkdfSync("sha1", psk, salt, SS_SUBKEY, psk.length));
+  let key = pskObjects.get(psk);
+  if (!key) pskObjects.set(psk, key = createSecretKey(psk));
+  return new Uint8Array(hkdfSync("sha1", key, salt, SS_SUBKEY, psk.length));
 }
+
+/**
+ * BLAKE3 in derive-key mode for the 2022 context, its context key already hashed, by output
+ * length: each derivation clones one (hashing the context string again cost ~40% of it).
+ */
+const blake3Derivers = new Map<number, ReturnType<typeof blake3.create>>();
 
 /** BLAKE3 derive_key("shadowsocks 2022 session subkey", psk ‖ salt): the 2022 session key. */
 export function blake3Subkey(psk: Uint8Array, salt: Uint8Array): Uint8Array {
-  const material = new Uint8Array(psk.length + salt.length);
-  material.set(psk);
-  material.set(salt, psk.length);
-  return blake3(material, { context: SS2022_SUBKEY, dkLen: psk.length });
+  let deriver = blake3Derivers.get(psk.length);
+  if (!deriver) {
+    blake3Derivers.set(psk.length, deriver = blake3.create({ context: SS2022_SUBKEY, dkLen: psk.length }));
+  }
+  return deriver.clone().update(psk).update(salt).digest();
 }
 
 /** Per-session subkey for `method`. */

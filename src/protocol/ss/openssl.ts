@@ -8,11 +8,14 @@
  * Without the permission or the library nothing changes: {@link NativeAead.create} gives
  * null and the caller stays on Deno's crypto.
  *
- * One cipher context per thread serves every key: each call sets key and nonce again
- * (cheap next to the call itself), so no native object outlives a connection.
+ * One cipher context per method and thread serves every key, so no native object outlives a
+ * connection. A context remembers whose key it holds: a message under that same key sets only
+ * its nonce. Setting the cipher, or the key, each time cost several µs a message (the context
+ * reset, OpenSSL 3's cipher fetch, the AES key schedule), ~4 of a connection's ~6 messages a
+ * side; most messages now follow one under the same key (a sealer's length and payload chunks).
  * @module
  */
-import { ffiAllowed, openLibrary } from "../../core/ffi.ts";
+import { openLibrary } from "../../core/ffi.ts";
 import {
   EVP_CIPHER_SYMBOLS,
   EVP_CTRL_AEAD_GET_TAG as CTRL_GET_TAG,
@@ -34,12 +37,16 @@ const NONCE = 12;
 /** The AEADs libcrypto provides here, by our name. */
 export type NativeAlg = "aes-128-gcm" | "aes-256-gcm" | "chacha20-poly1305";
 
+/** One method's cipher context, set up for its cipher once, and whose key it holds now. */
+interface Slot {
+  ctx: Deno.PointerObject;
+  /** The key bytes the context holds (compared by identity: each {@link NativeAead} has its own). */
+  key: Uint8Array | null;
+}
+
 interface Native {
   lib: Deno.DynamicLibrary<typeof SYMBOLS>;
-  /** The path it was opened by: the permission is checked again on it (a test may revoke it). */
-  path: string;
-  ctx: Deno.PointerObject;
-  ciphers: Record<NativeAlg, Deno.PointerValue>;
+  slots: Partial<Record<NativeAlg, Slot>>;
 }
 
 let native: Native | null | undefined;
@@ -56,20 +63,24 @@ function load(): Native | null {
     );
     return null;
   }
-  const { lib, path } = opened;
-  try {
-    const ctx = lib.symbols.EVP_CIPHER_CTX_new();
-    const ciphers = {
-      "aes-128-gcm": lib.symbols.EVP_aes_128_gcm(),
-      "aes-256-gcm": lib.symbols.EVP_aes_256_gcm(),
-      "chacha20-poly1305": lib.symbols.EVP_chacha20_poly1305(),
-    };
-    if (!ctx || !ciphers["aes-128-gcm"] || !ciphers["aes-256-gcm"]) throw new Error("no context");
-    return { lib, path, ctx, ciphers };
-  } catch {
+  const { lib } = opened;
+  const s = lib.symbols;
+  const slots: Native["slots"] = {};
+  const ciphers: [NativeAlg, Deno.PointerValue][] = [
+    ["aes-128-gcm", s.EVP_aes_128_gcm()],
+    ["aes-256-gcm", s.EVP_aes_256_gcm()],
+    ["chacha20-poly1305", s.EVP_chacha20_poly1305()],
+  ];
+  for (const [alg, cipher] of ciphers) {
+    const ctx = cipher && s.EVP_CIPHER_CTX_new();
+    // The cipher is set once here; every later init passes none and keeps it.
+    if (ctx && s.EVP_CipherInit_ex(ctx, cipher, null, null, null, 1) === 1) slots[alg] = { ctx, key: null };
+  }
+  if (!slots["aes-128-gcm"] || !slots["aes-256-gcm"]) {
     lib.close();
     return null;
   }
+  return { lib, slots };
 }
 
 /**
@@ -80,44 +91,53 @@ export function setNativeCrypto(on: boolean): void {
   enabled = on;
 }
 
-/** True when AEADs created now go through libcrypto. */
+/**
+ * True when AEADs created now go through libcrypto. The FFI grant is looked at once, when the
+ * library is first loaded (`openLibrary`): gost never revokes a permission, and asking Deno again
+ * for every key cost ~8 µs, two keys a connection on each side.
+ */
 export function nativeCryptoActive(): boolean {
   if (!enabled) return false;
   if (native === undefined) native = load();
-  return native !== null && ffiAllowed(native.path.startsWith("/") ? native.path : undefined);
+  return native !== null;
 }
 
 /** One AEAD key sealed and opened by libcrypto. Every call is synchronous. */
 export class NativeAead {
   private constructor(
     readonly n: Native,
-    readonly cipher: Deno.PointerObject,
+    readonly slot: Slot,
     readonly key: Uint8Array<ArrayBuffer>,
   ) {}
 
   /** The AEAD for `alg` with `key`, or null when libcrypto is not available or turned off. */
   static create(alg: NativeAlg, key: Uint8Array): NativeAead | null {
     if (!nativeCryptoActive()) return null;
-    const cipher = native!.ciphers[alg];
-    if (!cipher) return null;
-    return new NativeAead(native!, cipher, key.slice());
+    const slot = native!.slots[alg];
+    return slot ? new NativeAead(native!, slot, key.slice()) : null;
   }
 
-  #init(nonce: Uint8Array, encrypt: boolean): void {
+  /** Sets the context up for one message: the nonce, and the key unless it holds ours already. */
+  #init(nonce: Uint8Array, encrypt: boolean): Deno.PointerObject {
     if (nonce.length !== NONCE) throw new Error(`AEAD nonce of ${nonce.length} bytes, want ${NONCE}`);
-    const s = this.n.lib.symbols;
+    const slot = this.slot;
+    const key = slot.key === this.key ? null : this.key;
+    // Until it succeeds the context holds no key we know of.
+    slot.key = null;
     if (
-      s.EVP_CipherInit_ex(
-        this.n.ctx,
-        this.cipher,
+      this.n.lib.symbols.EVP_CipherInit_ex(
+        slot.ctx,
         null,
-        this.key,
+        null,
+        key,
         nonce as Uint8Array<ArrayBuffer>,
         encrypt ? 1 : 0,
       ) !== 1
     ) {
       throw new Error("libcrypto: cipher init failed");
     }
+    slot.key = this.key;
+    return slot.ctx;
   }
 
   /**
@@ -132,8 +152,8 @@ export class NativeAead {
       const a = plain.byteOffset, b = dst.byteOffset;
       if (a < b + n && b < a + n) throw new RangeError("AEAD input and output overlap");
     }
-    const s = this.n.lib.symbols, ctx = this.n.ctx;
-    this.#init(nonce, true);
+    const s = this.n.lib.symbols;
+    const ctx = this.#init(nonce, true);
     if (n > 0 && s.EVP_CipherUpdate(ctx, dst, outLen, plain as Uint8Array<ArrayBuffer>, n) !== 1) {
       throw new Error("libcrypto: seal failed");
     }
@@ -149,8 +169,8 @@ export class NativeAead {
   open(nonce: Uint8Array, sealed: Uint8Array): Uint8Array | null {
     if (sealed.length < TAG) return null;
     const n = sealed.length - TAG;
-    const s = this.n.lib.symbols, ctx = this.n.ctx;
-    this.#init(nonce, false);
+    const s = this.n.lib.symbols;
+    const ctx = this.#init(nonce, false);
     const tag = sealed.subarray(n) as Uint8Array<ArrayBuffer>;
     if (s.EVP_CIPHER_CTX_ctrl(ctx, CTRL_SET_TAG, TAG, tag) !== 1) return null;
     const plain = n > 0 ? new Uint8Array(n) : EMPTY;
