@@ -4,14 +4,19 @@
  * @module
  */
 
-/** Resident memory of `pid` in KiB, or undefined when it is gone (or /proc is missing). */
-export function rssKB(pid: number): number | undefined {
+/** A `kB` field of `pid`'s /proc status in KiB, or undefined when it is gone (or /proc is missing). */
+function statusKB(pid: number, field: string): number | undefined {
   try {
-    const m = /VmRSS:\s+(\d+) kB/.exec(Deno.readTextFileSync(`/proc/${pid}/status`));
+    const m = new RegExp(`${field}:\\s+(\\d+) kB`).exec(Deno.readTextFileSync(`/proc/${pid}/status`));
     return m ? Number(m[1]) : undefined;
   } catch {
     return undefined;
   }
+}
+
+/** Resident memory of `pid` in KiB, or undefined when it is gone (or /proc is missing). */
+export function rssKB(pid: number): number | undefined {
+  return statusKB(pid, "VmRSS");
 }
 
 /**
@@ -20,12 +25,7 @@ export function rssKB(pid: number): number | undefined {
  * the executable, shared by every process running it and evictable under memory pressure.
  */
 export function anonKB(pid: number): number | undefined {
-  try {
-    const m = /RssAnon:\s+(\d+) kB/.exec(Deno.readTextFileSync(`/proc/${pid}/status`));
-    return m ? Number(m[1]) : undefined;
-  } catch {
-    return undefined;
-  }
+  return statusKB(pid, "RssAnon");
 }
 
 /** CPU time (user + system) of `pid` in clock ticks (1/100 s), or undefined when it is gone. */
