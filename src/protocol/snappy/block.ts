@@ -182,14 +182,19 @@ export function decodedLength(src: Uint8Array): { length: number; headerLength: 
 }
 
 /**
- * Decompresses one block, into `into` when the block fits there (the result is then a view
- * of it), else into a fresh buffer. `maxLength` bounds the declared size (the framing format
- * allows 65536); larger declarations are rejected before anything is allocated.
+ * Decompresses one block, into the buffer `into(length)` returns when given (at least
+ * `length` bytes; the result is then a view of it), else into a fresh buffer. `maxLength`
+ * bounds the declared size (the framing format allows 65536); larger declarations are rejected
+ * before anything is allocated.
  */
-export function decompress(src: Uint8Array, maxLength = 0xffffffff, into?: Uint8Array): Uint8Array {
+export function decompress(
+  src: Uint8Array,
+  maxLength = 0xffffffff,
+  into?: (length: number) => Uint8Array,
+): Uint8Array {
   const { length, headerLength } = decodedLength(src);
   if (length > maxLength) throw new SnappyCorruptError(`declared length ${length} exceeds ${maxLength}`);
-  const dst = into && into.length >= length ? into.subarray(0, length) : new Uint8Array(length);
+  const dst = into ? into(length).subarray(0, length) : new Uint8Array(length);
   let d = 0;
   let s = headerLength;
   const end = src.length;

@@ -93,14 +93,14 @@ export function encodeChunks(data: Uint8Array, withIdentifier: boolean, out?: Ui
 /**
  * Reads the next data chunk's uncompressed bytes (skipping identifier, padding and
  * skippable chunks), or null at a clean end of stream. `state.seenIdentifier` tracks the
- * rule that a stream starts with the identifier. A compressed chunk that fits in `into` is
- * decompressed there (the result is then a view of `into`); an uncompressed one is a view
- * of the received bytes.
+ * rule that a stream starts with the identifier. A compressed chunk is decompressed into the
+ * buffer `into(length)` returns, when given (see {@link decompress}); an uncompressed one is a
+ * view of the received bytes.
  */
 export async function readChunk(
   r: ChunkReader,
   state: { seenIdentifier: boolean },
-  into?: Uint8Array,
+  into?: (length: number) => Uint8Array,
 ): Promise<Uint8Array | null> {
   for (;;) {
     const h = r.take(4) ?? await r.read(4, "snappy chunk header");
@@ -195,8 +195,10 @@ class SnappyIO implements DirectIO {
 
   async read(buf: Uint8Array): Promise<number | null> {
     if (this.#rest.length === 0) {
-      // Straight into `buf` when a whole block fits; otherwise through the kept buffer.
-      const into = buf.length >= MAX_BLOCK ? buf : (this.#decoded ??= new Uint8Array(MAX_BLOCK));
+      // Straight into `buf` when the whole block fits; otherwise through the kept buffer.
+      let inPlace = false;
+      const into = (length: number) =>
+        length <= buf.length ? (inPlace = true, buf) : (this.#decoded ??= new Uint8Array(MAX_BLOCK));
       let data: Uint8Array | null;
       try {
         data = await readChunk(this.#reader, this.#state, into);
@@ -205,7 +207,7 @@ class SnappyIO implements DirectIO {
         throw err instanceof UnexpectedEOF ? new SnappyFrameError("stream ended inside a chunk") : err;
       }
       if (!data) return null;
-      if (data.buffer === buf.buffer && data.byteOffset === buf.byteOffset) return data.length;
+      if (inPlace) return data.length;
       this.#rest = data;
     }
     const n = Math.min(buf.length, this.#rest.length);
@@ -218,10 +220,11 @@ class SnappyIO implements DirectIO {
     if (chunk.length === 0) return;
     const withIdentifier = !this.#wroteIdentifier;
     this.#wroteIdentifier = true;
+    // A stream may keep its chunk: it gets a fresh one; the direct path reuses one buffer.
+    if (!this.#direct) return this.#writer!.write(encodeChunks(chunk, withIdentifier));
     const out = this.#out.take(framedLength(chunk.length, withIdentifier));
     try {
-      const framed = encodeChunks(chunk, withIdentifier, out);
-      await (this.#direct ? this.#direct.write(framed) : this.#writer!.write(framed.slice()));
+      await this.#direct.write(encodeChunks(chunk, withIdentifier, out));
     } finally {
       this.#out.give(out);
     }
