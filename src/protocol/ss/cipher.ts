@@ -248,6 +248,18 @@ export class Aead {
   }
 
   /**
+   * Opens `sealed` into `out` at `off` (`sealed.length - 16` bytes, which may be `sealed`'s own
+   * first bytes); false when it does not authenticate. On libcrypto the plaintext is written
+   * there directly, otherwise it is copied there.
+   */
+  openTo(nonce: Uint8Array, sealed: Uint8Array, out: Uint8Array, off: number): boolean {
+    if (this.#native) return this.#native.openTo(nonce, sealed, out, off);
+    const plain = this.openSync(nonce, sealed);
+    if (plain) out.set(plain, off);
+    return plain !== null;
+  }
+
+  /**
    * Seals `plain` into `out` at `off`, synchronously or (large AES-GCM payloads) later: the
    * returned promise, if any, resolves once `out` holds the bytes.
    */

@@ -11,6 +11,7 @@
  */
 import { concat } from "../../core/bytes.ts";
 import { type DirectIO, type Duplex, IODuplex } from "../../core/duplex.ts";
+import { QUIET_READS } from "../../core/read_buffer.ts";
 import { decodeSocksAddr, SocksAddrError, socksAddrLength } from "../../core/socks_addr.ts";
 import { Aead, type MethodInfo, sessionSubkey } from "./cipher.ts";
 import type { SaltFilter } from "./replay.ts";
@@ -26,12 +27,29 @@ import {
   TYPE_CLIENT,
   TYPE_SERVER,
 } from "./stream.ts";
-/** Writes to the inner duplex without copying (each buffer we hand over is fresh). */
-function innerWriter(inner: Duplex): { write(b: Uint8Array): Promise<void>; closeWrite(): Promise<void> } {
+/**
+ * Sealed writes at least this long reuse one buffer (below it a fresh one costs next to
+ * nothing, and a quiet connection holds none).
+ */
+const BULK_WRITE = 16 * 1024;
+
+/** Where a stream's sealed bytes go; `reusable`: a buffer written may be reused once the write resolves. */
+interface InnerWriter {
+  write(b: Uint8Array): Promise<void>;
+  closeWrite(): Promise<void>;
+  readonly reusable: boolean;
+}
+
+/**
+ * Writes to the inner duplex without copying. Direct I/O is done with a buffer once its write
+ * resolves; a stream may keep it, so each buffer handed to one must be fresh.
+ */
+function innerWriter(inner: Duplex): InnerWriter {
   const d = inner.direct;
-  if (d) return { write: (b) => d.write(b), closeWrite: () => d.closeWrite() };
+  if (d) return { write: (b) => d.write(b), closeWrite: () => d.closeWrite(), reusable: true };
   const w = inner.writable.getWriter();
   return {
+    reusable: false,
     write: (b) => w.write(b),
     async closeWrite() {
       try {
@@ -86,10 +104,13 @@ class SsStreamIO implements DirectIO {
   #writeChain: Promise<void> = Promise.resolve();
   #headerSent: boolean;
   #flushTimer?: ReturnType<typeof setTimeout>;
+  /** The output buffer reused by bulk writes (see {@link #sealed}), and small writes since its last use. */
+  #bulk?: Uint8Array;
+  #smallWrites = 0;
 
   constructor(
     readonly src: CipherSource,
-    readonly out: { write(b: Uint8Array): Promise<void>; closeWrite(): Promise<void> },
+    readonly out: InnerWriter,
     readonly sealer: StreamSealer,
     readonly openReader: () => Promise<StreamOpener>,
     /** Seals the header with `data` (maybe empty); called once before anything else goes out. */
@@ -113,6 +134,10 @@ class SsStreamIO implements DirectIO {
           }, this.flushDelayMs);
         }
         this.#opener ??= await (this.#openerInit ??= this.openReader());
+        if (this.#opener.direct) {
+          const n = await this.#opener.readInto(buf);
+          if (n !== 0) return n;
+        }
         const frames = await this.#opener.readFrames();
         if (!frames) return null;
         this.#queue = frames;
@@ -141,12 +166,32 @@ class SsStreamIO implements DirectIO {
         sealed = await this.sealFirst!(data);
       } else {
         if (data.length === 0) return;
-        sealed = await this.sealer.seal(data);
+        sealed = this.sealer.direct ? this.#sealed(data) : await this.sealer.seal(data);
       }
       await this.out.write(sealed);
     });
     this.#writeChain = p.catch(() => {});
     return p;
+  }
+
+  /**
+   * `data` sealed synchronously. A bulk write goes into one buffer kept for the next (writes are
+   * serialized, and the inner write is done with it once it resolves), so a transfer allocates
+   * and zero-fills nothing per write; after a few small writes in a row it is dropped.
+   */
+  #sealed(data: Uint8Array): Uint8Array {
+    const size = this.sealer.sealedSize(data.length);
+    let out: Uint8Array;
+    if (size < BULK_WRITE || !this.out.reusable) {
+      if (this.#bulk && ++this.#smallWrites >= QUIET_READS) this.#bulk = undefined;
+      out = new Uint8Array(size);
+    } else {
+      this.#smallWrites = 0;
+      if (!this.#bulk || this.#bulk.length < size) this.#bulk = new Uint8Array(size);
+      out = this.#bulk.subarray(0, size);
+    }
+    this.sealer.sealTo(data, out);
+    return out;
   }
 
   async closeWrite(): Promise<void> {

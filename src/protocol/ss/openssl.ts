@@ -168,16 +168,32 @@ export class NativeAead {
   /** Opens `sealed` (ciphertext then tag) into fresh bytes; null when it does not authenticate. */
   open(nonce: Uint8Array, sealed: Uint8Array): Uint8Array | null {
     if (sealed.length < TAG) return null;
+    const plain = sealed.length > TAG ? new Uint8Array(sealed.length - TAG) : EMPTY;
+    return this.openTo(nonce, sealed, plain, 0) ? plain : null;
+  }
+
+  /**
+   * Opens `sealed` (ciphertext then tag) into `out` at `off`, `sealed.length - 16` bytes; false
+   * when it does not authenticate (`out` may then hold garbage there). The output may be
+   * `sealed`'s own first bytes (in place); any other overlap is refused.
+   */
+  openTo(nonce: Uint8Array, sealed: Uint8Array, out: Uint8Array, off: number): boolean {
+    if (sealed.length < TAG) return false;
     const n = sealed.length - TAG;
+    if (off < 0 || off + n > out.length) throw new RangeError("AEAD output does not fit");
+    const dst = out.subarray(off, off + n) as Uint8Array<ArrayBuffer>;
+    if (sealed.buffer === out.buffer && sealed.byteOffset !== dst.byteOffset) {
+      const a = sealed.byteOffset, b = dst.byteOffset;
+      if (a < b + n && b < a + n) throw new RangeError("AEAD input and output overlap");
+    }
     const s = this.n.lib.symbols;
     const ctx = this.#init(nonce, false);
     const tag = sealed.subarray(n) as Uint8Array<ArrayBuffer>;
-    if (s.EVP_CIPHER_CTX_ctrl(ctx, CTRL_SET_TAG, TAG, tag) !== 1) return null;
-    const plain = n > 0 ? new Uint8Array(n) : EMPTY;
-    if (n > 0 && s.EVP_CipherUpdate(ctx, plain, outLen, sealed as Uint8Array<ArrayBuffer>, n) !== 1) {
-      return null;
+    if (s.EVP_CIPHER_CTX_ctrl(ctx, CTRL_SET_TAG, TAG, tag) !== 1) return false;
+    if (n > 0 && s.EVP_CipherUpdate(ctx, dst, outLen, sealed as Uint8Array<ArrayBuffer>, n) !== 1) {
+      return false;
     }
     // Final checks the tag; it writes no bytes for these ciphers, so a scratch pointer will do.
-    return s.EVP_CipherFinal_ex(ctx, outLen, outLen) === 1 ? plain : null;
+    return s.EVP_CipherFinal_ex(ctx, outLen, outLen) === 1;
   }
 }

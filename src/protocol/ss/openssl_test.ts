@@ -92,6 +92,25 @@ Deno.test("libcrypto: sealing in place works, a shifted overlap and a short outp
   assert.throws(() => aead.seal(bytes(8, 1), bytes(10, 1), new Uint8Array(26), 0), /nonce/);
 });
 
+Deno.test("libcrypto: opening in place and into another buffer; a shifted overlap is refused", () => {
+  const key = bytes(16, 1), nonce = bytes(12, 2), plain = bytes(300, 5);
+  const aead = NativeAead.create("aes-128-gcm", key)!;
+  const sealed = nodeSeal("aes-128-gcm", key, nonce, plain);
+  const out = new Uint8Array(310);
+  assert.ok(aead.openTo(nonce, sealed, out, 10));
+  assert.deepEqual(out.subarray(10), plain);
+  const buf = sealed.slice();
+  assert.ok(aead.openTo(nonce, buf, buf, 0));
+  assert.deepEqual(buf.subarray(0, 300), plain);
+  assert.throws(() => aead.openTo(nonce, sealed.slice(), new Uint8Array(299), 0), RangeError);
+  const shifted = new Uint8Array(400);
+  shifted.set(sealed, 50);
+  assert.throws(() => aead.openTo(nonce, shifted.subarray(50, 366), shifted, 40), RangeError);
+  const forged = sealed.slice();
+  forged[3] ^= 1;
+  assert.equal(aead.openTo(nonce, forged, new Uint8Array(300), 0), false);
+});
+
 Deno.test("Aead runs on libcrypto where it loads, and on Deno's crypto when that is turned off", async () => {
   const key = bytes(32, 1), nonce = bytes(12, 2), plain = bytes(20_000, 3);
   const expected = nodeSeal("aes-256-gcm", key, nonce, plain);

@@ -200,6 +200,71 @@ export class StreamOpener {
   }
 
   /**
+   * Opens the length chunk when one is due and buffered; false when more bytes are needed first.
+   * After it, `#pendingLen` is the next payload's length.
+   */
+  #lengthReady(): boolean {
+    if (this.#pendingLen >= 0) return true;
+    const src = this.src;
+    if (src.buffered < 2 + TAG_SIZE) return false;
+    const len = this.aead.openSync(this.#nonce, src.view(2 + TAG_SIZE));
+    if (!len) {
+      if (this.#openEmpty()) return this.#lengthReady();
+      throw new SsAuthError("length chunk does not authenticate");
+    }
+    incrementNonce(this.#nonce);
+    src.consume(2 + TAG_SIZE);
+    const n = (len[0] << 8) | len[1];
+    if (n > this.max) throw new SsAuthError(`payload length ${n} exceeds ${this.max}`);
+    this.#pendingLen = n;
+    return true;
+  }
+
+  /** Reads more ciphertext for the frame due; false at a clean end of stream (between frames). */
+  async #more(): Promise<boolean> {
+    const src = this.src;
+    const want = this.#pendingLen < 0 ? 2 + TAG_SIZE : this.#pendingLen + TAG_SIZE;
+    if (await src.fill(want)) return true;
+    if (src.buffered === TAG_SIZE) this.#openEmpty();
+    if (src.buffered === 0 && this.#pendingLen < 0) return false;
+    throw new SsTruncatedError("a chunk");
+  }
+
+  /**
+   * True when {@link readInto} may be used: the key opens synchronously (libcrypto), so
+   * payloads can be decrypted straight into the reader's buffer.
+   */
+  get direct(): boolean {
+    return this.aead.native;
+  }
+
+  /**
+   * Opens complete frames straight into `buf` (only when {@link direct}), reading more until
+   * there is one: the bytes written, 0 when the next payload is larger than `buf` (then use
+   * {@link readFrames}), null at a clean end of stream. No copy and no allocation per frame.
+   */
+  async readInto(buf: Uint8Array): Promise<number | null> {
+    const src = this.src;
+    for (;;) {
+      let n = 0;
+      while (this.#lengthReady()) {
+        const len = this.#pendingLen;
+        if (src.buffered < len + TAG_SIZE || len > buf.length - n) break;
+        if (!this.aead.openTo(this.#nonce, src.view(len + TAG_SIZE), buf, n)) {
+          throw new SsAuthError("payload chunk does not authenticate");
+        }
+        incrementNonce(this.#nonce);
+        src.consume(len + TAG_SIZE);
+        this.#pendingLen = -1;
+        n += len;
+      }
+      if (n > 0) return n;
+      if (this.#pendingLen > buf.length) return 0;
+      if (!(await this.#more())) return null;
+    }
+  }
+
+  /**
    * Opens every complete frame already buffered, reading more until there is one; null at
    * a clean end of stream (between frames).
    */
@@ -207,20 +272,7 @@ export class StreamOpener {
     for (;;) {
       const out: (Uint8Array | Promise<Uint8Array | null> | null)[] = [];
       const src = this.src;
-      for (;;) {
-        if (this.#pendingLen < 0) {
-          if (src.buffered < 2 + TAG_SIZE) break;
-          const len = this.aead.openSync(this.#nonce, src.view(2 + TAG_SIZE));
-          if (!len) {
-            if (this.#openEmpty()) continue;
-            throw new SsAuthError("length chunk does not authenticate");
-          }
-          incrementNonce(this.#nonce);
-          src.consume(2 + TAG_SIZE);
-          const n = (len[0] << 8) | len[1];
-          if (n > this.max) throw new SsAuthError(`payload length ${n} exceeds ${this.max}`);
-          this.#pendingLen = n;
-        }
+      while (this.#lengthReady()) {
         const need = this.#pendingLen + TAG_SIZE;
         if (src.buffered < need) break;
         // Web Crypto copies nonce and data at the call: both may change right after.
@@ -241,12 +293,7 @@ export class StreamOpener {
         if (result.length) return result;
         continue;
       }
-      const want = this.#pendingLen < 0 ? 2 + TAG_SIZE : this.#pendingLen + TAG_SIZE;
-      if (!(await src.fill(want))) {
-        if (src.buffered === TAG_SIZE) this.#openEmpty();
-        if (src.buffered === 0 && this.#pendingLen < 0) return null;
-        throw new SsTruncatedError("a chunk");
-      }
+      if (!(await this.#more())) return null;
     }
   }
 }
@@ -290,6 +337,36 @@ export class StreamSealer {
   /** Seals `data` as frames, after `prefix` (salt) if given. */
   seal(data: Uint8Array, prefix?: Uint8Array): Promise<Uint8Array> {
     return this.sealPieces(this.framePieces(data), prefix);
+  }
+
+  /** True when {@link sealTo} may be used: the key seals synchronously (libcrypto). */
+  get direct(): boolean {
+    return this.aead.native;
+  }
+
+  /** Bytes of `n` plaintext bytes sealed as frames. */
+  sealedSize(n: number): number {
+    return n + Math.ceil(n / this.max) * (2 + 2 * TAG_SIZE);
+  }
+
+  /**
+   * Seals `data` as frames into `out` from its start ({@link sealedSize} bytes), each length
+   * sealed in place: no allocation per frame. Only when {@link direct}.
+   */
+  sealTo(data: Uint8Array, out: Uint8Array): number {
+    let off = 0;
+    for (let at = 0; at < data.length; at += this.max) {
+      const n = Math.min(this.max, data.length - at);
+      out[off] = n >> 8;
+      out[off + 1] = n & 0xff;
+      this.aead.sealInto(this.#nonce, out.subarray(off, off + 2), out, off);
+      incrementNonce(this.#nonce);
+      off += 2 + TAG_SIZE;
+      this.aead.sealInto(this.#nonce, data.subarray(at, at + n), out, off);
+      incrementNonce(this.#nonce);
+      off += n + TAG_SIZE;
+    }
+    return off;
   }
 }
 
