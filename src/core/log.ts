@@ -60,12 +60,12 @@ export class Logger {
 
   log(level: Level, msg: string, fields?: Fields): void {
     if (!this.enabled(level)) return;
-    const all: Fields = { ...this.fields, ...fields };
     let line: string;
     if (this.state.format === "json") {
-      line = JSON.stringify({ level, msg, ...all, time: new Date().toISOString() });
+      // One object, not a merged copy spread again: this runs for every connection.
+      line = JSON.stringify({ level, msg, ...this.fields, ...fields, time: new Date().toISOString() });
     } else {
-      const kv = Object.entries(all).map(([k, v]) =>
+      const kv = Object.entries({ ...this.fields, ...fields }).map(([k, v]) =>
         `${k}=${typeof v === "string" || v instanceof LogDuration ? v : JSON.stringify(v)}`
       );
       line = `${new Date().toISOString()} ${level} ${msg}${kv.length ? " " + kv.join(" ") : ""}`;
