@@ -5,7 +5,8 @@
  *
  * handshake.ts wraps it in a DirectIO (an IODuplex), so `relay()` drives it with its plain read
  * loop: each write becomes one sealed output chunk written at once, and each read decrypts every
- * complete frame already received (large AES-GCM frames in parallel).
+ * complete frame already received — on libcrypto straight into the reader's buffer, on Web Crypto
+ * (large AES-GCM frames) in parallel.
  * @module
  */
 import { type DirectIO, type Duplex, MAX_READ, MIN_READ } from "../../core/duplex.ts";
