@@ -45,6 +45,9 @@ async function connectVia(port: number, target: string): Promise<string> {
     }
     const status = head.split("\r\n")[0];
     if (!/ 200 /.test(status)) return status;
+    // The target's greeting may come in the same read as the proxy's response head.
+    const early = head.slice(head.indexOf("\r\n\r\n") + 4);
+    if (early) return early;
     await c.write(encoder.encode("ping"));
     const n = await c.read(buf);
     return n === null ? "closed" : decoder.decode(buf.subarray(0, n));
