@@ -69,12 +69,23 @@ export class ScratchBuffer {
   #lent = false;
   #small = 0;
 
-  /** @param keep the size a buffer shrinks back to (allocated only once needed) */
-  constructor(readonly keep: number) {}
+  /**
+   * @param keep the size a buffer shrinks back to (allocated only once needed)
+   * @param freshBelow uses of fewer bytes get a fresh buffer of their own (so a connection that
+   *   only ever writes small ones holds nothing) and count as small ones
+   */
+  constructor(readonly keep: number, readonly freshBelow = 0) {}
 
   /** A buffer of at least `n` bytes, to be handed back with {@link give} once written. */
   take(n: number): Uint8Array {
     if (this.#lent) return new Uint8Array(n);
+    if (n < this.freshBelow) {
+      if (this.#buf.length > this.keep && ++this.#small >= QUIET_READS) {
+        this.#small = 0;
+        this.#buf = new Uint8Array(this.keep);
+      }
+      return new Uint8Array(n);
+    }
     if (n > this.keep) this.#small = 0;
     else if (this.#buf.length > this.keep && ++this.#small >= QUIET_READS) {
       this.#small = 0;

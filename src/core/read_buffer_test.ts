@@ -63,3 +63,19 @@ Deno.test("scratch buffer: reused between uses, grows to need, fresh while lent,
   s.give(small);
   assert.equal(s.held, 8);
 });
+
+Deno.test("ScratchBuffer: uses below freshBelow get buffers of their own and drop a grown one after a quiet run", () => {
+  const s = new ScratchBuffer(0, 100);
+  const small = s.take(10);
+  assert.equal(small.length, 10);
+  s.give(small);
+  assert.equal(s.held, 0, "small uses hold nothing");
+  const big = s.take(500);
+  s.give(big);
+  assert.equal(s.take(400), big, "a bulk use reuses the kept buffer");
+  s.give(big);
+  for (let i = 0; i < QUIET_READS - 1; i++) s.give(s.take(5));
+  assert.equal(s.held, 500, "kept until the quiet run ends");
+  s.give(s.take(5));
+  assert.equal(s.held, 0);
+});

@@ -48,10 +48,14 @@ class DeadlineQueue {
       entries.length = this.#head = 0;
       clearTimeout(this.#timer);
       this.#timer = undefined;
-    } else if (this.#head >= 1024 && this.#head * 2 >= entries.length) {
-      entries.splice(0, this.#head);
-      this.#head = 0;
-    }
+    } else this.#compact();
+  }
+
+  /** Drops the entries before the head once they are the larger part. */
+  #compact(): void {
+    if (this.#head < 1024 || this.#head * 2 < this.#entries.length) return;
+    this.#entries.splice(0, this.#head);
+    this.#head = 0;
   }
 
   /** Arms the timer for the first entry (pending: {@link met} drops met ones eagerly). */
@@ -74,17 +78,14 @@ class DeadlineQueue {
       fire?.();
     }
     if (this.#head < entries.length) {
-      if (this.#head >= 1024) {
-        entries.splice(0, this.#head);
-        this.#head = 0;
-      }
+      this.#compact();
       this.#arm();
     } else entries.length = this.#head = 0;
   }
 }
 
 const queues = new Map<number, DeadlineQueue>();
-/** Durations given a queue of their own; any other (a computed remainder) gets a timer per call. */
+/** Durations given a queue of their own; any other (a computed remainder) gets a timer of its own. */
 const MAX_QUEUES = 64;
 
 function queueFor(ms: number): DeadlineQueue | undefined {
@@ -93,18 +94,6 @@ function queueFor(ms: number): DeadlineQueue | undefined {
     queues.set(ms, queue = new DeadlineQueue(ms));
   }
   return queue;
-}
-
-/** A deadline on a timer of its own. */
-function timed<T>(p: Promise<T>, ms: number, expire: () => void): Promise<T> {
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  const t = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => {
-      expire();
-      reject();
-    }, ms);
-  });
-  return Promise.race([p, t]).finally(() => clearTimeout(timer));
 }
 
 /**
@@ -123,13 +112,14 @@ export function deadline<T>(p: Promise<T>, ms: number, what: string, onTimeout?:
       reject(new TimeoutError(what, ms));
     };
     const queue = queueFor(ms);
-    if (!queue) return timed(p, ms, expire).then(resolve, reject);
-    const entry = queue.add(expire);
+    const entry = queue?.add(expire);
+    const timer = queue ? undefined : setTimeout(expire, ms);
+    const met = () => entry ? queue!.met(entry) : clearTimeout(timer);
     p.then((value) => {
-      queue.met(entry);
+      met();
       resolve(value);
     }, (err) => {
-      queue.met(entry);
+      met();
       reject(err);
     });
   });

@@ -11,7 +11,7 @@
  */
 import { concat } from "../../core/bytes.ts";
 import { type DirectIO, type Duplex, IODuplex } from "../../core/duplex.ts";
-import { QUIET_READS } from "../../core/read_buffer.ts";
+import { ScratchBuffer } from "../../core/read_buffer.ts";
 import { decodeSocksAddr, SocksAddrError, socksAddrLength } from "../../core/socks_addr.ts";
 import { Aead, type MethodInfo, sessionSubkey } from "./cipher.ts";
 import type { SaltFilter } from "./replay.ts";
@@ -29,7 +29,7 @@ import {
 } from "./stream.ts";
 /**
  * Sealed writes at least this long reuse one buffer (below it a fresh one costs next to
- * nothing, and a quiet connection holds none).
+ * nothing, and a quiet connection holds none; a few small writes in a row drop the kept one).
  */
 const BULK_WRITE = 16 * 1024;
 
@@ -104,9 +104,11 @@ class SsStreamIO implements DirectIO {
   #writeChain: Promise<void> = Promise.resolve();
   #headerSent: boolean;
   #flushTimer?: ReturnType<typeof setTimeout>;
-  /** The output buffer reused by bulk writes (see {@link #sealed}), and small writes since its last use. */
-  #bulk?: Uint8Array;
-  #smallWrites = 0;
+  /**
+   * The output of bulk writes, kept for the next (writes are serialized, and a direct inner write
+   * is done with it once it resolves): a transfer allocates and zero-fills nothing per write.
+   */
+  readonly #bulk = new ScratchBuffer(0, BULK_WRITE);
 
   constructor(
     readonly src: CipherSource,
@@ -166,7 +168,8 @@ class SsStreamIO implements DirectIO {
         sealed = await this.sealFirst!(data);
       } else {
         if (data.length === 0) return;
-        sealed = this.sealer.direct ? this.#sealed(data) : await this.sealer.seal(data);
+        if (this.sealer.direct) return await this.#writeSealed(data);
+        sealed = await this.sealer.seal(data);
       }
       await this.out.write(sealed);
     });
@@ -174,24 +177,17 @@ class SsStreamIO implements DirectIO {
     return p;
   }
 
-  /**
-   * `data` sealed synchronously. A bulk write goes into one buffer kept for the next (writes are
-   * serialized, and the inner write is done with it once it resolves), so a transfer allocates
-   * and zero-fills nothing per write; after a few small writes in a row it is dropped.
-   */
-  #sealed(data: Uint8Array): Uint8Array {
+  /** Seals `data` synchronously (libcrypto) into the kept bulk buffer where it may be reused, and writes it. */
+  async #writeSealed(data: Uint8Array): Promise<void> {
     const size = this.sealer.sealedSize(data.length);
-    let out: Uint8Array;
-    if (size < BULK_WRITE || !this.out.reusable) {
-      if (this.#bulk && ++this.#smallWrites >= QUIET_READS) this.#bulk = undefined;
-      out = new Uint8Array(size);
-    } else {
-      this.#smallWrites = 0;
-      if (!this.#bulk || this.#bulk.length < size) this.#bulk = new Uint8Array(size);
-      out = this.#bulk.subarray(0, size);
+    const buf = this.out.reusable ? this.#bulk.take(size) : new Uint8Array(size);
+    try {
+      const sealed = buf.subarray(0, size);
+      this.sealer.sealTo(data, sealed);
+      await this.out.write(sealed);
+    } finally {
+      this.#bulk.give(buf);
     }
-    this.sealer.sealTo(data, out);
-    return out;
   }
 
   async closeWrite(): Promise<void> {
