@@ -106,3 +106,45 @@ export class ScratchBuffer {
     return this.#buf.length;
   }
 }
+
+/**
+ * A free list of equal-sized buffers, for the first read buffer of each connection. In Deno 2.9
+ * every `new Uint8Array` gets a backing store of its own (none live on V8's heap, not even 16
+ * bytes): ~1 µs for a small one and ~4 µs for 4 KiB, counting the collection that frees it, against
+ * ~0.1 µs for a view. A short connection through a proxy allocates two such buffers per process,
+ * so they come from here and go back when the connection ends.
+ *
+ * A buffer given back holds the bytes of the connection that used it: a taker may only read
+ * what its own reads wrote (the read loops do: `buf.subarray(0, n)`).
+ */
+export class BufferPool {
+  readonly #free: Uint8Array[] = [];
+
+  /**
+   * @param size the length of every buffer
+   * @param max buffers kept at most (what the pool can hold while idle: `size × max`)
+   */
+  constructor(readonly size: number, readonly max: number) {}
+
+  /** A buffer of {@link size} bytes, from the free list when it has one. */
+  take(): Uint8Array {
+    return this.#free.pop() ?? new Uint8Array(this.size);
+  }
+
+  /**
+   * Hands `buf` back once nothing will read into it or write from it any more (its last read
+   * has resolved). Buffers of another size, views into a larger one, and buffers beyond
+   * {@link max} are left to the collector.
+   */
+  give(buf: Uint8Array): void {
+    if (
+      buf.length === this.size && buf.byteOffset === 0 && buf.buffer.byteLength === this.size &&
+      this.#free.length < this.max && !this.#free.includes(buf)
+    ) this.#free.push(buf);
+  }
+
+  /** Buffers on the free list (for tests and memory accounting). */
+  get free(): number {
+    return this.#free.length;
+  }
+}

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { QUIET_READS, ReadSizer, ScratchBuffer } from "./read_buffer.ts";
+import { BufferPool, QUIET_READS, ReadSizer, ScratchBuffer } from "./read_buffer.ts";
 
 Deno.test("read sizer: grows ×4 while reads fill the buffer, up to max", () => {
   const s = new ReadSizer(4, 100);
@@ -78,4 +78,25 @@ Deno.test("ScratchBuffer: uses below freshBelow get buffers of their own and dro
   assert.equal(s.held, 500, "kept until the quiet run ends");
   s.give(s.take(5));
   assert.equal(s.held, 0);
+});
+
+Deno.test("BufferPool: hands back its own buffers, keeps at most max, refuses others and duplicates", () => {
+  const pool = new BufferPool(16, 2);
+  const a = pool.take(), b = pool.take(), c = pool.take();
+  assert.equal(a.length, 16);
+  assert.notEqual(a, b);
+  pool.give(a);
+  pool.give(a); // twice: kept once
+  assert.equal(pool.free, 1);
+  pool.give(new Uint8Array(32)); // another size
+  pool.give(new Uint8Array(64).subarray(0, 16)); // a view into a larger buffer
+  pool.give(new Uint8Array(32).subarray(16)); // a view at an offset
+  assert.equal(pool.free, 1);
+  pool.give(b);
+  pool.give(c); // beyond max
+  assert.equal(pool.free, 2);
+  const again = new Set([pool.take(), pool.take()]);
+  assert.ok(again.has(a) && again.has(b));
+  assert.equal(pool.free, 0);
+  assert.ok(pool.take() !== a, "an empty pool allocates");
 });

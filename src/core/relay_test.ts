@@ -219,3 +219,23 @@ Deno.test("copy (socket to socket): the buffer grows while reads fill it, to REL
   ]);
   assert.equal(written, counted);
 });
+
+Deno.test("relay (direct): pooled read buffers carry nothing from one connection into the next", async () => {
+  // Each connection's bytes are distinct and shorter than the last, so a buffer handed on with
+  // stale bytes beyond what its reads wrote would show them.
+  for (let i = 0; i < 8; i++) {
+    const [client, clientSide] = await socketPair();
+    const [targetSide, target] = await socketPair();
+    const done = relay(socketDuplex(clientSide), socketDuplex(targetSide));
+    const payload = new Uint8Array(3000 - i * 300).fill(65 + i);
+    await client.write(payload);
+    await client.closeWrite();
+    assert.deepEqual(await readAll(target), payload, `connection ${i}`);
+    await target.write(payload.subarray(0, 10));
+    await target.closeWrite();
+    assert.deepEqual(await readAll(client), payload.subarray(0, 10));
+    await done;
+    client.close();
+    target.close();
+  }
+});
