@@ -32,6 +32,27 @@ export class LogDuration {
   }
 }
 
+/** The current second as `Date.prototype.toISOString` starts it ("2026-12-03T12:10:23."), and which second. */
+let isoSecond = -1;
+let isoPrefix = "";
+
+/**
+ * `new Date().toISOString()`, with the date and time of day formatted once per second (~1.5–2.3 µs
+ * each time in Deno 2.9; a line per connection).
+ */
+export function isoNow(now: number = Date.now()): string {
+  const second = Math.floor(now / 1000);
+  if (second !== isoSecond) {
+    const iso = new Date(second * 1000).toISOString();
+    // Years beyond 9999 (or before 0) do not have the fixed shape: format them whole.
+    if (iso.length !== 24) return new Date(now).toISOString();
+    isoSecond = second;
+    isoPrefix = iso.slice(0, 20);
+  }
+  const ms = now - second * 1000;
+  return `${isoPrefix}${ms < 10 ? "00" : ms < 100 ? "0" : ""}${ms}Z`;
+}
+
 /** Where lines go: a function that writes one complete line. */
 export type Sink = (line: string) => void;
 
@@ -62,13 +83,19 @@ export class Logger {
     if (!this.enabled(level)) return;
     let line: string;
     if (this.state.format === "json") {
-      // One object, not a merged copy spread again: this runs for every connection.
-      line = JSON.stringify({ level, msg, ...this.fields, ...fields, time: new Date().toISOString() });
+      // One object, not a merged copy spread again: this runs for every connection. A duration
+      // goes in as its number: a `toJSON` sends JSON.stringify down its slow path (~2.5 µs a line).
+      const record: Fields = { level, msg, ...this.fields, ...fields, time: isoNow() };
+      for (const k in fields) {
+        const v = fields[k];
+        if (v instanceof LogDuration) record[k] = v.ns;
+      }
+      line = JSON.stringify(record);
     } else {
       const kv = Object.entries({ ...this.fields, ...fields }).map(([k, v]) =>
         `${k}=${typeof v === "string" || v instanceof LogDuration ? v : JSON.stringify(v)}`
       );
-      line = `${new Date().toISOString()} ${level} ${msg}${kv.length ? " " + kv.join(" ") : ""}`;
+      line = `${isoNow()} ${level} ${msg}${kv.length ? " " + kv.join(" ") : ""}`;
     }
     try {
       this.state.sink(line);
