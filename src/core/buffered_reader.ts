@@ -4,6 +4,7 @@
  * @module
  */
 import { type DirectIO, type Duplex, IODuplex, streamDuplex } from "./duplex.ts";
+import { passThrough } from "./socket.ts";
 
 /** The stream ended before a handshake field was complete. */
 export class UnexpectedEOF extends Error {
@@ -204,7 +205,7 @@ export class BufferedReader {
 export function prependIO(io: DirectIO, head: Uint8Array): DirectIO {
   if (head.length === 0) return io;
   let pending: Uint8Array | null = head;
-  return {
+  const wrapper: DirectIO = {
     read(buf) {
       if (pending) {
         const n = Math.min(buf.length, pending.length);
@@ -217,6 +218,8 @@ export function prependIO(io: DirectIO, head: Uint8Array): DirectIO {
     write: (d) => io.write(d),
     closeWrite: () => io.closeWrite(),
   };
+  passThrough(wrapper, { read: () => pending ? undefined : io, write: () => io });
+  return wrapper;
 }
 
 /** Index of `needle` in `hay` from `from`, or -1. */

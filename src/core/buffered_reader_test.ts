@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
-import { BufferedReader, TooLong, UnexpectedEOF } from "./buffered_reader.ts";
+import { BufferedReader, prependIO, TooLong, UnexpectedEOF } from "./buffered_reader.ts";
+import { connIO, tcpConnOf } from "./socket.ts";
 import { type DirectIO, type Duplex, IODuplex, streamDuplex } from "./duplex.ts";
 
 const enc = new TextEncoder();
@@ -78,4 +79,33 @@ Deno.test("BufferedReader reuses its buffer over a long stream of small fields",
   const r = new BufferedReader(directFrom(chunks));
   for (let i = 0; i < 50_000; i++) assert.equal(dec.decode(await r.readUntil(enc.encode("\r\n"), 64)), field);
   assert.ok(r.capacity <= 8192, `capacity ${r.capacity}`);
+});
+
+Deno.test("prependIO: its socket shows through for writing at once, for reading once the prefix is read", async () => {
+  const l = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const [a, b] = await Promise.all([
+    Deno.connect({ hostname: "127.0.0.1", port: (l.addr as Deno.NetAddr).port }),
+    l.accept(),
+  ]);
+  l.close();
+  try {
+    const raw = connIO(b);
+    assert.equal(tcpConnOf(raw, "read"), b);
+    const io = prependIO(raw, new Uint8Array([1, 2, 3]));
+    assert.equal(tcpConnOf(io, "write"), b);
+    assert.equal(tcpConnOf(io, "read"), undefined, "the prefix is still to be read");
+    const buf = new Uint8Array(2);
+    assert.equal(await io.read(buf), 2);
+    assert.equal(tcpConnOf(io, "read"), undefined);
+    assert.equal(await io.read(buf), 1);
+    assert.equal(tcpConnOf(io, "read"), b);
+    // Nothing that wraps the socket without declaring itself shows it.
+    assert.equal(
+      tcpConnOf({ read: (x) => raw.read(x), write: raw.write, closeWrite: raw.closeWrite }, "read"),
+      undefined,
+    );
+  } finally {
+    a.close();
+    b.close();
+  }
 });

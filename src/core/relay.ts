@@ -11,6 +11,8 @@
 import { ChunkPump, type DirectIO, type Duplex, MIN_READ } from "./duplex.ts";
 import { BufferPool, QUIET_READS, ReadSizer } from "./read_buffer.ts";
 import type { HandlerContext } from "./types.ts";
+import { spliceCopy, type SpliceHandle } from "./splice.ts";
+import { tcpConnOf } from "./socket.ts";
 
 /**
  * Largest buffer of the socket-to-socket loop. Measured on loopback (iperf3, one stream):
@@ -32,6 +34,13 @@ export const RELAY_MAX_READ = 1024 * 1024;
  */
 const firstReads = new BufferPool(MIN_READ, 64);
 
+/**
+ * Read size from which a socket-to-socket copy moves into the kernel (core/splice.ts): reached
+ * after reads filled 4, 16 and 64 KiB, i.e. a bulk transfer. Short exchanges (a request and its
+ * answer) stay in the read loop and never pay the set-up (four descriptors, an epoll entry).
+ */
+export const SPLICE_FROM = 256 * 1024;
+
 /** Bytes moved by {@link relay}: `input` from the client side, `output` to it. */
 export interface RelayStats {
   inputBytes: number;
@@ -44,6 +53,8 @@ export interface RelayOptions {
   signal?: AbortSignal;
   /** Called with byte counts as they move (for live stats); optional. */
   onBytes?: (dir: "in" | "out", n: number) => void;
+  /** Bulk transfers between two TCP sockets may move into the kernel (default true). */
+  splice?: boolean;
 }
 
 /**
@@ -54,7 +65,10 @@ export interface RelayOptions {
 export async function relay(client: Duplex, target: Duplex, opts: RelayOptions = {}): Promise<RelayStats> {
   const stats: RelayStats = { inputBytes: 0, outputBytes: 0 };
   let failed: unknown = null;
+  const splices = opts.splice === false ? undefined : new Set<SpliceHandle>();
   const closeBoth = () => {
+    // First the kernel copies: they own duplicates of the sockets, which closing alone would leave open.
+    splices?.forEach((s) => s.stop());
     client.close();
     target.close();
   };
@@ -66,7 +80,7 @@ export async function relay(client: Duplex, target: Duplex, opts: RelayOptions =
         if (dir === "in") stats.inputBytes += n;
         else stats.outputBytes += n;
         opts.onBytes?.(dir, n);
-      });
+      }, splices);
     } catch (err) {
       failed ??= err;
       closeBoth();
@@ -81,11 +95,21 @@ export async function relay(client: Duplex, target: Duplex, opts: RelayOptions =
   return stats;
 }
 
-/** Copies one direction until end of stream, then half-closes `dst`. */
-export async function copy(src: Duplex, dst: Duplex, count: (n: number) => void): Promise<void> {
+/**
+ * Copies one direction until end of stream, then half-closes `dst`. With `splices`, a bulk
+ * transfer between two TCP sockets moves into the kernel, its handle in the set while it runs.
+ */
+export async function copy(
+  src: Duplex,
+  dst: Duplex,
+  count: (n: number) => void,
+  splices?: Set<SpliceHandle>,
+): Promise<void> {
   const from = src.direct;
   const to = dst.direct;
-  if (from && !src.datagram) return copyDirect(from, to, to ? null : dst.writable.getWriter(), count);
+  if (from && !src.datagram) {
+    return copyDirect(from, to, to ? null : dst.writable.getWriter(), count, splices);
+  }
   const reader = src.readable.getReader();
   const writer = to ? null : dst.writable.getWriter();
   try {
@@ -112,6 +136,7 @@ async function copyDirect(
   to: DirectIO | undefined,
   writer: WritableStreamDefaultWriter<Uint8Array> | null,
   count: (n: number) => void,
+  splices?: Set<SpliceHandle>,
 ): Promise<void> {
   try {
     if (to) {
@@ -128,11 +153,13 @@ async function copyDirect(
         await to.write(buf.subarray(0, n));
         if (sizer.update(n)) {
           firstReads.give(buf); // done with: only a MIN_READ one is kept
+          if (splices && sizer.size >= SPLICE_FROM && await spliced(from, to, count, splices)) break;
           buf = sizer.size === MIN_READ ? firstReads.take() : new Uint8Array(sizer.size);
         }
       }
-      // The last read has resolved and every write is done: nothing touches `buf` any more. (On an
-      // error it is left to the collector: a write that failed may still hold it.)
+      // The last read has resolved and every write is done: nothing touches `buf` any more (given
+      // twice after a splice, which the pool ignores). On an error it is left to the collector: a
+      // write that failed may still hold it.
       firstReads.give(buf);
       await to.closeWrite();
     } else {
@@ -148,6 +175,28 @@ async function copyDirect(
     writer?.abort(err).catch(() => {});
     throw err;
   }
+}
+
+/**
+ * Runs the rest of a copy in the kernel when both sides are plain TCP sockets; false when they are
+ * not or it cannot start (the read loop goes on). Rejects with a socket error.
+ */
+async function spliced(
+  from: DirectIO,
+  to: DirectIO,
+  count: (n: number) => void,
+  splices: Set<SpliceHandle>,
+): Promise<boolean> {
+  const a = tcpConnOf(from, "read"), b = tcpConnOf(to, "write");
+  const handle = a && b ? spliceCopy(a, b, count) : null;
+  if (!handle) return false;
+  splices.add(handle);
+  try {
+    await handle.done;
+  } finally {
+    splices.delete(handle);
+  }
+  return true;
 }
 
 /**

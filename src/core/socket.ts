@@ -14,9 +14,40 @@ export async function writeAll(
   while (off < data.length) off += await conn.write(off === 0 ? data : data.subarray(off));
 }
 
+/** The TCP connection under a direct I/O, for {@link tcpConnOf}. */
+const tcpConns = new WeakMap<DirectIO, Deno.Conn>();
+/** What a wrapper is beneath it, by side (see {@link passThrough}). */
+interface Through {
+  read?: () => DirectIO | undefined;
+  write?: () => DirectIO | undefined;
+}
+const throughs = new WeakMap<DirectIO, Through>();
+
+/**
+ * The TCP connection that `io` reads from (`side` "read") or writes to ("write") with nothing in
+ * between — no framing, no limiter, no bytes of its own still to hand out or to send first — or
+ * undefined. What a copy may splice (core/splice.ts).
+ */
+export function tcpConnOf(io: DirectIO, side: "read" | "write"): Deno.Conn | undefined {
+  for (let i: DirectIO | undefined = io, hops = 0; i && hops < 8; hops++) {
+    const conn = tcpConns.get(i);
+    if (conn) return conn;
+    i = throughs.get(i)?.[side]?.();
+  }
+  return undefined;
+}
+
+/**
+ * Declares that reading from (or writing to) `wrapper` is reading from (writing to) the I/O the
+ * function returns, whenever it returns one: e.g. once a prefix has been read, or a header sent.
+ */
+export function passThrough(wrapper: DirectIO, through: Through): void {
+  throughs.set(wrapper, through);
+}
+
 /** Direct I/O over a Deno connection. */
 export function connIO(conn: Deno.Conn): DirectIO {
-  return {
+  const io: DirectIO = {
     read: (buf) => conn.read(buf),
     write: (data) => writeAll(conn, data),
     async closeWrite() {
@@ -27,6 +58,9 @@ export function connIO(conn: Deno.Conn): DirectIO {
       }
     },
   };
+  // Plain TCP only: a TLS connection's bytes are records, not the stream.
+  if (conn.remoteAddr.transport === "tcp" && !("handshake" in conn)) tcpConns.set(io, conn);
+  return io;
 }
 
 /** A duplex over a connected socket. */
