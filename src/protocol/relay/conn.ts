@@ -10,6 +10,7 @@ import { BufferedReader, prependIO } from "../../core/buffered_reader.ts";
 import { type DirectIO, type Duplex, IODuplex } from "../../core/duplex.ts";
 import { concat } from "../../core/bytes.ts";
 import { directIO } from "../../core/direct_io.ts";
+import { passThrough } from "../../core/socket.ts";
 
 /**
  * I/O whose first write (or half-close) carries `head` in front. With `holdMs > 0`, the first
@@ -23,6 +24,11 @@ class HeadIO implements DirectIO {
 
   constructor(readonly io: DirectIO, head: Uint8Array, readonly holdMs = 0) {
     this.#head = head;
+    // Reads are `io`'s; writes too once the head is out (a bulk copy may then splice the socket).
+    passThrough(this, {
+      read: () => this.io,
+      write: () => this.#head || this.#flushing ? undefined : this.io,
+    });
   }
 
   #take(): Uint8Array | null {
@@ -108,6 +114,8 @@ export function lazyHandshake(
     write: (d) => io.write(d),
     closeWrite: () => io.closeWrite(),
   };
+  // Reads are `ready`'s once the response is in; writes are `io`'s.
+  passThrough(lazy, { read: () => ready ?? undefined, write: () => io });
   const close = () => {
     head?.dispose();
     conn.close();

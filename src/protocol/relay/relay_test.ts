@@ -11,6 +11,8 @@ import {
   Status,
 } from "./relay.ts";
 import { hex, toHex } from "../../../tests/_helpers.ts";
+import { socketDuplex, tcpConnOf } from "../../core/socket.ts";
+import { headOnFirstWrite } from "./conn.ts";
 
 const hello = new TextEncoder().encode("hello");
 
@@ -98,4 +100,28 @@ Deno.test("relay features: malformed input is a RelayError", () => {
       "0400010a", // network too short
     ]
   ) assert.throws(() => decodeFeatures(hex(bad)), RelayError, bad);
+});
+
+Deno.test("relay conn: the socket shows through a held header only once the header is out", async () => {
+  const l = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const [a, b] = await Promise.all([
+    Deno.connect({ hostname: "127.0.0.1", port: (l.addr as Deno.NetAddr).port }),
+    l.accept(),
+  ]);
+  l.close();
+  try {
+    const held = headOnFirstWrite(socketDuplex(b), new Uint8Array([0x01, 0x00]));
+    const io = held.direct!;
+    assert.equal(tcpConnOf(io, "read"), b, "reads pass straight through");
+    assert.equal(tcpConnOf(io, "write"), undefined, "a splice must not skip the held header");
+    await io.write(new Uint8Array([7]));
+    assert.equal(tcpConnOf(io, "write"), b);
+    const buf = new Uint8Array(8);
+    let got = 0;
+    while (got < 3) got += (await a.read(buf.subarray(got))) ?? 0;
+    assert.deepEqual([...buf.subarray(0, 3)], [0x01, 0x00, 7]);
+  } finally {
+    a.close();
+    b.close();
+  }
 });
