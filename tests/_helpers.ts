@@ -665,3 +665,16 @@ export async function checkUdpOver(scheme: string, sizes: number[]): Promise<voi
     echo.close();
   }
 }
+
+/** Two ends of one TCP connection on 127.0.0.1: the dialled end first, then the accepted one. */
+export async function tcpPair(): Promise<[Deno.TcpConn, Deno.TcpConn]> {
+  const l = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  try {
+    return await Promise.all([
+      Deno.connect({ hostname: "127.0.0.1", port: (l.addr as Deno.NetAddr).port }),
+      l.accept(),
+    ]) as [Deno.TcpConn, Deno.TcpConn];
+  } finally {
+    l.close();
+  }
+}

@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { BufferedReader, prependIO, TooLong, UnexpectedEOF } from "./buffered_reader.ts";
 import { connIO, tcpConnOf } from "./socket.ts";
+import { tcpPair } from "../../tests/_helpers.ts";
 import { type DirectIO, type Duplex, IODuplex, streamDuplex } from "./duplex.ts";
 
 const enc = new TextEncoder();
@@ -82,12 +83,7 @@ Deno.test("BufferedReader reuses its buffer over a long stream of small fields",
 });
 
 Deno.test("prependIO: its socket shows through for writing at once, for reading once the prefix is read", async () => {
-  const l = Deno.listen({ hostname: "127.0.0.1", port: 0 });
-  const [a, b] = await Promise.all([
-    Deno.connect({ hostname: "127.0.0.1", port: (l.addr as Deno.NetAddr).port }),
-    l.accept(),
-  ]);
-  l.close();
+  const [a, b] = await tcpPair();
   try {
     const raw = connIO(b);
     assert.equal(tcpConnOf(raw, "read"), b);

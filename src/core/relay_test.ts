@@ -4,17 +4,7 @@ import { Logger } from "./log.ts";
 import { relay, relayRecorded } from "./relay.ts";
 import type { ConnRecord } from "./types.ts";
 import { socketDuplex } from "./socket.ts";
-
-/** Two connected TCP sockets on loopback. */
-async function socketPair(): Promise<[Deno.TcpConn, Deno.TcpConn]> {
-  const l = Deno.listen({ hostname: "127.0.0.1", port: 0 });
-  const [a, b] = await Promise.all([
-    Deno.connect({ hostname: "127.0.0.1", port: (l.addr as Deno.NetAddr).port }),
-    l.accept(),
-  ]);
-  l.close();
-  return [a, b];
-}
+import { tcpPair as socketPair } from "../../tests/_helpers.ts";
 
 async function readAll(c: Deno.Conn): Promise<Uint8Array> {
   const parts: number[] = [];

@@ -2,6 +2,7 @@ import assert from "node:assert/strict";
 import { relay } from "./relay.ts";
 import { socketDuplex } from "./socket.ts";
 import { canSplice, spliceCounts, spliceIdle } from "./splice.ts";
+import { tcpPair as socketPair } from "../../tests/_helpers.ts";
 
 const IN_CI = Deno.env.get("CI") === "true";
 
@@ -21,16 +22,6 @@ function spliceTest(name: string, fn: () => Promise<void>): void {
       await spliceIdle(); // no wait outlives the test
     },
   });
-}
-
-async function socketPair(): Promise<[Deno.TcpConn, Deno.TcpConn]> {
-  const l = Deno.listen({ hostname: "127.0.0.1", port: 0 });
-  const [a, b] = await Promise.all([
-    Deno.connect({ hostname: "127.0.0.1", port: (l.addr as Deno.NetAddr).port }),
-    l.accept(),
-  ]);
-  l.close();
-  return [a, b];
 }
 
 /** Open sockets and pipes (the thread's epoll set and wake-up counter stay for the next copies). */
@@ -60,6 +51,25 @@ async function drain(c: Deno.Conn): Promise<{ n: number; sum: number }> {
   }
 }
 
+/** A client and a target with a relay between them (the relay's own two sockets in the middle). */
+async function relayed(opts: Parameters<typeof relay>[2] = {}) {
+  const [client, clientSide] = await socketPair();
+  const [targetSide, target] = await socketPair();
+  return { client, target, done: relay(socketDuplex(clientSide), socketDuplex(targetSide), opts) };
+}
+
+/** Writes to `c` until a write fails (the relay has gone). */
+async function sendUntilClosed(c: Deno.Conn, seed: number): Promise<void> {
+  const chunk = pattern(1 << 16, seed);
+  for (;;) {
+    try {
+      await writeAll(c, chunk);
+    } catch {
+      return;
+    }
+  }
+}
+
 function pattern(len: number, seed: number): Uint8Array {
   const b = new Uint8Array(len);
   for (let i = 0; i < len; i++) b[i] = (i * seed + (i >> 9)) & 0xff;
@@ -77,9 +87,7 @@ spliceTest(
   async () => {
     const fds = openFds();
     const started = spliceCounts.started;
-    const [client, clientSide] = await socketPair();
-    const [targetSide, target] = await socketPair();
-    const done = relay(socketDuplex(clientSide), socketDuplex(targetSide));
+    const { client, target, done } = await relayed();
     const up = pattern(6_000_000, 7), down = pattern(5_000_000, 13);
     // Both directions at once; each side half-closes when it has sent everything.
     const [atTarget, atClient] = await Promise.all([
@@ -106,16 +114,10 @@ spliceTest(
   async () => {
     const fds = openFds();
     const started = spliceCounts.started;
-    const [client, clientSide] = await socketPair();
-    const [targetSide, target] = await socketPair();
     const abort = new AbortController();
-    const done = relay(socketDuplex(clientSide), socketDuplex(targetSide), { signal: abort.signal });
+    const { client, target, done } = await relayed({ signal: abort.signal });
     // The client sends without end; the target reads slowly, so the kernel copy waits on it.
-    let sending = true;
-    const sender = (async () => {
-      const chunk = pattern(1 << 16, 3);
-      while (sending) await writeAll(client, chunk).catch(() => sending = false);
-    })();
+    const sender = sendUntilClosed(client, 3);
     const buf = new Uint8Array(1 << 16);
     let got = 0;
     while (spliceCounts.started === started || got < 4_000_000) got += (await target.read(buf)) ?? 0;
@@ -134,14 +136,8 @@ spliceTest(
 
 spliceTest("splice: a peer that resets mid-transfer ends the relay", async () => {
   const started = spliceCounts.started;
-  const [client, clientSide] = await socketPair();
-  const [targetSide, target] = await socketPair();
-  const done = relay(socketDuplex(clientSide), socketDuplex(targetSide));
-  let sending = true;
-  const sender = (async () => {
-    const chunk = pattern(1 << 16, 5);
-    while (sending) await writeAll(client, chunk).catch(() => sending = false);
-  })();
+  const { client, target, done } = await relayed();
+  const sender = sendUntilClosed(client, 5);
   const buf = new Uint8Array(1 << 16);
   while (spliceCounts.started === started) await target.read(buf);
   target.close(); // unread bytes in its buffer: the kernel answers with a reset
@@ -152,9 +148,7 @@ spliceTest("splice: a peer that resets mid-transfer ends the relay", async () =>
 
 spliceTest("splice: off (relay option) keeps the read loop", async () => {
   const started = spliceCounts.started;
-  const [client, clientSide] = await socketPair();
-  const [targetSide, target] = await socketPair();
-  const done = relay(socketDuplex(clientSide), socketDuplex(targetSide), { splice: false });
+  const { client, target, done } = await relayed({ splice: false });
   const up = pattern(3_000_000, 11);
   const [atTarget] = await Promise.all([
     drain(target),

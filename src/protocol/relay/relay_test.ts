@@ -10,7 +10,7 @@ import {
   RelayError,
   Status,
 } from "./relay.ts";
-import { hex, toHex } from "../../../tests/_helpers.ts";
+import { hex, tcpPair, toHex } from "../../../tests/_helpers.ts";
 import { socketDuplex, tcpConnOf } from "../../core/socket.ts";
 import { headOnFirstWrite } from "./conn.ts";
 
@@ -103,12 +103,7 @@ Deno.test("relay features: malformed input is a RelayError", () => {
 });
 
 Deno.test("relay conn: the socket shows through a held header only once the header is out", async () => {
-  const l = Deno.listen({ hostname: "127.0.0.1", port: 0 });
-  const [a, b] = await Promise.all([
-    Deno.connect({ hostname: "127.0.0.1", port: (l.addr as Deno.NetAddr).port }),
-    l.accept(),
-  ]);
-  l.close();
+  const [a, b] = await tcpPair();
   try {
     const held = headOnFirstWrite(socketDuplex(b), new Uint8Array([0x01, 0x00]));
     const io = held.direct!;
