@@ -33,6 +33,8 @@ export const RELAY_MAX_READ = 1024 * 1024;
  * (256 KiB) cover the connections that end close together; more are simply allocated.
  */
 const firstReads = new BufferPool(MIN_READ, 64);
+/** What `buf` holds between giving a buffer back and taking the next (the pool refuses it). */
+const GIVEN_BACK = new Uint8Array(0);
 
 /**
  * Read size from which a socket-to-socket copy moves into the kernel (core/splice.ts): reached
@@ -153,13 +155,14 @@ async function copyDirect(
         await to.write(buf.subarray(0, n));
         if (sizer.update(n)) {
           firstReads.give(buf); // done with: only a MIN_READ one is kept
+          // Given back, it may be another connection's by now: never given twice.
+          buf = GIVEN_BACK;
           if (splices && sizer.size >= SPLICE_FROM && await spliced(from, to, count, splices)) break;
           buf = sizer.size === MIN_READ ? firstReads.take() : new Uint8Array(sizer.size);
         }
       }
-      // The last read has resolved and every write is done: nothing touches `buf` any more (given
-      // twice after a splice, which the pool ignores). On an error it is left to the collector: a
-      // write that failed may still hold it.
+      // The last read has resolved and every write is done: nothing touches `buf` any more. On an
+      // error it is left to the collector: a write that failed may still hold it.
       firstReads.give(buf);
       await to.closeWrite();
     } else {
