@@ -1,10 +1,12 @@
 /**
  * Plain TCP port forwarding (issue 2): gost-deno and real gost beside socat and haproxy,
  * gost-deno with one and with two threads sharing the port (`-workers`), under a traffic
- * limiter set above the link speed, and with Prometheus metrics and the Web API on (limiter,
- * metrics and API serve on one thread: compare them with the 1-thread row).
+ * limiter set above the link speed, without the FFI grant (the read loop instead of splice), and
+ * with Prometheus metrics and the Web API on (limiter, metrics and API serve on one thread: compare
+ * them with the 1-thread row).
  * @module
  */
+import { NO_FFI_FLAGS } from "../../../scripts/permissions.ts";
 import type { BenchCase } from "../types.ts";
 
 export const cases: BenchCase[] = [
@@ -35,8 +37,18 @@ export const cases: BenchCase[] = [
     denoOnly: true,
     measure: ["throughput1", "throughput4", "reverse", "connRate", "idleMemory"],
   })),
+  // The same without the FFI grant: bulk bytes go through the read loop instead of splice(2) in the
+  // kernel (src/core/splice.ts), as on a system without libc at a listed path.
+  {
+    name: "tcp forward, 1 thread, no FFI (read loop)",
+    gost: [["-workers", "1", "-L", "tcp://127.0.0.1:$ENTRY/127.0.0.1:$TARGET"]],
+    denoFlags: NO_FFI_FLAGS,
+    denoOnly: true,
+    measure: ["throughput1", "throughput4", "reverse"],
+  },
   // A traffic limiter far above the link speed costs only its accounting: compare with the
-  // 1-thread row (a service with a limiter stays on the main thread).
+  // no-FFI row (a limited connection keeps the read loop, and a service with a limiter stays on
+  // the main thread).
   {
     name: "tcp forward, 1 thread, limiter above link speed",
     gost: [[
