@@ -107,10 +107,14 @@ export function canSplice(): boolean {
   return open() !== null;
 }
 
+/** Where errno is copied to: allocated once, so nothing runs between a failed call and reading it. */
+const errnoOut = new Int32Array(1);
+const errnoBytes = new Uint8Array(errnoOut.buffer);
+
+/** errno of the last call made on this thread (a synchronous FFI call runs on it). */
 function errno(c: Libc): number {
-  const out = new Int32Array(1);
-  c.memcpy(new Uint8Array(out.buffer), c.__errno_location(), 4n);
-  return out[0];
+  c.memcpy(errnoBytes, c.__errno_location(), 4n);
+  return errnoOut[0];
 }
 
 function resourceId(conn: Deno.Conn): number | undefined {
@@ -302,9 +306,14 @@ class EpollLoop {
   async #wait(): Promise<void> {
     this.#waiting = true;
     try {
+      let failures = 0;
       while (this.#byFd.size > 0) {
         const n = await this.libc.epoll_wait(this.epfd, this.#events, MAX_EVENTS, WAIT_MS);
         const view = new DataView(this.#events.buffer);
+        // The wait ran on another thread, whose errno this one cannot read: a signal (EINTR) fails
+        // it now and then, anything else would fail it every time.
+        failures = n < 0 ? failures + 1 : 0;
+        if (failures > 100) throw new Error("splice: epoll_wait keeps failing");
         if (n <= 0) {
           // Nothing reported (or EINTR): look at every copy once, in case an edge was missed.
           for (const copy of new Set(this.#byFd.values())) copy.pump();
