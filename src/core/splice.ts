@@ -17,8 +17,8 @@
  * (one blocking-pool thread), and only while copies are running.
  * @module
  */
-import process from "node:process";
 import { NATIVE_LIBRARIES, openLibrary } from "./ffi.ts";
+import { openTcpWrap, tcpWrapClass } from "./tcp_wrap.ts";
 
 const SYMBOLS = {
   splice: { parameters: ["i32", "pointer", "i32", "pointer", "usize", "u32"], result: "isize" },
@@ -76,28 +76,12 @@ export interface SpliceHandle {
   stop(): void;
 }
 
-interface TcpWrap {
-  openFromRid(rid: number): number;
-  fdForIpc(): number;
-  close(): void;
-}
-
 let libc: Libc | null | undefined;
-let TCP: (new (type: number) => TcpWrap) | null = null;
 
 function open(): Libc | null {
   if (libc !== undefined) return libc;
   libc = null;
-  if (Deno.build.os !== "linux") return null;
-  try {
-    const binding = (process as unknown as { binding(name: string): { TCP?: unknown } }).binding("tcp_wrap");
-    const T = binding.TCP as (new (type: number) => TcpWrap) | undefined;
-    if (typeof T !== "function" || typeof T.prototype.openFromRid !== "function") return null;
-    if (typeof T.prototype.fdForIpc !== "function") return null;
-    TCP = T;
-  } catch {
-    return null;
-  }
+  if (Deno.build.os !== "linux" || typeof tcpWrapClass()?.prototype.fdForIpc !== "function") return null;
   libc = openLibrary(NATIVE_LIBRARIES.libc, SYMBOLS)?.lib.symbols ?? null;
   return libc;
 }
@@ -117,24 +101,16 @@ function errno(c: Libc): number {
   return errnoOut[0];
 }
 
-function resourceId(conn: Deno.Conn): number | undefined {
-  const sym = Object.getOwnPropertySymbols(conn).find((s) => s.description === "Deno.internal.rid");
-  const rid = sym ? (conn as unknown as Record<symbol, unknown>)[sym] : undefined;
-  return typeof rid === "number" ? rid : undefined;
-}
-
 /** A duplicate of `conn`'s descriptor, owned by the caller; -1 when there is none (not TCP, closed). */
 function duplicateFd(conn: Deno.Conn): number {
-  const rid = resourceId(conn);
-  if (rid === undefined || !TCP) return -1;
+  const wrap = openTcpWrap(conn);
+  if (!wrap?.fdForIpc) return -1;
   try {
-    const wrap = new TCP(0 /* SOCKET */);
-    if (wrap.openFromRid(rid) !== 0) return -1;
-    const fd = wrap.fdForIpc(); // a fresh duplicate of its own
-    wrap.close(); // the wrap's duplicate
-    return fd;
+    return wrap.fdForIpc(); // a fresh duplicate of its own
   } catch {
     return -1;
+  } finally {
+    wrap.close(); // the wrap's duplicate
   }
 }
 
@@ -237,7 +213,10 @@ export const spliceCounts = { started: 0 };
 class EpollLoop {
   readonly #byFd = new Map<number, Copy>();
   readonly #events = new Uint8Array(EVENT_SIZE * MAX_EVENTS);
-  readonly #counter = new BigUint64Array([1n]);
+  readonly #eventView = new DataView(this.#events.buffer);
+  /** The eventfd's 8-byte counter: 1 to wake the wait, read back to reset it. */
+  readonly #counter = new Uint8Array(new BigUint64Array([1n]).buffer);
+  readonly #drained = new Uint8Array(8);
   #waiting = false;
   #idle: (() => void)[] = [];
 
@@ -299,7 +278,7 @@ class EpollLoop {
     }
     for (const fd of [copy.src, copy.dst, copy.pipeRead, copy.pipeWrite]) c.close(fd);
     if (this.#byFd.size === 0 && this.#waiting) {
-      c.write(this.wakeFd, new Uint8Array(this.#counter.buffer), 8n);
+      c.write(this.wakeFd, this.#counter, 8n);
     }
   }
 
@@ -309,7 +288,7 @@ class EpollLoop {
       let failures = 0;
       while (this.#byFd.size > 0) {
         const n = await this.libc.epoll_wait(this.epfd, this.#events, MAX_EVENTS, WAIT_MS);
-        const view = new DataView(this.#events.buffer);
+        const view = this.#eventView;
         // The wait ran on another thread, whose errno this one cannot read: a signal (EINTR) fails
         // it now and then, anything else would fail it every time.
         failures = n < 0 ? failures + 1 : 0;
@@ -321,7 +300,7 @@ class EpollLoop {
         }
         for (let i = 0; i < n; i++) {
           const fd = view.getInt32(i * EVENT_SIZE + DATA_OFFSET, true);
-          if (fd === this.wakeFd) this.libc.read(fd, new Uint8Array(8), 8n);
+          if (fd === this.wakeFd) this.libc.read(fd, this.#drained, 8n);
           else this.#byFd.get(fd)?.pump();
         }
       }

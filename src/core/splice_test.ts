@@ -2,9 +2,7 @@ import assert from "node:assert/strict";
 import { relay } from "./relay.ts";
 import { socketDuplex } from "./socket.ts";
 import { canSplice, spliceCounts, spliceIdle } from "./splice.ts";
-import { tcpPair as socketPair } from "../../tests/_helpers.ts";
-
-const IN_CI = Deno.env.get("CI") === "true";
+import { IN_CI, tcpPair as socketPair } from "../../tests/_helpers.ts";
 
 /** Splicing needs Linux and the C library through FFI: skipped elsewhere locally, required in CI. */
 function spliceTest(name: string, fn: () => Promise<void>): void {
