@@ -16,6 +16,7 @@ import type { Duplex } from "../core/duplex.ts";
 import { errorMessage } from "../core/errors.ts";
 import { heldBack, type Logger, Throttle } from "../core/log.ts";
 import { opt } from "../core/options.ts";
+import type { AcceptingSocket } from "../core/listen.ts";
 import { deadline } from "../core/timeout.ts";
 import type { Listener } from "../core/types.ts";
 import { AcceptFailures, outOfFiles } from "./tcp.ts";
@@ -34,7 +35,7 @@ export interface HandshakeSteps {
   /** The name used in log lines ("tls", "ws", "wss"). */
   what: string;
   /** Binds; throws `ListenError`. */
-  bind(): Promise<Deno.Listener>;
+  bind(): Promise<AcceptingSocket>;
   /** Turns an accepted socket into the duplex the handler gets. */
   upgrade(conn: Deno.Conn): Promise<Duplex>;
 }
@@ -49,7 +50,7 @@ export class HandshakeListener implements Listener {
   readonly #failures: AcceptFailures;
   /** Evictions and full-queue drops are logged at most this often. */
   readonly #shedLog = new Throttle(5_000);
-  #l?: Deno.Listener;
+  #l?: AcceptingSocket;
   #closed = false;
   /** Handshakes under way, oldest first (a Map keeps insertion order): each one's abort. */
   readonly #pending = new Map<number, () => void>();

@@ -32,7 +32,7 @@ export function createTlsListener(
       what: "tls",
       async bind() {
         acceptor = await TlsAcceptor.create(material, opts.alpn);
-        return acceptor.listen(init.addr, opts.reusePort);
+        return acceptor.listen(init.addr, opts.reusePort, opts.keepAlive);
       },
       upgrade: (conn) => acceptor.secure(conn),
     },

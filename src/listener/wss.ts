@@ -25,7 +25,7 @@ export function createWssListener(
       what: "wss",
       async bind() {
         acceptor = await TlsAcceptor.create(material);
-        return acceptor.listen(init.addr, opts.reusePort);
+        return acceptor.listen(init.addr, opts.reusePort, opts.keepAlive);
       },
       upgrade: async (conn) => acceptWebSocket(await acceptor.secure(conn), accept),
     },

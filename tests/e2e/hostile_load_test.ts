@@ -286,7 +286,8 @@ Deno.test({
   },
 });
 
-// tls too: its sockets are handed to node:tls natively (src/core/tls/adopt.ts) but accepted by Deno.listen.
+// tls too: Deno's TLS accepts there, and an evicted handshake's socket is ended through its descriptor
+// (src/core/tls/native_server.ts), by number when not even /proc can be read.
 for (const channel of ["ws", "tls"]) {
   Deno.test({
     name:

@@ -1,10 +1,8 @@
 /**
- * The TLS server side of listeners: `node:tls` over the accepted TCP socket, attached natively
- * to it where Deno allows ({@link adoptSocket}: 0.82 → 0.57 ms server CPU per handshake), else
- * through the Node stream adapter. Deno's native TLS listener costs less still (0.35 ms per
- * handshake, and about 8 vs 5 Gbit/s in one process), but a connection whose handshake stalls
- * cannot be closed from our side (closing cancels the handshake and leaves the socket open until
- * the peer goes; re-checked on Deno 2.9.6), and it cannot ask for client certificates.
+ * The TLS server side of listeners. Where it can serve (no client certificates asked for, Linux
+ * with the libc grant) that is Deno's own TLS: native_server.ts. Else `node:tls` over the accepted
+ * TCP socket, attached natively to it where Deno allows ({@link adoptSocket}: 0.82 → 0.57 ms
+ * server CPU per handshake), else through the Node stream adapter.
  * @module
  */
 import { EventEmitter } from "node:events";
@@ -13,10 +11,11 @@ import * as tls from "node:tls";
 import { type Duplex, IODuplex } from "../duplex.ts";
 import { socketDuplex } from "../socket.ts";
 import { formatAddr } from "../addr.ts";
-import { listenTCP } from "../listen.ts";
+import { type AcceptingSocket, listenTCP } from "../listen.ts";
 import { defaultServerPair, type TlsMaterial } from "./config.ts";
 import { nodeStreamIO, SOURCE_END, toNodeStream } from "./node_stream.ts";
 import { adoptSocket } from "./adopt.ts";
+import { listenNativeTls, secureNative } from "./native_server.ts";
 import type { CertPair } from "./selfsigned.ts";
 
 /** How long a handshake may go on after the client's end of stream (its last records in flight). */
@@ -29,9 +28,18 @@ export class TlsAcceptor {
   /** The shared server's own 'connection' listener, which wraps a socket in a TLSSocket. */
   readonly #startTls: (socket: unknown) => void;
   readonly #mutual: boolean;
+  readonly #pair: CertPair;
+  readonly #alpn?: string[];
+  /** True once `listen` bound with Deno's own TLS (native_server.ts). */
+  #native = false;
 
-  private constructor(pair: CertPair, ca?: string, alpn?: string[]) {
+  readonly #allowNative: boolean;
+
+  private constructor(pair: CertPair, ca?: string, alpn?: string[], allowNative = true) {
+    this.#allowNative = allowNative;
     this.#mutual = !!ca;
+    this.#pair = pair;
+    this.#alpn = alpn;
     this.#shared = tls.createServer({
       cert: pair.cert,
       key: pair.key,
@@ -57,10 +65,19 @@ export class TlsAcceptor {
 
   /**
    * Uses the configured certificate, else the default one (see `defaultServerPair`); `alpn`: the
-   * protocols selected from a client's ALPN offer.
+   * protocols selected from a client's ALPN offer; `native: false` keeps `node:tls` (tests).
    */
-  static async create(material: TlsMaterial, alpn?: string[]): Promise<TlsAcceptor> {
-    return new TlsAcceptor(material.pair ?? await defaultServerPair(), material.ca, alpn);
+  static async create(
+    material: TlsMaterial,
+    alpn?: string[],
+    opts: { native?: boolean } = {},
+  ): Promise<TlsAcceptor> {
+    return new TlsAcceptor(
+      material.pair ?? await defaultServerPair(),
+      material.ca,
+      alpn,
+      opts.native ?? true,
+    );
   }
 
   /** True when clients must present a certificate signed by the CA. */
@@ -68,9 +85,25 @@ export class TlsAcceptor {
     return this.#mutual;
   }
 
-  /** Binds `addr` for TCP (an empty host: all interfaces, IPv6 and IPv4). */
-  listen(addr: string, reusePort = false): Deno.Listener {
+  /**
+   * Binds `addr` (an empty host: all interfaces, IPv6 and IPv4): with Deno's own TLS where it can
+   * serve (no client certificates asked for; see native_server.ts), else for TCP, each accepted
+   * socket then getting `node:tls`.
+   */
+  listen(addr: string, reusePort = false, keepAlive = false): AcceptingSocket {
+    if (!this.#mutual && this.#allowNative) {
+      const l = listenNativeTls(addr, this.#pair, { alpn: this.#alpn, reusePort, keepAlive });
+      if (l) {
+        this.#native = true;
+        return l;
+      }
+    }
     return listenTCP(addr, reusePort);
+  }
+
+  /** True when connections are served by Deno's own TLS (for tests and the start-up log). */
+  get native(): boolean {
+    return this.#native;
   }
 
   /**
@@ -78,6 +111,7 @@ export class TlsAcceptor {
    * `conn` when it passes (which really ends the connection on this path).
    */
   secure(conn: Deno.Conn): Promise<Duplex> {
+    if (this.#native) return secureNative(conn as Deno.TlsConn);
     const sock = adoptSocket(conn);
     return sock ? this.#secureNative(conn, sock) : this.#secureStream(conn);
   }

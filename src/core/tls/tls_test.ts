@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { concat } from "../bytes.ts";
 import { duplexPair } from "../pipe.ts";
 import { type Duplex, IODuplex, writeTo } from "../duplex.ts";
-import { randomBytes, sha256 } from "../../../tests/_helpers.ts";
+import { IN_CI, randomBytes, sha256 } from "../../../tests/_helpers.ts";
 import { sleep } from "../timeout.ts";
 import { socketDuplex } from "../socket.ts";
 import { dialTlsTransport, tlsConnect } from "./client.ts";
@@ -248,32 +248,35 @@ Deno.test("tls: a refused dial names the address; an aborted one stops", async (
   );
 });
 
-Deno.test("tls: the server ends a handshake whose client sent its FIN at once, and closing a stalled one closes its socket", async () => {
-  const server = await TlsAcceptor.create({ pair: await selfSignedCert() });
-  const l = await server.listen("127.0.0.1:0");
-  try {
-    for (const how of ["fin", "close"]) {
-      const c = await Deno.connect({ hostname: "127.0.0.1", port: (l.addr as Deno.NetAddr).port });
-      const conn = await l.accept();
-      const handshake = server.secure(conn);
-      handshake.catch(() => {});
-      await c.write(new Uint8Array([22, 3, 1, 0, 200, 1, 0])); // half a ClientHello
-      const t0 = performance.now();
-      if (how === "fin") await c.closeWrite();
-      else {
-        await sleep(50);
-        conn.close(); // what the handshake deadline does
+for (const native of [true, false]) {
+  Deno.test(`tls: the server (${native ? "Deno's TLS" : "node:tls"}) ends a handshake whose client sent its FIN at once, and closing a stalled one closes its socket`, async () => {
+    const server = await TlsAcceptor.create({ pair: await selfSignedCert() }, undefined, { native });
+    const l = await server.listen("127.0.0.1:0");
+    if (native && IN_CI) assert.ok(server.native, "Deno's TLS serves where the libc grant is");
+    try {
+      for (const how of ["fin", "close"]) {
+        const c = await Deno.connect({ hostname: "127.0.0.1", port: (l.addr as Deno.NetAddr).port });
+        const conn = await l.accept();
+        const handshake = server.secure(conn);
+        handshake.catch(() => {});
+        await c.write(new Uint8Array([22, 3, 1, 0, 200, 1, 0])); // half a ClientHello
+        const t0 = performance.now();
+        if (how === "fin") await c.closeWrite();
+        else {
+          await sleep(50);
+          conn.close(); // what the handshake deadline does
+        }
+        await assert.rejects(handshake, /closed during the TLS handshake/);
+        // The socket is really gone: the client reads the end of stream, not a stall.
+        assert.equal(await c.read(new Uint8Array(10)), null);
+        assert.ok(performance.now() - t0 < 1000, `${how}: ended after ${performance.now() - t0} ms`);
+        c.close();
       }
-      await assert.rejects(handshake, /closed during the TLS handshake/);
-      // The socket is really gone: the client reads the end of stream, not a stall.
-      assert.equal(await c.read(new Uint8Array(10)), null);
-      assert.ok(performance.now() - t0 < 1000, `${how}: ended after ${performance.now() - t0} ms`);
-      c.close();
+    } finally {
+      l.close();
     }
-  } finally {
-    l.close();
-  }
-});
+  });
+}
 
 /** `c` without its resource id: the server cannot adopt it and runs TLS through the stream adapter. */
 function unadoptable(c: Deno.Conn): Deno.Conn {
@@ -292,7 +295,7 @@ function unadoptable(c: Deno.Conn): Deno.Conn {
 }
 
 Deno.test("tls: the server's fallback over the stream adapter: 1 MiB each way with half-close, and a FIN mid-handshake", async () => {
-  const server = await TlsAcceptor.create({ pair: await selfSignedCert() });
+  const server = await TlsAcceptor.create({ pair: await selfSignedCert() }, undefined, { native: false });
   const l = await server.listen("127.0.0.1:0");
   const port = (l.addr as Deno.NetAddr).port;
   try {

@@ -1,0 +1,156 @@
+/**
+ * This process's own socket descriptors, found by their addresses (Linux, through the libc FFI
+ * grant). Deno 2.9.6 gives no descriptor for a `Deno.listenTls` listener or its connections, and
+ * two things need one:
+ * - socket options of the listening socket, which the sockets it accepts inherit (`TCP_NODELAY`,
+ *   `SO_KEEPALIVE`: a `TlsConn` has no `setNoDelay`);
+ * - ending a socket whose TLS handshake stalls. Deno runs a server handshake in a task of its own
+ *   that holds the socket, so closing the `TlsConn` cancels the wait for it but leaves the socket
+ *   open until the peer goes. `shutdown(2)` on it ends that task's reads at once.
+ *
+ * A descriptor is acted on only while its local and peer addresses are those asked for, checked
+ * just before, on this thread: a connected TCP socket's address pair is unique, so a descriptor
+ * number that was reused since is left alone.
+ * @module
+ */
+import { isIPv4, parseIPv6 } from "./addr.ts";
+import { NATIVE_LIBRARIES, openLibrary } from "./ffi.ts";
+
+const SYMBOLS = {
+  getsockname: { parameters: ["i32", "buffer", "buffer"], result: "i32" },
+  getpeername: { parameters: ["i32", "buffer", "buffer"], result: "i32" },
+  setsockopt: { parameters: ["i32", "i32", "i32", "buffer", "u32"], result: "i32" },
+  shutdown: { parameters: ["i32", "i32"], result: "i32" },
+  getrlimit: { parameters: ["i32", "buffer"], result: "i32" },
+} as const;
+
+type Libc = Deno.DynamicLibrary<typeof SYMBOLS>["symbols"];
+
+const AF_INET = 2;
+const AF_INET6 = 10;
+const SOL_SOCKET = 1;
+const SO_KEEPALIVE = 9;
+const IPPROTO_TCP = 6;
+const TCP_NODELAY = 1;
+const SHUT_RDWR = 2;
+const RLIMIT_NOFILE = 7;
+/** Descriptor numbers checked at most when /proc cannot be read and the limit is higher. */
+const MAX_SCAN = 65_536;
+
+let libc: Libc | null | undefined;
+
+function open(): Libc | null {
+  if (libc !== undefined) return libc;
+  libc = null;
+  if (Deno.build.os !== "linux") return libc;
+  libc = openLibrary(NATIVE_LIBRARIES.libc, SYMBOLS)?.lib.symbols ?? null;
+  return libc;
+}
+
+/** True when this process can find and act on its sockets by address (Linux, the libc grant). */
+export function canFindSockets(): boolean {
+  return open() !== null;
+}
+
+const sockaddr = new Uint8Array(128);
+const sockaddrLen = new Uint32Array(1);
+const sockaddrLenBytes = new Uint8Array(sockaddrLen.buffer);
+const one = new Uint8Array(new Int32Array([1]).buffer);
+
+/** A comparable key of an IP address (IPv4 as IPv4-mapped IPv6) and port. */
+function key(ip16: Uint8Array, port: number): string {
+  let s = String(port);
+  for (let i = 0; i < 16; i++) s += "." + ip16[i];
+  return s;
+}
+
+/** The key of a Deno address, or null for one that is not an IP address. */
+export function addrKey(addr: Deno.Addr): string | null {
+  if (addr.transport !== "tcp") return null;
+  let ip: Uint8Array | null;
+  if (isIPv4(addr.hostname)) {
+    ip = new Uint8Array(16);
+    ip[10] = ip[11] = 0xff;
+    ip.set(addr.hostname.split(".").map(Number), 12);
+  } else {
+    ip = parseIPv6(addr.hostname);
+  }
+  return ip ? key(ip, addr.port) : null;
+}
+
+/** The key of `fd`'s own (`getsockname`) or peer (`getpeername`) address, or null. */
+function fdKey(c: Libc, which: "getsockname" | "getpeername", fd: number): string | null {
+  sockaddrLen[0] = sockaddr.length;
+  if (c[which](fd, sockaddr, sockaddrLenBytes) !== 0) return null;
+  const family = sockaddr[0] | (sockaddr[1] << 8);
+  const port = (sockaddr[2] << 8) | sockaddr[3];
+  if (family === AF_INET6) return key(sockaddr.subarray(8, 24), port);
+  if (family !== AF_INET) return null;
+  const ip = new Uint8Array(16);
+  ip[10] = ip[11] = 0xff;
+  ip.set(sockaddr.subarray(4, 8), 12);
+  return key(ip, port);
+}
+
+/**
+ * How many descriptor numbers may be open: the size of the process's descriptor table (FDSize,
+ * at least the highest open number + 1), else the descriptor limit (when no descriptor is left to
+ * read /proc with, every number below the limit is open). Checking a number costs ~1 µs; listing
+ * /proc/self/fd costs ~3 µs an entry.
+ */
+function fdCount(c: Libc): number {
+  try {
+    const m = /^FDSize:\s*(\d+)/m.exec(Deno.readTextFileSync("/proc/self/status"));
+    if (m) return Number(m[1]);
+  } catch {
+    // no /proc, or out of descriptors
+  }
+  const limit = new BigUint64Array(2);
+  const max = c.getrlimit(RLIMIT_NOFILE, new Uint8Array(limit.buffer)) === 0 ? Number(limit[0]) : 1024;
+  return Math.min(max, MAX_SCAN);
+}
+
+/** Options for the listening sockets bound to `addr`; false when none was found or set. */
+export function setListenerOptions(addr: Deno.Addr, opts: { noDelay: boolean; keepAlive: boolean }): boolean {
+  const c = open();
+  const want = addrKey(addr);
+  if (!c || !want) return false;
+  let set = false;
+  for (let fd = 0, n = fdCount(c); fd < n; fd++) {
+    // A listening socket has an address of its own and no peer (reusePort: one per thread, all ours).
+    if (fdKey(c, "getsockname", fd) !== want || fdKey(c, "getpeername", fd) !== null) continue;
+    let ok = true;
+    if (opts.noDelay) ok &&= c.setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, one, 4) === 0;
+    if (opts.keepAlive) ok &&= c.setsockopt(fd, SOL_SOCKET, SO_KEEPALIVE, one, 4) === 0;
+    set ||= ok;
+  }
+  return set;
+}
+
+/**
+ * Shuts down both directions of each connected socket of this process whose local and peer
+ * addresses are a pair of `pairs` (keys `local + "|" + peer`, see {@link addrKey}); returns how
+ * many. Pairs found are removed from the set.
+ */
+export function shutdownSockets(pairs: Set<string>): number {
+  const c = open();
+  if (!c || pairs.size === 0) return 0;
+  // The peers' ports first: most descriptors are ruled out by two bytes, without building a key.
+  const peerPorts = new Set<number>();
+  for (const pair of pairs) peerPorts.add(parseInt(pair.slice(pair.indexOf("|") + 1)));
+  let done = 0;
+  for (let fd = 0, n = fdCount(c); fd < n; fd++) {
+    sockaddrLen[0] = sockaddr.length;
+    if (c.getpeername(fd, sockaddr, sockaddrLenBytes) !== 0) continue;
+    if (!peerPorts.has((sockaddr[2] << 8) | sockaddr[3])) continue;
+    const peer = fdKey(c, "getpeername", fd);
+    if (peer === null) continue;
+    const pair = fdKey(c, "getsockname", fd) + "|" + peer;
+    if (!pairs.has(pair)) continue;
+    // Checked just now on this thread, which owns the socket: the number cannot have changed hands.
+    if (c.shutdown(fd, SHUT_RDWR) === 0) done++;
+    pairs.delete(pair);
+    if (pairs.size === 0) break;
+  }
+  return done;
+}
