@@ -55,19 +55,25 @@ function endSocket(pair: string): void {
 /** Accepted connections whose handshake has not ended yet, by connection. */
 const handshaking = new WeakSet<Deno.Conn>();
 
-/** Makes closing `conn` before its handshake has ended also end its socket. */
-function guard(conn: Deno.TlsConn): Deno.TlsConn {
-  let pair: string | null = null;
+/** The local|peer key of `conn`'s socket, or null (a socket already reset has no addresses). */
+function pairOf(conn: Deno.Conn): string | null {
   try {
     const local = addrKey(conn.localAddr), peer = addrKey(conn.remoteAddr);
-    if (local && peer) pair = local + "|" + peer;
+    return local && peer ? local + "|" + peer : null;
   } catch {
-    // a socket already reset has no addresses, and no handshake holding it
+    return null;
   }
+}
+
+/** Makes closing `conn` before its handshake has ended also end its socket. */
+function guard(conn: Deno.TlsConn): Deno.TlsConn {
   handshaking.add(conn);
   const close = conn.close.bind(conn);
   conn.close = () => {
-    if (handshaking.delete(conn) && pair) endSocket(pair);
+    if (handshaking.delete(conn)) {
+      const pair = pairOf(conn); // before the close: the addresses are the resource's
+      if (pair) endSocket(pair);
+    }
     close();
   };
   return conn;
