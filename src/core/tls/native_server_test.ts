@@ -154,3 +154,25 @@ test(
     );
   },
 );
+
+Deno.test({
+  name: "native tls: on all interfaces, IPv4 (mapped) and IPv6 clients closed mid-handshake are ended too",
+  ignore: !canFindSockets() && !IN_CI,
+  fn: async () => {
+    const server = await TlsAcceptor.create({ pair: await selfSignedCert() });
+    const l = server.listen(":0");
+    try {
+      assert.ok(server.native, "served by Deno's TLS");
+      const hosts = (l.addr as Deno.NetAddr).hostname === "::" ? ["127.0.0.1", "::1"] : ["127.0.0.1"];
+      for (const hostname of hosts) {
+        const c = await Deno.connect({ hostname, port: portOf(l) });
+        (await l.accept()).close();
+        const ms = await msUntilClosed(c);
+        assert.ok(ms < 1000, `${hostname}: the client saw its socket end after ${ms} ms`);
+        c.close();
+      }
+    } finally {
+      l.close();
+    }
+  },
+});
