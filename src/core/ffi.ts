@@ -75,3 +75,13 @@ export function openLibrary<S extends Deno.ForeignLibraryInterface>(
   }
   return null;
 }
+
+/** The signature of libc's `getrlimit`, for {@link fileLimit}. */
+export const GETRLIMIT = { parameters: ["i32", "buffer"], result: "i32" } as const;
+
+/** The soft limit on open descriptors (RLIMIT_NOFILE, Linux), or null when libc will not say. */
+export function fileLimit(c: { getrlimit(resource: number, rlimit: Uint8Array): number }): number | null {
+  const limit = new BigUint64Array(2);
+  if (c.getrlimit(7, /* RLIMIT_NOFILE */ new Uint8Array(limit.buffer)) !== 0) return null;
+  return Number(limit[0] > 1n << 52n ? 1n << 52n : limit[0]);
+}

@@ -14,14 +14,14 @@
  * @module
  */
 import { isIPv4, parseIPv6 } from "./addr.ts";
-import { NATIVE_LIBRARIES, openLibrary } from "./ffi.ts";
+import { fileLimit, GETRLIMIT, NATIVE_LIBRARIES, openLibrary } from "./ffi.ts";
 
 const SYMBOLS = {
   getsockname: { parameters: ["i32", "buffer", "buffer"], result: "i32" },
   getpeername: { parameters: ["i32", "buffer", "buffer"], result: "i32" },
   setsockopt: { parameters: ["i32", "i32", "i32", "buffer", "u32"], result: "i32" },
   shutdown: { parameters: ["i32", "i32"], result: "i32" },
-  getrlimit: { parameters: ["i32", "buffer"], result: "i32" },
+  getrlimit: GETRLIMIT,
 } as const;
 
 type Libc = Deno.DynamicLibrary<typeof SYMBOLS>["symbols"];
@@ -33,7 +33,6 @@ const SO_KEEPALIVE = 9;
 const IPPROTO_TCP = 6;
 const TCP_NODELAY = 1;
 const SHUT_RDWR = 2;
-const RLIMIT_NOFILE = 7;
 /** Descriptor numbers checked at most when /proc cannot be read and the limit is higher. */
 const MAX_SCAN = 65_536;
 
@@ -105,9 +104,7 @@ function fdCount(c: Libc): number {
   } catch {
     // no /proc, or out of descriptors
   }
-  const limit = new BigUint64Array(2);
-  const max = c.getrlimit(RLIMIT_NOFILE, new Uint8Array(limit.buffer)) === 0 ? Number(limit[0]) : 1024;
-  return Math.min(max, MAX_SCAN);
+  return Math.min(fileLimit(c) ?? 1024, MAX_SCAN);
 }
 
 /** Options for the listening sockets bound to `addr`; false when none was found or set. */

@@ -17,7 +17,7 @@
  * (one blocking-pool thread), and only while copies are running.
  * @module
  */
-import { NATIVE_LIBRARIES, openLibrary } from "./ffi.ts";
+import { fileLimit, GETRLIMIT, NATIVE_LIBRARIES, openLibrary } from "./ffi.ts";
 import { openTcpWrap, tcpWrapClass } from "./tcp_wrap.ts";
 
 const SYMBOLS = {
@@ -34,7 +34,7 @@ const SYMBOLS = {
   eventfd: { parameters: ["u32", "i32"], result: "i32" },
   read: { parameters: ["i32", "buffer", "usize"], result: "isize" },
   write: { parameters: ["i32", "buffer", "usize"], result: "isize" },
-  getrlimit: { parameters: ["i32", "buffer"], result: "i32" },
+  getrlimit: GETRLIMIT,
 } as const;
 
 type Libc = Deno.DynamicLibrary<typeof SYMBOLS>["symbols"];
@@ -58,16 +58,13 @@ const WAIT_MS = 1000;
 const CHUNK = 1n << 20n;
 /** Copies one thread runs at most (each holds four descriptors); beyond that, read loops. */
 export const MAX_SPLICES = 128;
-const RLIMIT_NOFILE = 7;
 
 /**
  * The copies this process may run at once: {@link MAX_SPLICES}, fewer where the descriptor limit
  * is low, so that each thread's copies hold at most an eighth of it (32 copies under the usual 1024).
  */
 function spliceBudget(c: Libc): number {
-  const limit = new BigUint64Array(2);
-  if (c.getrlimit(RLIMIT_NOFILE, new Uint8Array(limit.buffer)) !== 0) return 0;
-  return Math.min(MAX_SPLICES, Math.floor(Number(limit[0] > 1n << 30n ? 1n << 30n : limit[0]) / 32));
+  return Math.min(MAX_SPLICES, Math.floor((fileLimit(c) ?? 0) / 32));
 }
 
 /** A copy in flight: `stop()` ends it at once (its promise then resolves). */
