@@ -70,11 +70,14 @@ function guard(conn: Deno.TlsConn): Deno.TlsConn {
   handshaking.add(conn);
   const close = conn.close.bind(conn);
   conn.close = () => {
-    if (handshaking.delete(conn)) {
-      const pair = pairOf(conn); // before the close: the addresses are the resource's
-      if (pair) endSocket(pair);
+    try {
+      if (handshaking.delete(conn)) {
+        const pair = pairOf(conn); // before the close: the addresses are the resource's
+        if (pair) endSocket(pair);
+      }
+    } finally {
+      close();
     }
-    close();
   };
   return conn;
 }
