@@ -56,24 +56,23 @@ const sockaddrLen = new Uint32Array(1);
 const sockaddrLenBytes = new Uint8Array(sockaddrLen.buffer);
 const one = new Uint8Array(new Int32Array([1]).buffer);
 
-/** A comparable key of an IP address (IPv4 as IPv4-mapped IPv6) and port. */
-function key(ip16: Uint8Array, port: number): string {
+/** A comparable key of an IPv6 address (16 bytes) and port. */
+function key(ip16: ArrayLike<number>, port: number): string {
   let s = String(port);
   for (let i = 0; i < 16; i++) s += "." + ip16[i];
   return s;
 }
 
+/** The {@link key} of an IPv4 address (4 bytes) as its IPv4-mapped IPv6 form, as a dual-stack socket has it. */
+function v4Key(ip4: ArrayLike<number>, port: number): string {
+  return `${port}.0.0.0.0.0.0.0.0.0.0.255.255.${ip4[0]}.${ip4[1]}.${ip4[2]}.${ip4[3]}`;
+}
+
 /** The key of a Deno address, or null for one that is not an IP address. */
 export function addrKey(addr: Deno.Addr): string | null {
   if (addr.transport !== "tcp") return null;
-  let ip: Uint8Array | null;
-  if (isIPv4(addr.hostname)) {
-    ip = new Uint8Array(16);
-    ip[10] = ip[11] = 0xff;
-    ip.set(addr.hostname.split(".").map(Number), 12);
-  } else {
-    ip = parseIPv6(addr.hostname);
-  }
+  if (isIPv4(addr.hostname)) return v4Key(addr.hostname.split(".").map(Number), addr.port);
+  const ip = parseIPv6(addr.hostname);
   return ip ? key(ip, addr.port) : null;
 }
 
@@ -84,11 +83,7 @@ function fdKey(c: Libc, which: "getsockname" | "getpeername", fd: number): strin
   const family = sockaddr[0] | (sockaddr[1] << 8);
   const port = (sockaddr[2] << 8) | sockaddr[3];
   if (family === AF_INET6) return key(sockaddr.subarray(8, 24), port);
-  if (family !== AF_INET) return null;
-  const ip = new Uint8Array(16);
-  ip[10] = ip[11] = 0xff;
-  ip.set(sockaddr.subarray(4, 8), 12);
-  return key(ip, port);
+  return family === AF_INET ? v4Key(sockaddr.subarray(4, 8), port) : null;
 }
 
 /**
