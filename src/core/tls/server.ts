@@ -23,32 +23,41 @@ const EOF_GRACE_MS = 20;
 
 /** Binds a port and turns accepted sockets into TLS duplexes. */
 export class TlsAcceptor {
-  /** Built once: creating a `tls.Server` parses and checks the key (about 0.3 ms each time). */
-  readonly #shared: tls.Server;
-  /** The shared server's own 'connection' listener, which wraps a socket in a TLSSocket. */
-  readonly #startTls: (socket: unknown) => void;
   readonly #mutual: boolean;
   readonly #pair: CertPair;
+  readonly #ca?: string;
   readonly #alpn?: string[];
+  readonly #allowNative: boolean;
   /** True once `listen` bound with Deno's own TLS (native_server.ts). */
   #native = false;
-
-  readonly #allowNative: boolean;
+  /**
+   * The `node:tls` server, built once and only where it serves (creating one parses and checks
+   * the key, about 0.3 ms each time), with its own 'connection' listener, which wraps a socket in
+   * a TLSSocket.
+   */
+  #node?: { server: tls.Server; startTls: (socket: unknown) => void };
 
   private constructor(pair: CertPair, ca?: string, alpn?: string[], allowNative = true) {
-    this.#allowNative = allowNative;
     this.#mutual = !!ca;
     this.#pair = pair;
+    this.#ca = ca;
     this.#alpn = alpn;
-    this.#shared = tls.createServer({
-      cert: pair.cert,
-      key: pair.key,
+    this.#allowNative = allowNative;
+  }
+
+  #nodeServer(): { server: tls.Server; startTls: (socket: unknown) => void } {
+    if (this.#node) return this.#node;
+    const ca = this.#ca;
+    const server = tls.createServer({
+      cert: this.#pair.cert,
+      key: this.#pair.key,
       ca,
       requestCert: !!ca,
       rejectUnauthorized: !!ca,
-      ALPNProtocols: alpn,
+      ALPNProtocols: this.#alpn,
     });
-    this.#startTls = this.#shared.listeners("connection")[0] as (socket: unknown) => void;
+    this.#node = { server, startTls: server.listeners("connection")[0] as (socket: unknown) => void };
+    return this.#node;
   }
 
   /**
@@ -58,7 +67,7 @@ export class TlsAcceptor {
    * prototype is another emitter).
    */
   #connectionServer(): tls.Server {
-    const server = Object.create(this.#shared) as tls.Server;
+    const server = Object.create(this.#nodeServer().server) as tls.Server;
     EventEmitter.call(server);
     return server;
   }
@@ -98,10 +107,11 @@ export class TlsAcceptor {
         return l;
       }
     }
+    this.#nodeServer(); // a certificate node:tls refuses is an error here, at start
     return listenTCP(addr, reusePort);
   }
 
-  /** True when connections are served by Deno's own TLS (for tests and the start-up log). */
+  /** True when connections are served by Deno's own TLS (for tests). */
   get native(): boolean {
     return this.#native;
   }
@@ -113,11 +123,11 @@ export class TlsAcceptor {
   secure(conn: Deno.Conn): Promise<Duplex> {
     if (this.#native) return secureNative(conn as Deno.TlsConn);
     const sock = adoptSocket(conn);
-    return sock ? this.#secureNative(conn, sock) : this.#secureStream(conn);
+    return sock ? this.#secureAdopted(conn, sock) : this.#secureStream(conn);
   }
 
   /** TLS attached to the socket's handle; `conn` still owns the socket (closing it closes both). */
-  #secureNative(conn: Deno.Conn, sock: net.Socket): Promise<Duplex> {
+  #secureAdopted(conn: Deno.Conn, sock: net.Socket): Promise<Duplex> {
     const local = formatAddr(conn.localAddr), remote = formatAddr(conn.remoteAddr);
     const server = this.#connectionServer();
     // Whoever closes `conn` (the handshake deadline, an eviction) ends the TLS socket with it:
@@ -156,7 +166,7 @@ export class TlsAcceptor {
         };
         resolve(new IODuplex(nodeStreamIO(socket), close, local, remote));
       });
-      this.#startTls.call(server, sock);
+      this.#nodeServer().startTls.call(server, sock);
     });
   }
 
@@ -195,7 +205,7 @@ export class TlsAcceptor {
         }
         resolve(new IODuplex(nodeStreamIO(socket, stream), () => socket.destroy(), raw.local, raw.remote));
       });
-      this.#startTls.call(server, stream);
+      this.#nodeServer().startTls.call(server, stream);
     });
   }
 }
