@@ -6,7 +6,6 @@
  * starts and again every `reload` period (as gost resolves at each load).
  * @module
  */
-import { lookup } from "node:dns/promises";
 import { errorMessage } from "../core/errors.ts";
 import type { Logger } from "../core/log.ts";
 import { AddressMatcher, parseIP, type Pattern } from "../core/matcher.ts";
@@ -23,7 +22,14 @@ export interface Admission {
 /** Resolves a host name to its addresses (A and AAAA, /etc/hosts included). */
 export type Resolve = (name: string) => Promise<string[]>;
 
-const systemResolve: Resolve = async (name) => (await lookup(name, { all: true })).map((a) => a.address);
+/**
+ * The system's resolver (`node:dns`, for /etc/hosts and nsswitch as gost's Go resolver reads
+ * them), loaded only when a name is resolved: a process's first `node:` module costs ~5 MB.
+ */
+const systemResolve: Resolve = async (name) => {
+  const { lookup } = await import("node:dns/promises");
+  return (await lookup(name, { all: true })).map((a) => a.address);
+};
 
 /** One `admissions:` entry. */
 export class MatcherAdmission implements Admission {

@@ -26,11 +26,45 @@ function tables(poly: number): Uint32Array {
 const IEEE = tables(0xedb88320);
 const CASTAGNOLI = tables(0x82f63b78);
 
+/** True where an Int32Array reads bytes as little-endian words (every platform Deno ships for). */
+const LITTLE_ENDIAN = new Uint8Array(new Uint32Array([1]).buffer)[0] === 1;
+
+/**
+ * A word view of the last buffer checksummed: data paths checksum many pieces of a few reused
+ * buffers, and a view per call was an allocation per datagram (it holds the last buffer until
+ * the next call).
+ */
+let viewed: ArrayBufferLike | null = null;
+let words: Int32Array<ArrayBufferLike> = new Int32Array(0);
+
+function wordsOf(buffer: ArrayBufferLike): Int32Array {
+  if (buffer !== viewed || words.length !== buffer.byteLength >>> 2) {
+    words = new Int32Array(buffer, 0, buffer.byteLength >>> 2);
+    viewed = buffer;
+  }
+  return words;
+}
+
 function run(t: Uint32Array, data: Uint8Array, seed: number): number {
   let c = ~seed;
   let i = 0;
   const n = data.length;
-  const end8 = n - (n & 7);
+  // Bytes one at a time up to a 4-byte boundary, then eight bytes per step read as two words
+  // (a third faster than assembling them from bytes: 1.3 against 1.7 µs for 1350 bytes).
+  const head = Math.min(n, (4 - (data.byteOffset & 3)) & 3);
+  for (; i < head; i++) c = t[(c ^ data[i]) & 0xff] ^ (c >>> 8);
+  if (LITTLE_ENDIAN && n - i >= 8) {
+    const w = wordsOf(data.buffer);
+    const first = (data.byteOffset + i) >>> 2, end = first + (((n - i) >>> 3) << 1);
+    for (let j = first; j < end; j += 2) {
+      const a = c ^ w[j], b = w[j + 1];
+      c = t[1792 + (a & 0xff)] ^ t[1536 + ((a >>> 8) & 0xff)] ^ t[1280 + ((a >>> 16) & 0xff)] ^
+        t[1024 + (a >>> 24)] ^ t[768 + (b & 0xff)] ^ t[512 + ((b >>> 8) & 0xff)] ^
+        t[256 + ((b >>> 16) & 0xff)] ^ t[b >>> 24];
+    }
+    i += (end - first) << 2;
+  }
+  const end8 = n - ((n - i) & 7);
   for (; i < end8; i += 8) {
     c ^= data[i] | (data[i + 1] << 8) | (data[i + 2] << 16) | (data[i + 3] << 24);
     c = t[1792 + (c & 0xff)] ^ t[1536 + ((c >>> 8) & 0xff)] ^ t[1280 + ((c >>> 16) & 0xff)] ^

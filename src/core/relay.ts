@@ -11,7 +11,7 @@
 import { ChunkPump, type DirectIO, type Duplex, MIN_READ } from "./duplex.ts";
 import { BufferPool, QUIET_READS, ReadSizer } from "./read_buffer.ts";
 import type { HandlerContext } from "./types.ts";
-import { spliceCopy, type SpliceHandle } from "./splice.ts";
+import { canSplice, spliceCopy, type SpliceHandle } from "./splice.ts";
 import { tcpConnOf } from "./socket.ts";
 
 /**
@@ -191,7 +191,7 @@ async function spliced(
   splices: Set<SpliceHandle>,
 ): Promise<boolean> {
   const a = tcpConnOf(from, "read"), b = tcpConnOf(to, "write");
-  const handle = a && b ? spliceCopy(a, b, count) : null;
+  const handle = a && b && await canSplice() ? spliceCopy(a, b, count) : null;
   if (!handle) return false;
   splices.add(handle);
   try {

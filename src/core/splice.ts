@@ -18,7 +18,7 @@
  * @module
  */
 import { fileLimit, GETRLIMIT, NATIVE_LIBRARIES, openLibrary } from "./ffi.ts";
-import { openTcpWrap, tcpWrapClass } from "./tcp_wrap.ts";
+import { loadTcpWrap, openTcpWrap, tcpWrapClass } from "./tcp_wrap.ts";
 
 const SYMBOLS = {
   splice: { parameters: ["i32", "pointer", "i32", "pointer", "usize", "u32"], result: "isize" },
@@ -75,16 +75,24 @@ export interface SpliceHandle {
 
 let libc: Libc | null | undefined;
 
+/** libc, or null: not Linux, no grant, no TCP binding, or the binding not loaded yet ({@link canSplice}). */
 function open(): Libc | null {
   if (libc !== undefined) return libc;
+  const wrap = tcpWrapClass();
+  if (wrap === undefined && Deno.build.os === "linux") return null; // not loaded: asked again later
   libc = null;
-  if (Deno.build.os !== "linux" || typeof tcpWrapClass()?.prototype.fdForIpc !== "function") return null;
+  if (Deno.build.os !== "linux" || typeof wrap?.prototype.fdForIpc !== "function") return null;
   libc = openLibrary(NATIVE_LIBRARIES.libc, SYMBOLS)?.lib.symbols ?? null;
   return libc;
 }
 
-/** True when this process can splice (Linux, the libc grant, Deno's TCP binding). */
-export function canSplice(): boolean {
+/**
+ * True when this process can splice (Linux, the libc grant, Deno's TCP binding). The first call
+ * loads the binding (core/tcp_wrap.ts), so a process that never relays between two TCP sockets
+ * never loads it.
+ */
+export async function canSplice(): Promise<boolean> {
+  if (libc === undefined && Deno.build.os === "linux") await loadTcpWrap();
   return open() !== null;
 }
 

@@ -5,8 +5,9 @@ import { canSplice, spliceCounts, spliceIdle } from "./splice.ts";
 import { IN_CI, tcpPair as socketPair } from "../../tests/_helpers.ts";
 
 /** Splicing needs Linux and the C library through FFI: skipped elsewhere locally, required in CI. */
+const can = await canSplice();
+
 function spliceTest(name: string, fn: () => Promise<void>): void {
-  const can = canSplice();
   if (!can && !IN_CI) console.warn(`SKIP ${name}: splice needs Linux and libc through FFI`);
   Deno.test({
     name,

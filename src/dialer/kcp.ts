@@ -65,7 +65,7 @@ export class KcpDialer implements Dialer {
   readonly #cfg: KcpConfig;
   readonly #opts: KcpOptions;
   readonly #log?: Logger;
-  #session?: SessionConfig;
+  #session?: Promise<SessionConfig>;
   readonly #shared = new Map<string, Promise<Shared>>();
   /** Streams this dialer opened itself (their handshake is already done). */
   readonly #ours = new WeakSet<Duplex>();
@@ -82,7 +82,8 @@ export class KcpDialer implements Dialer {
     return [...this.#live];
   }
 
-  get #sessionConfig(): SessionConfig {
+  /** The session settings, the key derived on the first dial. */
+  #sessionConfig(): Promise<SessionConfig> {
     return this.#session ??= sessionConfigOf(this.#cfg);
   }
 
@@ -114,6 +115,7 @@ export class KcpDialer implements Dialer {
     } catch (err) {
       throw new DialError(addr, err);
     }
+    const session = await this.#sessionConfig();
     const sock = bindEphemeralUDP();
     enlargeSocketBuffers(sock);
     const to: Deno.NetAddr = { transport: "udp", hostname: ip, port };
@@ -123,7 +125,7 @@ export class KcpDialer implements Dialer {
       if (sa && sync!.send(pkt, sa)) return;
       sock.send(copies.copy(pkt), to).catch(ignore);
     };
-    const kcp = new KcpSession(randomConv(), this.#sessionConfig, send, formatAddr(sock.addr), addr);
+    const kcp = new KcpSession(randomConv(), session, send, formatAddr(sock.addr), addr);
     const smux = smuxOver(kcp, this.#cfg, true, this.#log);
     this.#live.add(kcp);
     kcp.onClose(() => {
@@ -172,13 +174,14 @@ export class KcpDialer implements Dialer {
           "or use a previous hop whose connector carries UDP (relay, socks5 with udp, http with udp)",
       );
     }
+    const session = await this.#sessionConfig();
     const writer = conn.writable.getWriter();
     const send = (pkt: Uint8Array) => {
       // A datagram tunnel drops rather than queues without bound, like a UDP socket.
       // The session lends `pkt`: the queued write needs its own copy.
       if ((writer.desiredSize ?? 0) > -64) writer.write(pkt.slice()).catch(() => {});
     };
-    const kcp = new KcpSession(randomConv(), this.#sessionConfig, send, conn.local, addr);
+    const kcp = new KcpSession(randomConv(), session, send, conn.local, addr);
     const smux = smuxOver(kcp, this.#cfg, true, this.#log);
     kcp.onClose(() => {
       smux.close();

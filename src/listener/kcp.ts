@@ -87,8 +87,8 @@ export class KcpListener implements Listener {
     this.#log = log;
   }
 
-  listen(): Promise<void> {
-    this.#session = sessionConfigOf(this.#cfg);
+  async listen(): Promise<void> {
+    this.#session = await sessionConfigOf(this.#cfg);
     this.#sock = listenUDP(this.configuredAddr);
     const sockbuf = enlargeSocketBuffers(this.#sock);
     this.#sync = syncSender(this.#sock);
@@ -97,7 +97,6 @@ export class KcpListener implements Listener {
     );
     this.#receiveLoop();
     this.#reaper = setInterval(() => this.#reap(), REAP_EVERY);
-    return Promise.resolve();
   }
 
   get addr(): string {

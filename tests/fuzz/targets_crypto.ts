@@ -179,7 +179,7 @@ const ssUdp2022: Target = {
   rejects: never,
 };
 
-const kcpCrypt = createBlockCrypt("aes", deriveKey(""));
+const kcpCrypt = await createBlockCrypt("aes", await deriveKey(""));
 
 /** Decrypt and CRC check of captured datagrams: null for a bad one, never a throw. */
 const kcpCryptTarget: Target = {

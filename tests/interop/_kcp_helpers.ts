@@ -55,7 +55,7 @@ export async function echoThrough(d: Duplex, data: Uint8Array): Promise<Uint8Arr
 }
 
 /** Derived once: the key derivation (PBKDF2) would make a flood of forged packets CPU-bound here. */
-let emptyKeyCrypt: ReturnType<typeof createBlockCrypt> | undefined;
+const emptyKeyCrypt = await createBlockCrypt("aes", await deriveKey(""));
 
 /** A valid first datagram of a new conversation (empty key, aes, FEC 10/3), as a client sends. */
 export function firstPacket(conv: number): Uint8Array {
@@ -69,6 +69,6 @@ export function firstPacket(conv: number): Uint8Array {
   k.setUint32(20, data.length, true);
   pkt.set(data, 52);
   new FecEncoder(10, 3, 20).encode(pkt);
-  sealPacket(emptyKeyCrypt ??= createBlockCrypt("aes", deriveKey("")), pkt);
+  sealPacket(emptyKeyCrypt, pkt);
   return pkt;
 }

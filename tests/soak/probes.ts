@@ -152,7 +152,7 @@ export async function handshakeFlood(rig: Rig, cfg: SoakConfig): Promise<ProbeRe
  * relay+kcp client connects meanwhile.
  */
 export async function kcpFlood(rig: Rig, cfg: SoakConfig): Promise<ProbeResult[]> {
-  const crypt = createBlockCrypt("aes", deriveKey(""));
+  const crypt = await createBlockCrypt("aes", await deriveKey(""));
   const to = { transport: "udp" as const, hostname: "127.0.0.1", port: rig.kcp };
   let sent = 0;
   const forge = async (sock: Deno.DatagramConn) => {

@@ -18,7 +18,8 @@ import { openTcpWrap } from "../tcp_wrap.ts";
 
 /**
  * A Node socket on `conn`'s TCP handle (nothing read from `conn` yet), not half-open; undefined
- * when this Deno offers no way to make one. Close `conn` to close it.
+ * when this Deno offers no way to make one or the binding is not loaded yet (`loadTcpWrap`).
+ * Close `conn` to close it.
  */
 export function adoptSocket(conn: Deno.Conn): net.Socket | undefined {
   const handle = openTcpWrap(conn);

@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
 import { adoptSocket } from "./adopt.ts";
+import { loadTcpWrap } from "../tcp_wrap.ts";
 
 Deno.test("adopt: a connection accepted by Deno.listen becomes a Node socket on the same TCP handle", async () => {
   const l = Deno.listen({ hostname: "127.0.0.1", port: 0 });
@@ -7,6 +8,7 @@ Deno.test("adopt: a connection accepted by Deno.listen becomes a Node socket on 
   const conn = await l.accept();
   try {
     // On this Deno the internals are there: the TLS server takes the native path.
+    await loadTcpWrap();
     const sock = adoptSocket(conn);
     assert.ok(sock, "no Node socket: the TLS server would fall back to the stream adapter");
     assert.equal(sock.remotePort, (c.localAddr as Deno.NetAddr).port);

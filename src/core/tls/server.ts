@@ -15,6 +15,7 @@ import { type AcceptingSocket, listenTCP } from "../listen.ts";
 import { defaultServerPair, type TlsMaterial } from "./config.ts";
 import { nodeStreamIO, SOURCE_END, toNodeStream } from "./node_stream.ts";
 import { adoptSocket } from "./adopt.ts";
+import { loadTcpWrap, tcpWrapClass } from "../tcp_wrap.ts";
 import { listenNativeTls, secureNative } from "./native_server.ts";
 import type { CertPair } from "./selfsigned.ts";
 
@@ -120,8 +121,9 @@ export class TlsAcceptor {
    * Runs the server handshake on an accepted socket; the caller sets the deadline and closes
    * `conn` when it passes (which really ends the connection on this path).
    */
-  secure(conn: Deno.Conn): Promise<Duplex> {
+  async secure(conn: Deno.Conn): Promise<Duplex> {
     if (this.#native) return secureNative(conn as Deno.TlsConn);
+    if (tcpWrapClass() === undefined) await loadTcpWrap(); // what adoptSocket attaches by
     const sock = adoptSocket(conn);
     return sock ? this.#secureAdopted(conn, sock) : this.#secureStream(conn);
   }

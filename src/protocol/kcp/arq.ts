@@ -535,48 +535,65 @@ export class Arq {
     return this.rcvQueue.length < this.rcvWnd ? this.rcvWnd - this.rcvQueue.length : 0;
   }
 
+  /** Where the datagram being built in {@link flush} ends. */
+  #pos = 0;
+  /** Datagrams {@link flush} has emitted so far. */
+  #emitted = 0;
+  /** The window and una every header of this flush carries. */
+  #hdrWnd = 0;
+  #hdrUna = 0;
+
+  // Methods rather than closures inside flush: flush runs for nearly every datagram in and out,
+  // and two closures and their context per call were most of what a sending session allocated.
+
+  /** Hands the datagram built so far (if any) to `output` and starts the next one. */
+  #emit(): void {
+    const pos = this.#pos;
+    if (pos > this.reserved) {
+      const dgram = this.#buffer.subarray(0, pos);
+      this.output(this.lendOutput ? dgram : this.slab.copy(dgram));
+      this.#emitted++;
+    }
+    this.#pos = this.reserved;
+  }
+
+  /** Writes a segment header at the end of the datagram being built. */
+  #header(cmd: number, frg: number, ts: number, sn: number, len: number): void {
+    const buf = this.#buffer, pos = this.#pos, c = this.conv, wnd = this.#hdrWnd, una = this.#hdrUna;
+    buf[pos] = c, buf[pos + 1] = c >>> 8, buf[pos + 2] = c >>> 16, buf[pos + 3] = c >>> 24;
+    buf[pos + 4] = cmd, buf[pos + 5] = frg, buf[pos + 6] = wnd, buf[pos + 7] = wnd >>> 8;
+    buf[pos + 8] = ts, buf[pos + 9] = ts >>> 8, buf[pos + 10] = ts >>> 16, buf[pos + 11] = ts >>> 24;
+    buf[pos + 12] = sn, buf[pos + 13] = sn >>> 8, buf[pos + 14] = sn >>> 16, buf[pos + 15] = sn >>> 24;
+    buf[pos + 16] = una, buf[pos + 17] = una >>> 8, buf[pos + 18] = una >>> 16, buf[pos + 19] = una >>> 24;
+    buf[pos + 20] = len, buf[pos + 21] = len >>> 8, buf[pos + 22] = len >>> 16, buf[pos + 23] = len >>> 24;
+    this.#pos = pos + OVERHEAD;
+    this.stats.outSegs++;
+  }
+
   /** Sends acks, probes, new and due segments. With `ackOnly`, just the pending acks. */
   flush(ackOnly: boolean): void {
     const buf = this.#buffer;
-    const wnd = this.#wndUnused();
-    const una = this.rcvNxt;
-    let pos = this.reserved;
+    this.#hdrWnd = this.#wndUnused();
+    this.#hdrUna = this.rcvNxt;
+    this.#pos = this.reserved;
+    this.#emitted = 0;
     const budget = this.budget;
     const allowed = budget ? budget.allowance() : Infinity;
-    let emitted = 0, heldBack = false;
-    const emit = () => {
-      if (pos > this.reserved) {
-        const dgram = buf.subarray(0, pos);
-        this.output(this.lendOutput ? dgram : this.slab.copy(dgram));
-        emitted++;
-      }
-      pos = this.reserved;
-    };
-    const header = (cmd: number, frg: number, ts: number, sn: number, len: number) => {
-      const c = this.conv;
-      buf[pos] = c, buf[pos + 1] = c >>> 8, buf[pos + 2] = c >>> 16, buf[pos + 3] = c >>> 24;
-      buf[pos + 4] = cmd, buf[pos + 5] = frg, buf[pos + 6] = wnd, buf[pos + 7] = wnd >>> 8;
-      buf[pos + 8] = ts, buf[pos + 9] = ts >>> 8, buf[pos + 10] = ts >>> 16, buf[pos + 11] = ts >>> 24;
-      buf[pos + 12] = sn, buf[pos + 13] = sn >>> 8, buf[pos + 14] = sn >>> 16, buf[pos + 15] = sn >>> 24;
-      buf[pos + 16] = una, buf[pos + 17] = una >>> 8, buf[pos + 18] = una >>> 16, buf[pos + 19] = una >>> 24;
-      buf[pos + 20] = len, buf[pos + 21] = len >>> 8, buf[pos + 22] = len >>> 16, buf[pos + 23] = len >>> 24;
-      pos += OVERHEAD;
-      this.stats.outSegs++;
-    };
+    let heldBack = false;
     const mtu = this.mtu;
 
     // Acks below rcv_nxt are covered by una; the last one is always sent (it carries ts for RTT).
     const acks = this.acklist;
     for (let i = 0; i < acks.length; i += 2) {
       if (diff(acks[i], this.rcvNxt) >= 0 || i === acks.length - 2) {
-        if (pos + OVERHEAD > mtu) emit();
-        header(CMD_ACK, 0, acks[i + 1], acks[i], 0);
+        if (this.#pos + OVERHEAD > mtu) this.#emit();
+        this.#header(CMD_ACK, 0, acks[i + 1], acks[i], 0);
       }
     }
     acks.length = 0;
     if (ackOnly) {
-      emit();
-      budget?.spend(emitted, false);
+      this.#emit();
+      budget?.spend(this.#emitted, false);
       return;
     }
 
@@ -596,12 +613,12 @@ export class Arq {
       this.probeWait = 0;
     }
     if (this.probe & ASK_SEND) {
-      if (pos + OVERHEAD > mtu) emit();
-      header(CMD_WASK, 0, 0, 0, 0);
+      if (this.#pos + OVERHEAD > mtu) this.#emit();
+      this.#header(CMD_WASK, 0, 0, 0, 0);
     }
     if (this.probe & ASK_TELL) {
-      if (pos + OVERHEAD > mtu) emit();
-      header(CMD_WINS, 0, 0, 0, 0);
+      if (this.#pos + OVERHEAD > mtu) this.#emit();
+      this.#header(CMD_WINS, 0, 0, 0, 0);
     }
     this.probe = 0;
 
@@ -612,7 +629,7 @@ export class Arq {
     // Under a budget, segments that could not be sent now stay queued: a segment in the send
     // buffer counts against the window and runs a timer, and held there it would make the
     // window look full while nothing is on the wire.
-    const admit = allowed - emitted - (pos > this.reserved ? 1 : 0);
+    const admit = allowed - this.#emitted - (this.#pos > this.reserved ? 1 : 0);
     while (newSegs < q.length && newSegs < admit && diff(this.sndNxt, this.sndUna + cwnd) < 0) {
       const seg = q.at(newSegs);
       seg.sn = this.sndNxt;
@@ -629,8 +646,8 @@ export class Arq {
     let change = 0, lost = 0;
     for (const seg of this.sndBuf) {
       if (seg.acked) continue;
-      const opensDatagram = pos === this.reserved || pos + OVERHEAD + seg.data.length > mtu;
-      if (opensDatagram && emitted + (pos > this.reserved ? 1 : 0) >= allowed) {
+      const opensDatagram = this.#pos === this.reserved || this.#pos + OVERHEAD + seg.data.length > mtu;
+      if (opensDatagram && this.#emitted + (this.#pos > this.reserved ? 1 : 0) >= allowed) {
         // Out of budget: what is left keeps its state and goes at the next flush.
         heldBack = true;
         break;
@@ -665,15 +682,15 @@ export class Arq {
         current = currentMs();
         seg.xmit++;
         seg.ts = current;
-        if (pos + OVERHEAD + seg.data.length > mtu) emit();
-        header(CMD_PUSH, seg.frg, current, seg.sn, seg.data.length);
-        buf.set(seg.data, pos);
-        pos += seg.data.length;
+        if (this.#pos + OVERHEAD + seg.data.length > mtu) this.#emit();
+        this.#header(CMD_PUSH, seg.frg, current, seg.sn, seg.data.length);
+        buf.set(seg.data, this.#pos);
+        this.#pos += seg.data.length;
         if (seg.xmit >= this.deadLink) this.dead = true;
       }
     }
-    emit();
-    budget?.spend(emitted, heldBack);
+    this.#emit();
+    budget?.spend(this.#emitted, heldBack);
     this.stats.lostSegs += lost;
 
     if (!this.nocwnd) {

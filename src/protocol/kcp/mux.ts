@@ -12,9 +12,9 @@ import { createBlockCrypt, deriveKey } from "./crypt.ts";
 import type { SessionConfig } from "./session.ts";
 
 /** Session settings from a resolved config (derives the key: call once per listener/dialer). */
-export function sessionConfigOf(cfg: KcpConfig): SessionConfig {
+export async function sessionConfigOf(cfg: KcpConfig): Promise<SessionConfig> {
   return {
-    crypt: createBlockCrypt(cfg.crypt, deriveKey(cfg.key)),
+    crypt: await createBlockCrypt(cfg.crypt, await deriveKey(cfg.key)),
     dataShards: cfg.datashard,
     parityShards: cfg.parityshard,
     mtu: cfg.mtu,

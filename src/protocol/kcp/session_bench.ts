@@ -11,9 +11,9 @@ import { createBlockCrypt, type CryptName, deriveKey } from "./crypt.ts";
 import { KcpSession, type SessionConfig } from "./session.ts";
 
 /** The defaults a gost-deno KCP endpoint runs with (mode fast, windows 1024, FEC 10/3). */
-function config(crypt: CryptName): SessionConfig {
+async function config(crypt: CryptName): Promise<SessionConfig> {
   return {
-    crypt: createBlockCrypt(crypt, deriveKey("")),
+    crypt: await createBlockCrypt(crypt, await deriveKey("")),
     dataShards: 10,
     parityShards: 3,
     mtu: 1350,
@@ -52,7 +52,7 @@ function pair(cfg: SessionConfig): { a: KcpSession; b: KcpSession; datagrams: ()
 }
 
 async function run(mib: number, crypt: CryptName): Promise<{ cpuMsPerMB: number; wallMs: number }> {
-  const { a, b } = pair(config(crypt));
+  const { a, b } = pair(await config(crypt));
   const total = mib * 1024 * 1024;
   const chunk = crypto.getRandomValues(new Uint8Array(32 * 1024));
   const cpu0 = process.cpuUsage(), t0 = performance.now();

@@ -2,8 +2,10 @@ import assert from "node:assert/strict";
 import { createBlockCrypt, deriveKey } from "./crypt.ts";
 import { KcpSession, type SessionConfig } from "./session.ts";
 
+const AES = await createBlockCrypt("aes", await deriveKey(""));
+
 export const testConfig = (over: Partial<SessionConfig> = {}): SessionConfig => ({
-  crypt: createBlockCrypt("aes", deriveKey("")),
+  crypt: AES,
   dataShards: 10,
   parityShards: 3,
   mtu: 1350,
@@ -62,7 +64,7 @@ async function transfer(a: KcpSession, b: KcpSession, size: number): Promise<voi
 
 Deno.test("kcp session: 2 MiB both ways over a clean link, every cipher path", async () => {
   for (const crypt of ["aes", "none"] as const) {
-    const { a, b } = pair(testConfig({ crypt: createBlockCrypt(crypt, deriveKey("x")) }));
+    const { a, b } = pair(testConfig({ crypt: await createBlockCrypt(crypt, await deriveKey("x")) }));
     await Promise.all([transfer(a, b, 2 << 20), transfer(b, a, 1 << 20)]);
     assert.equal(a.arq.stats.retransSegs, 0);
     a.close();
