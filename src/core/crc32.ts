@@ -30,39 +30,40 @@ const CASTAGNOLI = tables(0x82f63b78);
 const LITTLE_ENDIAN = new Uint8Array(new Uint32Array([1]).buffer)[0] === 1;
 
 /**
- * A word view of the last buffer checksummed: data paths checksum many pieces of a few reused
- * buffers, and a view per call was an allocation per datagram (it holds the last buffer until
- * the next call).
+ * Word views of the buffers checksummed, one per buffer: data paths checksum many pieces of a
+ * few reused buffers (a KCP session's datagram and parity buffers), and a view per call was an
+ * allocation per datagram.
  */
-let viewed: ArrayBufferLike | null = null;
-let words: Int32Array<ArrayBufferLike> = new Int32Array(0);
+const views = new WeakMap<ArrayBufferLike, Int32Array<ArrayBufferLike>>();
 
-function wordsOf(buffer: ArrayBufferLike): Int32Array {
-  if (buffer !== viewed || words.length !== buffer.byteLength >>> 2) {
-    words = new Int32Array(buffer, 0, buffer.byteLength >>> 2);
-    viewed = buffer;
+function wordsOf(buffer: ArrayBufferLike): Int32Array<ArrayBufferLike> {
+  let w = views.get(buffer);
+  if (w === undefined || w.length !== buffer.byteLength >>> 2) {
+    w = new Int32Array(buffer, 0, buffer.byteLength >>> 2);
+    views.set(buffer, w);
   }
-  return words;
+  return w;
 }
 
-function run(t: Uint32Array, data: Uint8Array, seed: number): number {
+/** The CRC (table set `t`) of `data[start..end)`, continuing `seed`. */
+function run(t: Uint32Array, data: Uint8Array, seed: number, start = 0, end = data.length): number {
   let c = ~seed;
-  let i = 0;
-  const n = data.length;
+  let i = start;
+  const n = end;
   // Bytes one at a time up to a 4-byte boundary, then eight bytes per step read as two words
   // (a third faster than assembling them from bytes: 1.3 against 1.7 µs for 1350 bytes).
-  const head = Math.min(n, (4 - (data.byteOffset & 3)) & 3);
+  const head = Math.min(n, i + ((4 - ((data.byteOffset + i) & 3)) & 3));
   for (; i < head; i++) c = t[(c ^ data[i]) & 0xff] ^ (c >>> 8);
   if (LITTLE_ENDIAN && n - i >= 8) {
     const w = wordsOf(data.buffer);
-    const first = (data.byteOffset + i) >>> 2, end = first + (((n - i) >>> 3) << 1);
-    for (let j = first; j < end; j += 2) {
+    const first = (data.byteOffset + i) >>> 2, stop = first + (((n - i) >>> 3) << 1);
+    for (let j = first; j < stop; j += 2) {
       const a = c ^ w[j], b = w[j + 1];
       c = t[1792 + (a & 0xff)] ^ t[1536 + ((a >>> 8) & 0xff)] ^ t[1280 + ((a >>> 16) & 0xff)] ^
         t[1024 + (a >>> 24)] ^ t[768 + (b & 0xff)] ^ t[512 + ((b >>> 8) & 0xff)] ^
         t[256 + ((b >>> 16) & 0xff)] ^ t[b >>> 24];
     }
-    i += (end - first) << 2;
+    i += (stop - first) << 2;
   }
   const end8 = n - ((n - i) & 7);
   for (; i < end8; i += 8) {
@@ -78,6 +79,12 @@ function run(t: Uint32Array, data: Uint8Array, seed: number): number {
 /** CRC-32 IEEE, as Go's `crc32.ChecksumIEEE`. */
 export function crc32(data: Uint8Array, seed = 0): number {
   return run(IEEE, data, seed);
+}
+
+/** CRC-32 IEEE of `data[start..end)` (no view to make: a hot path's allocation saved). */
+export function crc32Range(data: Uint8Array, start: number, end: number): number {
+  if (start < 0 || end > data.length || start > end) throw new RangeError(`crc32Range ${start}..${end}`);
+  return run(IEEE, data, 0, start, end);
 }
 
 /** CRC-32C (Castagnoli), as used by snappy framing. */

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { crc32, crc32c } from "./crc32.ts";
+import { crc32, crc32c, crc32Range } from "./crc32.ts";
 
 /** Bit-at-a-time reference, independent of the table code. */
 function reference(poly: number, data: Uint8Array): number {
@@ -36,4 +36,23 @@ Deno.test("crc32: the seed continues a checksum over split data", () => {
     assert.equal(crc32(d.subarray(cut), crc32(d.subarray(0, cut))), crc32(d));
     assert.equal(crc32c(d.subarray(cut), crc32c(d.subarray(0, cut))), crc32c(d));
   }
+});
+
+Deno.test("crc32: a range gives the checksum of the same bytes as a view, at any alignment", () => {
+  const buf = crypto.getRandomValues(new Uint8Array(120));
+  for (const off of [0, 1, 3]) {
+    const data = buf.subarray(off);
+    for (let start = 0; start < 12; start++) {
+      for (const end of [start, start + 1, start + 7, start + 8, start + 9, start + 33, data.length]) {
+        if (end > data.length) continue;
+        assert.equal(
+          crc32Range(data, start, end),
+          crc32(data.subarray(start, end)),
+          `${off}: ${start}..${end}`,
+        );
+      }
+    }
+  }
+  assert.throws(() => crc32Range(buf, 5, 4), RangeError);
+  assert.throws(() => crc32Range(buf, 0, 121), RangeError);
 });

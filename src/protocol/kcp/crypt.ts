@@ -14,7 +14,7 @@
  * against 0.2 µs in `node:zlib`).
  * @module
  */
-import { crc32 } from "../../core/crc32.ts";
+import { crc32, crc32Range } from "../../core/crc32.ts";
 import { NativeAesCfb } from "./native_aes.ts";
 
 /** Bytes of random nonce in front of every packet. */
@@ -206,7 +206,7 @@ function fillNonce(buf: Uint8Array): void {
  */
 export function sealPacket(crypt: BlockCrypt, buf: Uint8Array): void {
   fillNonce(buf);
-  const crc = crc32(buf.subarray(CRYPT_HEADER_SIZE)) >>> 0;
+  const crc = crc32Range(buf, CRYPT_HEADER_SIZE, buf.length);
   buf[16] = crc, buf[17] = crc >>> 8, buf[18] = crc >>> 16, buf[19] = crc >>> 24;
   crypt.encrypt(buf);
 }
