@@ -46,3 +46,37 @@ Deno.test({
     match(fallback, FALLBACK);
   },
 });
+
+/** A KCP forward between two gost-deno processes, each started with `denoFlags`. */
+async function roundTripThroughKcp(denoFlags: string[], crypt: string): Promise<void> {
+  const echo = tcpEchoServer();
+  const [kcpPort, fwdPort] = [freePort(), freePort()];
+  const server = await startGost(
+    ["-L", `kcp://127.0.0.1:${kcpPort}/127.0.0.1:${echo.port}?crypt=${crypt}`],
+    1,
+    { denoFlags },
+  );
+  const client = await startGost(
+    ["-L", `tcp://127.0.0.1:${fwdPort}`, "-F", `forward+kcp://127.0.0.1:${kcpPort}?crypt=${crypt}`],
+    1,
+    { denoFlags },
+  );
+  try {
+    const data = randomBytes(128 * 1024, 5);
+    const back = await tcpRoundTrip(fwdPort, data);
+    equal(back.length, data.length);
+    ok(back.every((b, i) => b === data[i]), `kcp crypt ${crypt}: bytes differ`);
+  } finally {
+    await client.stop();
+    await server.stop();
+    echo.close();
+  }
+}
+
+Deno.test({
+  name: "kcp: with FFI denied, AES-CFB runs on node:crypto (loaded on demand) and interoperates; aes-192 too",
+  ignore: Deno.build.os !== "linux",
+  fn: async () => {
+    for (const crypt of ["aes", "aes-192"]) await roundTripThroughKcp(NO_FFI_FLAGS, crypt);
+  },
+});
