@@ -8,31 +8,59 @@ import { freePort, haveLibcrypto, randomBytes, startGost, tcpEchoServer, tcpRoun
 
 const FALLBACK = /libcrypto is not at any of its usual paths/;
 
-async function roundTripThroughSs(denoFlags: string[]): Promise<string> {
+/** What {@link echoThroughPair} starts: a server, then a client forwarding `fwdPort` through it. */
+interface Pair {
+  server: string[];
+  client: string[];
+  fwdPort: number;
+}
+
+/**
+ * Starts the pair `make` builds (given the echo server's port) with `denoFlags`, sends `size`
+ * random bytes through the client's forward to the echo server, checks they come back unchanged,
+ * and returns both processes' stderr.
+ */
+async function echoThroughPair(denoFlags: string[], make: (echoPort: number) => Pair, size: number) {
   const echo = tcpEchoServer();
-  const [ssPort, fwdPort] = [freePort(), freePort()];
-  const server = await startGost(["-L", `ss://aes-256-gcm:pass@127.0.0.1:${ssPort}`], 1, { denoFlags });
-  const client = await startGost(
-    [
-      "-L",
-      `tcp://127.0.0.1:${fwdPort}/127.0.0.1:${echo.port}`,
-      "-F",
-      `ss://aes-256-gcm:pass@127.0.0.1:${ssPort}`,
-    ],
-    1,
-    { denoFlags },
-  );
+  const pair = make(echo.port);
+  const server = await startGost(pair.server, 1, { denoFlags });
+  const client = await startGost(pair.client, 1, { denoFlags });
   try {
-    const data = randomBytes(256 * 1024, 3);
-    const back = await tcpRoundTrip(fwdPort, data);
+    const data = randomBytes(size, 3);
+    const back = await tcpRoundTrip(pair.fwdPort, data);
     equal(back.length, data.length);
-    ok(back.every((b, i) => b === data[i]));
+    ok(back.every((b, i) => b === data[i]), `${pair.client.join(" ")}: the bytes came back changed`);
     return server.stderr() + client.stderr();
   } finally {
     await client.stop();
     await server.stop();
     echo.close();
   }
+}
+
+/** An ss forward between two gost-deno processes; their stderr. */
+function roundTripThroughSs(denoFlags: string[]): Promise<string> {
+  const [ssPort, fwdPort] = [freePort(), freePort()];
+  return echoThroughPair(denoFlags, (echo) => ({
+    server: ["-L", `ss://aes-256-gcm:pass@127.0.0.1:${ssPort}`],
+    client: [
+      "-L",
+      `tcp://127.0.0.1:${fwdPort}/127.0.0.1:${echo}`,
+      "-F",
+      `ss://aes-256-gcm:pass@127.0.0.1:${ssPort}`,
+    ],
+    fwdPort,
+  }), 256 * 1024);
+}
+
+/** A KCP forward between two gost-deno processes with `kcp.crypt` set to `crypt`. */
+async function roundTripThroughKcp(denoFlags: string[], crypt: string): Promise<void> {
+  const [kcpPort, fwdPort] = [freePort(), freePort()];
+  await echoThroughPair(denoFlags, (echo) => ({
+    server: ["-L", `kcp://127.0.0.1:${kcpPort}/127.0.0.1:${echo}?crypt=${crypt}`],
+    client: ["-L", `tcp://127.0.0.1:${fwdPort}`, "-F", `forward+kcp://127.0.0.1:${kcpPort}?crypt=${crypt}`],
+    fwdPort,
+  }), 128 * 1024);
 }
 
 Deno.test({
@@ -46,32 +74,6 @@ Deno.test({
     match(fallback, FALLBACK);
   },
 });
-
-/** A KCP forward between two gost-deno processes, each started with `denoFlags`. */
-async function roundTripThroughKcp(denoFlags: string[], crypt: string): Promise<void> {
-  const echo = tcpEchoServer();
-  const [kcpPort, fwdPort] = [freePort(), freePort()];
-  const server = await startGost(
-    ["-L", `kcp://127.0.0.1:${kcpPort}/127.0.0.1:${echo.port}?crypt=${crypt}`],
-    1,
-    { denoFlags },
-  );
-  const client = await startGost(
-    ["-L", `tcp://127.0.0.1:${fwdPort}`, "-F", `forward+kcp://127.0.0.1:${kcpPort}?crypt=${crypt}`],
-    1,
-    { denoFlags },
-  );
-  try {
-    const data = randomBytes(128 * 1024, 5);
-    const back = await tcpRoundTrip(fwdPort, data);
-    equal(back.length, data.length);
-    ok(back.every((b, i) => b === data[i]), `kcp crypt ${crypt}: bytes differ`);
-  } finally {
-    await client.stop();
-    await server.stop();
-    echo.close();
-  }
-}
 
 Deno.test({
   name: "kcp: with FFI denied, AES-CFB runs on node:crypto (loaded on demand) and interoperates; aes-192 too",
