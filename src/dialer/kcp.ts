@@ -115,7 +115,9 @@ export class KcpDialer implements Dialer {
     } catch (err) {
       throw new DialError(addr, err);
     }
-    const session = await this.#sessionConfig();
+    const session = await this.#sessionConfig().catch((err) => {
+      throw new DialError(addr, err);
+    });
     const sock = bindEphemeralUDP();
     enlargeSocketBuffers(sock);
     const to: Deno.NetAddr = { transport: "udp", hostname: ip, port };
@@ -174,7 +176,10 @@ export class KcpDialer implements Dialer {
           "or use a previous hop whose connector carries UDP (relay, socks5 with udp, http with udp)",
       );
     }
-    const session = await this.#sessionConfig();
+    const session = await this.#sessionConfig().catch((err) => {
+      conn.close();
+      throw new DialError(addr, err);
+    });
     const writer = conn.writable.getWriter();
     const send = (pkt: Uint8Array) => {
       // A datagram tunnel drops rather than queues without bound, like a UDP socket.
