@@ -1,7 +1,8 @@
 /**
  * This process's own socket descriptors, found by their addresses (Linux, through the libc FFI
- * grant). Deno 2.9.6 gives no descriptor for a `Deno.listenTls` listener or its connections, and
- * two things need one:
+ * grant). Deno 2.9.6 gives no descriptor for a socket (KCP's UDP sockets, whose buffers and
+ * synchronous sends go through libc: protocol/kcp/sockbuf.ts, udp_send.ts) nor for a
+ * `Deno.listenTls` listener or its connections, and two things need one of those:
  * - socket options of the listening socket, which the sockets it accepts inherit (`TCP_NODELAY`,
  *   `SO_KEEPALIVE`: a `TlsConn` has no `setNoDelay`);
  * - ending a socket whose TLS handshake stalls. Deno runs a server handshake in a task of its own
@@ -21,6 +22,7 @@ const SYMBOLS = {
   getpeername: { parameters: ["i32", "buffer", "buffer"], result: "i32" },
   setsockopt: { parameters: ["i32", "i32", "i32", "buffer", "u32"], result: "i32" },
   shutdown: { parameters: ["i32", "i32"], result: "i32" },
+  getsockopt: { parameters: ["i32", "i32", "i32", "buffer", "buffer"], result: "i32" },
   getrlimit: GETRLIMIT,
 } as const;
 
@@ -30,6 +32,9 @@ const AF_INET = 2;
 const AF_INET6 = 10;
 const SOL_SOCKET = 1;
 const SO_KEEPALIVE = 9;
+const SO_TYPE = 3;
+const SOCK_STREAM = 1;
+const SOCK_DGRAM = 2;
 const IPPROTO_TCP = 6;
 const TCP_NODELAY = 1;
 const SHUT_RDWR = 2;
@@ -68,9 +73,13 @@ function v4Key(ip4: ArrayLike<number>, port: number): string {
   return `${port}.0.0.0.0.0.0.0.0.0.0.255.255.${ip4[0]}.${ip4[1]}.${ip4[2]}.${ip4[3]}`;
 }
 
-/** The key of a Deno address, or null for one that is not an IP address. */
+/** The key of a Deno TCP address, or null for one that is not a TCP address of an IP. */
 export function addrKey(addr: Deno.Addr): string | null {
-  if (addr.transport !== "tcp") return null;
+  return addr.transport === "tcp" ? ipKey(addr) : null;
+}
+
+/** The key of an IP address and port, or null when the host is not an IP address. */
+function ipKey(addr: Deno.NetAddr): string | null {
   if (isIPv4(addr.hostname)) return v4Key(addr.hostname.split(".").map(Number), addr.port);
   const ip = parseIPv6(addr.hostname);
   return ip ? key(ip, addr.port) : null;
@@ -102,15 +111,42 @@ function fdCount(c: Libc): number {
   return Math.min(fileLimit(c) ?? 1024, MAX_SCAN);
 }
 
+const typeOut = new Int32Array(1);
+const typeBytes = new Uint8Array(typeOut.buffer);
+const typeLen = new Uint32Array(1);
+const typeLenBytes = new Uint8Array(typeLen.buffer);
+
+/** `fd`'s socket type (SO_TYPE), or -1. */
+function socketType(c: Libc, fd: number): number {
+  typeLen[0] = 4;
+  return c.getsockopt(fd, SOL_SOCKET, SO_TYPE, typeBytes, typeLenBytes) === 0 ? typeOut[0] : -1;
+}
+
+/**
+ * The descriptors of this process's sockets bound to exactly `addr` and connected to no peer: a
+ * TCP listener (one per thread with reusePort, all ours) or an unconnected UDP socket, of the
+ * address's transport. Empty without libc or for an address that is not an IP address.
+ */
+export function boundSockets(addr: Deno.Addr): number[] {
+  const c = open();
+  if (!c || (addr.transport !== "tcp" && addr.transport !== "udp")) return [];
+  const want = ipKey(addr);
+  if (!want) return [];
+  const type = addr.transport === "tcp" ? SOCK_STREAM : SOCK_DGRAM;
+  const found: number[] = [];
+  for (let fd = 0, n = fdCount(c); fd < n; fd++) {
+    if (fdKey(c, "getsockname", fd) !== want || fdKey(c, "getpeername", fd) !== null) continue;
+    if (socketType(c, fd) === type) found.push(fd);
+  }
+  return found;
+}
+
 /** Options for the listening sockets bound to `addr`; false when none was found or set. */
 export function setListenerOptions(addr: Deno.Addr, opts: { noDelay: boolean; keepAlive: boolean }): boolean {
   const c = open();
-  const want = addrKey(addr);
-  if (!c || !want) return false;
+  if (!c) return false;
   let set = false;
-  for (let fd = 0, n = fdCount(c); fd < n; fd++) {
-    // A listening socket has an address of its own and no peer (reusePort: one per thread, all ours).
-    if (fdKey(c, "getsockname", fd) !== want || fdKey(c, "getpeername", fd) !== null) continue;
+  for (const fd of boundSockets(addr)) {
     let ok = true;
     if (opts.noDelay) ok &&= c.setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, one, 4) === 0;
     if (opts.keepAlive) ok &&= c.setsockopt(fd, SOL_SOCKET, SO_KEEPALIVE, one, 4) === 0;

@@ -12,6 +12,7 @@
  * @module
  */
 import { ffiAllowed, NATIVE_LIBRARIES, type OpenedLibrary, openLibrary } from "../../core/ffi.ts";
+import { boundSockets } from "../../core/socket_fds.ts";
 
 /** Bytes kcptun asks for (`--sockbuf`); the kernel caps it at net.core.[rw]mem_max and doubles it. */
 export const SOCKET_BUFFER = 4 << 20;
@@ -19,15 +20,10 @@ export const SOCKET_BUFFER = 4 << 20;
 const SOL_SOCKET = 1;
 const SO_SNDBUF = 7;
 const SO_RCVBUF = 8;
-const SO_TYPE = 3;
-const SOCK_DGRAM = 2;
-const AF_INET = 2;
-const AF_INET6 = 10;
 
 const SYMBOLS = {
   setsockopt: { parameters: ["i32", "i32", "i32", "buffer", "u32"], result: "i32" },
   getsockopt: { parameters: ["i32", "i32", "i32", "buffer", "buffer"], result: "i32" },
-  getsockname: { parameters: ["i32", "buffer", "buffer"], result: "i32" },
   // ssize_t, read as its low 32 bits: the byte count of a datagram, or -1.
   sendto: { parameters: ["i32", "buffer", "usize", "i32", "buffer", "u32"], result: "i32" },
 } as const;
@@ -44,25 +40,12 @@ export function openLibc(): Libc | null {
   return opened.lib;
 }
 
-/** Descriptors looked at when searching for a socket (Deno opens few). */
-const MAX_FD = 4096;
-
 /**
- * The file descriptor of the datagram socket bound to local `port`, or -1. Deno does not tell
- * a socket's descriptor, and reading /proc/self/fd needs --allow-all, so this asks the kernel
- * about each open descriptor in turn (two cheap syscalls each, once per socket).
+ * The descriptor of `sock` (Deno does not tell it), found by its address among the process's
+ * sockets (core/socket_fds.ts), or -1.
  */
-export function socketFd(c: Libc, port: number): number {
-  const addr = new Uint8Array(128), len = new Uint32Array(1);
-  for (let fd = 3; fd < MAX_FD; fd++) {
-    len[0] = addr.length;
-    if (c.symbols.getsockname(fd, addr, new Uint8Array(len.buffer)) !== 0) continue;
-    // sockaddr_in and sockaddr_in6 both hold the port, big-endian, at bytes 2..4.
-    const family = addr[0] | (addr[1] << 8);
-    if ((family !== AF_INET && family !== AF_INET6) || ((addr[2] << 8) | addr[3]) !== port) continue;
-    if (intOption(c, fd, SO_TYPE) === SOCK_DGRAM) return fd;
-  }
-  return -1;
+export function socketFd(sock: Deno.DatagramConn): number {
+  return boundSockets(sock.addr)[0] ?? -1;
 }
 
 /**
@@ -72,12 +55,7 @@ export function socketFd(c: Libc, port: number): number {
 export function enlargeSocketBuffers(sock: Deno.DatagramConn): number {
   const libc = openLibc();
   if (!libc) return 0;
-  let fd: number;
-  try {
-    fd = socketFd(libc, (sock.addr as Deno.NetAddr).port);
-  } catch {
-    return 0;
-  }
+  const fd = socketFd(sock);
   if (fd < 0) return 0;
   const v = new Uint8Array(new Int32Array([SOCKET_BUFFER]).buffer);
   libc.symbols.setsockopt(fd, SOL_SOCKET, SO_SNDBUF, v, 4);

@@ -56,13 +56,8 @@ export function sockaddrOf(to: Deno.NetAddr): Uint8Array | null {
 export function syncSender(sock: Deno.DatagramConn): SyncSender | null {
   const libc: Libc | null = openLibc();
   if (!libc) return null;
-  let fd: number;
-  try {
-    fd = socketFd(libc, (sock.addr as Deno.NetAddr).port);
-  } catch {
-    return null;
-  }
-  if (fd < 0 || !boundTo(libc, fd, sock.addr as Deno.NetAddr)) return null;
+  let fd = socketFd(sock);
+  if (fd < 0) return null;
   // Deno's FFI takes a number for a size_t at run time (a bigint would be an allocation per call).
   const sendto = libc.symbols.sendto as unknown as (
     fd: number,
@@ -79,15 +74,4 @@ export function syncSender(sock: Deno.DatagramConn): SyncSender | null {
       fd = -1;
     },
   };
-}
-
-/** True when `fd` is bound to exactly `addr` (not another socket on the same port number). */
-function boundTo(libc: Libc, fd: number, addr: Deno.NetAddr): boolean {
-  const want = sockaddrOf(addr);
-  if (!want) return false;
-  const got = new Uint8Array(128), len = new Uint32Array([got.length]);
-  if (libc.symbols.getsockname(fd, got, new Uint8Array(len.buffer)) !== 0) return false;
-  // Family, port and address; sockaddr_in6's flow label (bytes 4..8) and scope id are not compared.
-  const same = (from: number, to: number) => got.subarray(from, to).every((b, i) => b === want[from + i]);
-  return want.length === 16 ? same(0, 8) : same(0, 4) && same(8, 24);
 }
