@@ -15,7 +15,7 @@ import { type AcceptingSocket, listenTCP } from "../listen.ts";
 import { defaultServerPair, type TlsMaterial } from "./config.ts";
 import { nodeStreamIO, SOURCE_END, toNodeStream } from "./node_stream.ts";
 import { adoptSocket } from "./adopt.ts";
-import { loadTcpWrap, tcpWrapClass } from "../tcp_wrap.ts";
+import { loadTcpWrap } from "../tcp_wrap.ts";
 import { listenNativeTls, secureNative } from "./native_server.ts";
 import type { CertPair } from "./selfsigned.ts";
 
@@ -123,7 +123,7 @@ export class TlsAcceptor {
    */
   async secure(conn: Deno.Conn): Promise<Duplex> {
     if (this.#native) return secureNative(conn as Deno.TlsConn);
-    if (tcpWrapClass() === undefined) await loadTcpWrap(); // what adoptSocket attaches by
+    await loadTcpWrap(); // what adoptSocket attaches by (loaded once)
     const sock = adoptSocket(conn);
     return sock ? this.#secureAdopted(conn, sock) : this.#secureStream(conn);
   }
