@@ -75,6 +75,29 @@ const paths: Record<string, (gost: (a: string[]) => string[]) => Commands> = {
     gost(["-L", `tcp://127.0.0.1:${entry}`, "-F", `forward+tls://127.0.0.1:${relay}`]),
     gost(["-L", `tls://127.0.0.1:${relay}/127.0.0.1:${target}`]),
   ],
+  // Shadowsocks (the ss rows of cases/ss.ts): no TLS, but the same per-connection question.
+  ss: (gost) => ({ entry, relay, target }) => [
+    gost([
+      "-L",
+      `tcp://127.0.0.1:${entry}/127.0.0.1:${target}`,
+      "-F",
+      `ss://aes-256-gcm:pass@127.0.0.1:${relay}`,
+    ]),
+    gost(["-L", `ss://aes-256-gcm:pass@127.0.0.1:${relay}`]),
+  ],
+  ss2022: (gost) => ({ entry, relay, target }) => {
+    const key = encodeURIComponent("AAECAwQFBgcICQoLDA0ODw==");
+    const method = "2022-blake3-aes-128-gcm";
+    return [
+      gost([
+        "-L",
+        `tcp://127.0.0.1:${entry}/127.0.0.1:${target}`,
+        "-F",
+        `ss://${method}:${key}@127.0.0.1:${relay}`,
+      ]),
+      gost(["-L", `ss://${method}:${key}@127.0.0.1:${relay}`]),
+    ];
+  },
 };
 
 async function run(impl: string, path: string, commands: Commands, target: number): Promise<Result[]> {
