@@ -19,8 +19,9 @@ export const ENV_NAMES = ["GOST_LOGGER_LEVEL", "GOST_API", "GOST_METRICS", "HOME
  * - `--allow-env=…`: only {@link ENV_NAMES};
  * - `--allow-write=/var/log/gost`: log files, nowhere else;
  * - `--allow-ffi=<paths>`: loading exactly the library files of {@link FFI_PATHS} (OpenSSL's
- *   libcrypto for shadowsocks' AEAD ciphers, 3x Deno's AES-GCM; libc for KCP's socket buffers),
- *   at the places distributions put them; no other native code.
+ *   libcrypto for shadowsocks', ssh's and KCP's ciphers, 3x Deno's AES-GCM; libssl for the TLS
+ *   client of unverified handshakes; libc for KCP's socket buffers and splice), at the places
+ *   distributions put them; no other native code.
  * No running programs, no system information, no other environment variables.
  */
 export const GOST_PERMISSIONS = [

@@ -9,8 +9,9 @@
 
 /**
  * Where the Linux distributions gost's users run (Debian/Ubuntu, RHEL/Fedora, Alpine, Arch, OpenWrt,
- * x86_64 and aarch64) and macOS package managers put the two libraries gost can use: OpenSSL's
- * libcrypto (shadowsocks' AEAD ciphers) and the C library (KCP's socket buffers). Deno matches an
+ * x86_64 and aarch64) and macOS package managers put the libraries gost can use: OpenSSL's
+ * libcrypto (shadowsocks', ssh's and KCP's ciphers), OpenSSL's libssl (the TLS client of gost's
+ * default, unverified handshakes) and the C library (KCP's socket buffers, splice). Deno matches an
  * `--allow-ffi` path by its text, so each is opened by exactly this path.
  */
 export const NATIVE_LIBRARIES = {
@@ -27,6 +28,19 @@ export const NATIVE_LIBRARIES = {
     "/opt/homebrew/lib/libcrypto.3.dylib", // macOS, Homebrew
     "/usr/local/lib/libcrypto.3.dylib",
   ],
+  libssl: [
+    "/usr/lib/x86_64-linux-gnu/libssl.so.3", // Debian, Ubuntu
+    "/usr/lib/aarch64-linux-gnu/libssl.so.3",
+    "/usr/lib64/libssl.so.3", // RHEL, Fedora, openSUSE
+    "/usr/lib/libssl.so.3", // Arch, Alpine, OpenWrt
+    "/lib/libssl.so.3", // Alpine before 3.19
+    "/usr/lib/x86_64-linux-gnu/libssl.so.1.1", // Debian 11, Ubuntu 20.04
+    "/usr/lib/aarch64-linux-gnu/libssl.so.1.1",
+    "/usr/lib64/libssl.so.1.1",
+    "/usr/lib/libssl.so.1.1",
+    "/opt/homebrew/lib/libssl.3.dylib", // macOS, Homebrew
+    "/usr/local/lib/libssl.3.dylib",
+  ],
   libc: [
     "/lib/x86_64-linux-gnu/libc.so.6", // Debian, Ubuntu
     "/lib/aarch64-linux-gnu/libc.so.6",
@@ -39,7 +53,11 @@ export const NATIVE_LIBRARIES = {
 } as const;
 
 /** Every library path gost is granted FFI for. */
-export const FFI_PATHS: readonly string[] = [...NATIVE_LIBRARIES.libcrypto, ...NATIVE_LIBRARIES.libc];
+export const FFI_PATHS: readonly string[] = [
+  ...NATIVE_LIBRARIES.libcrypto,
+  ...NATIVE_LIBRARIES.libssl,
+  ...NATIVE_LIBRARIES.libc,
+];
 
 /** True when this process may load `path` (or, without a path, any native library). */
 export function ffiAllowed(path?: string): boolean {

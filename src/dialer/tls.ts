@@ -71,6 +71,7 @@ export class TlsDialer implements Dialer {
       timeout: this.opts.dialTimeout,
       signal: ctx.signal,
       keepAlive: this.opts.keepAlive,
+      tls: this.cfg,
     });
   }
 

@@ -32,7 +32,7 @@ export class WssDialer implements Dialer {
   }
 
   dial(addr: string, ctx: DialContext): Promise<Duplex> {
-    return dialTlsTransport(addr, { timeout: this.opts.dialTimeout, signal: ctx.signal });
+    return dialTlsTransport(addr, { timeout: this.opts.dialTimeout, signal: ctx.signal, tls: this.#tls });
   }
 
   async handshake(conn: Duplex, addr: string): Promise<Duplex> {

@@ -34,9 +34,9 @@ Deno.test("permissions: deno task gost runs with exactly the shipped permission 
   const flags = task.split(/\s+/).filter((w) => w.startsWith("--"));
   equal(flags.join(" "), [...SOURCE_RUN_FLAGS, ...V8_FLAGS, ...GOST_PERMISSIONS].join(" "));
   ok(!/--allow-all|-A\b|--allow-run|--allow-ffi(?!=\/)|--allow-sys/.test(task));
-  // FFI only for named library files, each an absolute path to a libcrypto or libc.
+  // FFI only for named library files, each an absolute path to a libcrypto, libssl or libc.
   const ffi = /--allow-ffi=(\S+)/.exec(task)![1].split(",");
-  ok(ffi.every((p) => /^\/[\w/.-]*\/(libcrypto|libc|ld-musl-[\w]+)\.[\w.]+$/.test(p)), ffi.join(","));
+  ok(ffi.every((p) => /^\/[\w/.-]*\/(libcrypto|libssl|libc|ld-musl-[\w]+)\.[\w.]+$/.test(p)), ffi.join(","));
 });
 
 Deno.test("permissions: the README's deno install line uses the same flags as deno task gost", async () => {

@@ -1,6 +1,6 @@
 /**
- * Shadowsocks on OpenSSL's libcrypto under the shipped permissions (scoped `--allow-ffi`), and the
- * fallback to Deno's crypto with one log line when FFI is denied.
+ * Shadowsocks on OpenSSL's libcrypto and the TLS client on libssl under the shipped permissions
+ * (scoped `--allow-ffi`), and the fallbacks (Deno's crypto, node:tls) when FFI is denied.
  */
 import { equal, match, ok } from "node:assert/strict";
 import { NO_FFI_FLAGS } from "../../scripts/permissions.ts";
@@ -72,6 +72,26 @@ Deno.test({
     ok(!FALLBACK.test(native), native);
     const fallback = await roundTripThroughSs(NO_FFI_FLAGS);
     match(fallback, FALLBACK);
+  },
+});
+
+/** A forward+tls channel between two gost-deno processes, logging at debug level; their stderr. */
+function roundTripThroughTls(denoFlags: string[]): Promise<string> {
+  const [tlsPort, fwdPort] = [freePort(), freePort()];
+  return echoThroughPair(denoFlags, (echo) => ({
+    server: ["-D", "-L", `tls://127.0.0.1:${tlsPort}/127.0.0.1:${echo}`],
+    client: ["-D", "-L", `tcp://127.0.0.1:${fwdPort}`, "-F", `forward+tls://127.0.0.1:${tlsPort}`],
+    fwdPort,
+  }), 256 * 1024);
+}
+
+Deno.test({
+  name: "tls: the shipped permissions run the client on libssl from its path; FFI denied runs it on node:tls",
+  ignore: Deno.build.os !== "linux",
+  fn: async () => {
+    if (!haveLibcrypto()) return;
+    match(await roundTripThroughTls([]), /client handshakes that verify nothing run on libssl \(\//);
+    match(await roundTripThroughTls(NO_FFI_FLAGS), /libssl is not at any of its usual paths/);
   },
 });
 

@@ -1,6 +1,8 @@
 /**
- * The TLS client handshake over any duplex, through `node:tls` (Deno's own TLS client can
- * only wrap a TCP socket and cannot skip verification, which is gost's default).
+ * The TLS client handshake over any duplex. gost's default handshake — the server not verified,
+ * no client certificate — runs on OpenSSL's libssl where the process may load it
+ * (openssl_client.ts); the rest, and everything where libssl is missing, through `node:tls`
+ * (Deno's own TLS client can only wrap a TCP socket and cannot skip verification).
  *
  * When the duplex is a TCP connection opened by {@link dialTlsTransport} (a `node:net`
  * socket), `node:tls` attaches its record layer to the socket natively: no JavaScript pump
@@ -18,6 +20,8 @@ import { deadline } from "../timeout.ts";
 import type { TlsMaterial } from "./config.ts";
 import type { TlsClientCache } from "./client_cache.ts";
 import { nodeStreamIO, toNodeStream } from "./node_stream.ts";
+import { opensslClientAvailable, opensslConnect, OpensslSessions } from "./openssl_client.ts";
+import { socketDuplex } from "../socket.ts";
 
 /** How a client checks the server and presents itself. */
 export interface TlsClientOptions extends TlsMaterial {
@@ -49,9 +53,10 @@ function nodeAddr(address: string | undefined, port: number | undefined): string
  */
 export async function dialTlsTransport(
   addr: string,
-  opts: { timeout: number; signal?: AbortSignal; keepAlive?: boolean },
+  opts: { timeout: number; signal?: AbortSignal; keepAlive?: boolean; tls?: TlsChoice },
 ): Promise<Duplex> {
   const { host, port } = splitHostPort(addr);
+  if (opts.tls && usesOpenssl(opts.tls)) return await dialPlain(host, port, addr, opts);
   const sock = net.connect({ host: dialHost(host), port, noDelay: true, keepAlive: opts.keepAlive });
   // A socket without an error listener would take the process down with it.
   sock.on("error", () => {});
@@ -94,6 +99,64 @@ export async function dialTlsTransport(
   return d;
 }
 
+/** What decides which TLS client a handshake runs on. */
+export type TlsChoice = Pick<TlsClientOptions, "secure" | "pair">;
+
+/** Does a handshake with these options run on libssl (not verifying, no client certificate, libssl here)? */
+export function usesOpenssl(opts: TlsChoice): boolean {
+  return !opts.secure && !opts.pair && opensslClientAvailable();
+}
+
+/** TCP to `host:port` as a Deno socket: what the libssl client reads and writes directly. */
+async function dialPlain(
+  host: string,
+  port: number,
+  addr: string,
+  opts: { timeout: number; signal?: AbortSignal; keepAlive?: boolean },
+): Promise<Duplex> {
+  let conn: Deno.TcpConn;
+  try {
+    conn = await deadline(
+      Deno.connect({ hostname: dialHost(host), port, transport: "tcp", signal: opts.signal }),
+      opts.timeout,
+      "connect",
+    );
+  } catch (err) {
+    throw new DialError(addr, err);
+  }
+  try {
+    conn.setNoDelay(true);
+    if (opts.keepAlive) conn.setKeepAlive(true);
+  } catch {
+    // not fatal: only latency of small writes, or dead peers noticed later
+  }
+  return socketDuplex(conn);
+}
+
+/** libssl's tickets per client cache (the sessions of clients that may resume). */
+const opensslSessions = new WeakMap<TlsClientCache, OpensslSessions>();
+
+/** The handshake of {@link tlsConnect} on libssl, resuming with the tickets its client kept. */
+async function opensslHandshake(
+  conn: Duplex,
+  opts: TlsClientOptions,
+  name: string,
+  ip: boolean,
+): Promise<Duplex> {
+  const { cache, addr = "" } = opts;
+  nativeSockets.delete(conn);
+  let sessions = cache?.resumes ? opensslSessions.get(cache) : undefined;
+  if (cache?.resumes && !sessions) opensslSessions.set(cache, sessions = new OpensslSessions());
+  const { duplex, resumed } = await opensslConnect(conn, {
+    sni: ip || name === "" ? undefined : name,
+    alpn: opts.alpn,
+    sessions,
+    sessionKey: `${name}\n${addr}`,
+  });
+  cache?.finished(resumed);
+  return duplex;
+}
+
 /**
  * Deno's `node:tls` builds the peer's certificate as a JS object (native DER parsing, issuer
  * chain, fingerprints) at the end of every handshake without a verification error — every
@@ -123,6 +186,7 @@ function restorePeerCertificate(socket: tls.TLSSocket): void {
 export function tlsConnect(conn: Duplex, opts: TlsClientOptions): Promise<Duplex> {
   const name = opts.serverName.replace(/^\[|\]$/g, "");
   const ip = isIPv4(name) || isIPv6(name);
+  if (usesOpenssl(opts)) return opensslHandshake(conn, opts, name, ip);
   const native = nativeSockets.get(conn);
   nativeSockets.delete(conn);
   const transport = native ? undefined : toNodeStream(conn);
@@ -154,7 +218,7 @@ export function tlsConnect(conn: Duplex, opts: TlsClientOptions): Promise<Duplex
     socket.once("close", onClose);
     socket.once("secureConnect", () => {
       restorePeerCertificate(socket);
-      cache?.finished(socket);
+      cache?.finished(socket.isSessionReused());
       // Only our own listeners: the TLS socket keeps internal ones on these events.
       socket.off("error", onError);
       socket.off("close", onClose);

@@ -60,10 +60,15 @@ export class TlsClientCache {
     });
   }
 
-  /** Counts a finished handshake of `socket`. */
-  finished(socket: tls.TLSSocket): void {
+  /** Counts a finished handshake (`resumed`: did it resume a session?). */
+  finished(resumed: boolean): void {
     this.counts.handshakes++;
-    if (socket.isSessionReused()) this.counts.resumed++;
+    if (resumed) this.counts.resumed++;
+  }
+
+  /** May handshakes resume (a client that does not verify the server)? */
+  get resumes(): boolean {
+    return this.#resume;
   }
 
   /** Forgets the session of `serverName` at `addr` (its handshake failed). */
