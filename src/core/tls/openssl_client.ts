@@ -263,6 +263,8 @@ class OpensslTls implements DirectIO {
   /** Ciphertext read but not yet handed to the library (see `#feed`). */
   #backlog: Uint8Array | null = null;
   #innerEnded = false;
+  /** An error found while reading ahead (`#readMore`), for the next read to throw. */
+  #failed = "";
 
   constructor(
     readonly s: Symbols,
@@ -404,6 +406,7 @@ class OpensslTls implements DirectIO {
   }
 
   async read(buf: Uint8Array): Promise<number | null> {
+    if (this.#failed) throw new Error(this.#failed);
     const out = buf as Uint8Array<ArrayBuffer>;
     const max = Math.min(out.length, 0x7fffffff);
     for (;;) {
@@ -442,8 +445,11 @@ class OpensslTls implements DirectIO {
     while (n < out.length && this.#ssl === ssl) {
       const more = this.s.SSL_read(ssl, out.subarray(n), Math.min(out.length - n, 0x7fffffff));
       if (more <= 0) {
-        // WANT_READ (nothing whole left) or an end or error the next read reports again.
-        this.s.ERR_clear_error();
+        // WANT_READ: nothing whole is left. An error is the next read's to report (the library
+        // would not say it twice); an end (close_notify) the library reports again itself.
+        const err = this.s.SSL_get_error(ssl, more);
+        if (err === SSL_ERROR_SSL) this.#failed = `TLS read failed: ${sslReason(this.s)}`;
+        else this.s.ERR_clear_error();
         break;
       }
       n += more;

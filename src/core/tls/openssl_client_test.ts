@@ -154,6 +154,43 @@ sslTest("a server that does not speak TLS fails the handshake with the library's
   l.close();
 });
 
+sslTest("a record changed on the way fails the read with the library's reason, cleanly", async () => {
+  const acceptor = await TlsAcceptor.create({ pair: await selfSignedCert() });
+  const l = await acceptor.listen("127.0.0.1:0");
+  const serving = (async () => {
+    const d = await acceptor.secure(await l.accept());
+    await d.direct!.write(randomBytes(64 * 1024));
+    await d.direct!.closeWrite().catch(() => {});
+    d.close();
+  })();
+  // A man in the middle that flips one bit deep inside the server's application data.
+  const mitm = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const tampering = (async () => {
+    const client = await mitm.accept();
+    const server = await Deno.connect({ hostname: "127.0.0.1", port: (l.addr as Deno.NetAddr).port });
+    const up = client.readable.pipeTo(server.writable).catch(() => {});
+    let seen = 0;
+    const down = server.readable.pipeThrough(
+      new TransformStream<Uint8Array, Uint8Array>({
+        transform(chunk, out) {
+          const at = 20_000 - seen;
+          if (at >= 0 && at < chunk.length) chunk[at] ^= 0x01;
+          seen += chunk.length;
+          out.enqueue(chunk);
+        },
+      }),
+    ).pipeTo(client.writable).catch(() => {});
+    await Promise.all([up, down]);
+  })();
+  const { duplex } = await opensslConnect(await tcpTo((mitm.addr as Deno.NetAddr).port), {});
+  await assert.rejects(readAll(duplex), /TLS read failed: .*(bad record mac|decrypt|cipher)/i);
+  duplex.close();
+  await serving.catch(() => {});
+  await tampering;
+  mitm.close();
+  l.close();
+});
+
 sslTest(
   "a server that closes mid-handshake fails it as closed, and the next handshake still works",
   async () => {
