@@ -155,6 +155,52 @@ export function setListenerOptions(addr: Deno.Addr, opts: { noDelay: boolean; ke
   return set;
 }
 
+/** The descriptor of this process's TCP socket connected from `local` to `peer`, or -1. */
+function connectedSocket(c: Libc, local: Deno.Addr, peer: Deno.Addr): number {
+  const want = addrKey(local), wantPeer = addrKey(peer);
+  if (!want || !wantPeer || peer.transport !== "tcp") return -1;
+  for (let fd = 0, n = fdCount(c); fd < n; fd++) {
+    sockaddrLen[0] = sockaddr.length;
+    if (c.getpeername(fd, sockaddr, sockaddrLenBytes) !== 0) continue;
+    // The peer's port first: most descriptors are ruled out by two bytes, without building a key.
+    if (((sockaddr[2] << 8) | sockaddr[3]) !== peer.port) continue;
+    if (fdKey(c, "getpeername", fd) === wantPeer && fdKey(c, "getsockname", fd) === want) return fd;
+  }
+  return -1;
+}
+
+/**
+ * Options for this process's connected socket whose local and peer addresses are `local` and
+ * `peer`; false when it was not found (or is not an IP socket). For a connection that completed
+ * before its listening socket got the options (see native_server.ts), which it then did not inherit.
+ */
+export function setConnectedOptions(
+  local: Deno.Addr,
+  peer: Deno.Addr,
+  opts: { noDelay: boolean; keepAlive: boolean },
+): boolean {
+  const c = open();
+  const fd = c ? connectedSocket(c, local, peer) : -1;
+  if (!c || fd < 0) return false;
+  let ok = true;
+  if (opts.noDelay) ok &&= c.setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, one, 4) === 0;
+  if (opts.keepAlive) ok &&= c.setsockopt(fd, SOL_SOCKET, SO_KEEPALIVE, one, 4) === 0;
+  return ok;
+}
+
+const intOut = new Int32Array(1);
+const intBytes = new Uint8Array(intOut.buffer);
+
+/** Whether that connected socket has `TCP_NODELAY`, or null when it is not found (tests, diagnostics). */
+export function noDelayOf(local: Deno.Addr, peer: Deno.Addr): boolean | null {
+  const c = open();
+  const fd = c ? connectedSocket(c, local, peer) : -1;
+  if (!c || fd < 0) return null;
+  typeLen[0] = 4;
+  if (c.getsockopt(fd, IPPROTO_TCP, TCP_NODELAY, intBytes, typeLenBytes) !== 0) return null;
+  return intOut[0] !== 0;
+}
+
 /**
  * Shuts down both directions of each connected socket of this process whose local and peer
  * addresses are a pair of `pairs` (keys `local + "|" + peer`, see {@link addrKey}); returns how

@@ -1,5 +1,12 @@
 import assert from "node:assert/strict";
-import { addrKey, canFindSockets, setListenerOptions, shutdownSockets } from "./socket_fds.ts";
+import {
+  addrKey,
+  canFindSockets,
+  noDelayOf,
+  setConnectedOptions,
+  setListenerOptions,
+  shutdownSockets,
+} from "./socket_fds.ts";
 import { IN_CI, tcpPair } from "../../tests/_helpers.ts";
 
 function test(name: string, fn: () => Promise<void> | void) {
@@ -46,6 +53,28 @@ test("socket_fds: setListenerOptions finds a listening socket by its address, on
     const other: Deno.NetAddr = { transport: "tcp", hostname: "127.0.0.2", port };
     assert.equal(setListenerOptions(other, { noDelay: true, keepAlive: false }), false);
   } finally {
+    l.close();
+  }
+});
+
+test("socket_fds: a connected socket found by its two addresses gets TCP_NODELAY; an unknown pair is not found", async () => {
+  const l = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const client = await Deno.connect({ hostname: "127.0.0.1", port: (l.addr as Deno.NetAddr).port });
+  const accepted = await l.accept();
+  try {
+    // Deno's accept leaves Nagle on (Deno.listen sets no TCP_NODELAY on what it accepts).
+    assert.equal(noDelayOf(accepted.localAddr, accepted.remoteAddr), false);
+    assert.equal(
+      setConnectedOptions(accepted.localAddr, accepted.remoteAddr, { noDelay: true, keepAlive: true }),
+      true,
+    );
+    assert.equal(noDelayOf(accepted.localAddr, accepted.remoteAddr), true);
+    const nobody: Deno.NetAddr = { transport: "tcp", hostname: "127.0.0.1", port: 9 };
+    assert.equal(setConnectedOptions(accepted.localAddr, nobody, { noDelay: true, keepAlive: false }), false);
+    assert.equal(noDelayOf(accepted.localAddr, nobody), null);
+  } finally {
+    accepted.close();
+    client.close();
     l.close();
   }
 });

@@ -15,7 +15,13 @@
  *   would keep its descriptor for good. Closing one also shuts its socket down.
  * @module
  */
-import { addrKey, canFindSockets, setListenerOptions, shutdownSockets } from "../socket_fds.ts";
+import {
+  addrKey,
+  canFindSockets,
+  setConnectedOptions,
+  setListenerOptions,
+  shutdownSockets,
+} from "../socket_fds.ts";
 import { listenTCP } from "../listen.ts";
 import type { Duplex } from "../duplex.ts";
 import { socketDuplex } from "../socket.ts";
@@ -85,23 +91,44 @@ function guard(conn: Deno.TlsConn): Deno.TlsConn {
 /** A `Deno.listenTls` listener whose connections end their socket when closed mid-handshake. */
 export class NativeTlsListener {
   readonly #l: Deno.TlsListener;
+  readonly #keepAlive: boolean;
+  /** Until when accepted sockets may predate the listener's options (see {@link accept}). */
+  readonly #raceEnds = performance.now() + OPTIONS_RACE_MS;
 
-  constructor(l: Deno.TlsListener) {
+  constructor(l: Deno.TlsListener, keepAlive = false) {
     this.#l = l;
+    this.#keepAlive = keepAlive;
   }
 
   get addr(): Deno.Addr {
     return this.#l.addr;
   }
 
+  /**
+   * The socket is listening before it gets `TCP_NODELAY`: a connection completed in between (a
+   * client redialling the moment we restart) inherits none, and a multiplexed channel on it waits
+   * ~40 ms on every small write (the peer's delayed ACK). Sockets accepted early get the options
+   * themselves.
+   */
   async accept(): Promise<Deno.Conn> {
-    return guard(await this.#l.accept());
+    const conn = guard(await this.#l.accept());
+    if (performance.now() < this.#raceEnds) {
+      setConnectedOptions(conn.localAddr, conn.remoteAddr, { noDelay: true, keepAlive: this.#keepAlive });
+    }
+    return conn;
   }
 
   close(): void {
     this.#l.close();
   }
 }
+
+/**
+ * How long after listening accepted sockets are given the listener's options themselves: those
+ * that completed before the options were set sit in the accept queue, which the accept loop drains
+ * at once (connections queued longer than this are a backlog no client waits through).
+ */
+const OPTIONS_RACE_MS = 5_000;
 
 /** Errors of binding the port (as opposed to Deno refusing the certificate or key). */
 function bindError(err: unknown): boolean {
@@ -136,7 +163,7 @@ export function listenNativeTls(
     l.close();
     return null;
   }
-  return new NativeTlsListener(l);
+  return new NativeTlsListener(l, opts.keepAlive);
 }
 
 /** The server handshake on a connection of a {@link NativeTlsListener}. */
