@@ -141,8 +141,13 @@ export function setOpensslClient(on: boolean): void {
   enabled = on;
 }
 
-/** Buffers that drained TLS output waits in until the duplex below has taken it. */
-const outBuffers = new BufferPool(WRITE_SLICE + 1024, 16);
+/**
+ * Buffers that drained TLS output waits in until the duplex below has taken it: small ones for
+ * handshake flights and short records (most drains, one per connection at a time), large ones for
+ * bulk writes. One size for both allocated a 65 KiB buffer per drain 64 connections at a time.
+ */
+const smallOut = new BufferPool(4 * 1024, 64);
+const largeOut = new BufferPool(WRITE_SLICE + 1024, 16);
 /** Buffers for the handshake's reads (before the caller lends one of its own). */
 const handshakeBuffers = new BufferPool(4 * 1024, 16);
 
@@ -324,8 +329,9 @@ class OpensslTls implements DirectIO {
   #drain(): Promise<void> {
     if (this.#draining) return this.#draining;
     if (!this.#ssl || Number(this.s.BIO_ctrl_pending(this.#wbio)) === 0) return Promise.resolve();
+    const pool = Number(this.s.BIO_ctrl_pending(this.#wbio)) <= smallOut.size ? smallOut : largeOut;
     const run = async () => {
-      const buf = outBuffers.take() as Uint8Array<ArrayBuffer>;
+      const buf = pool.take() as Uint8Array<ArrayBuffer>;
       try {
         while (this.#ssl) {
           const n = this.s.BIO_read(this.#wbio, buf, buf.length);
@@ -333,7 +339,7 @@ class OpensslTls implements DirectIO {
           await this.inner.write(buf.subarray(0, n));
         }
       } finally {
-        outBuffers.give(buf);
+        pool.give(buf);
         this.#draining = null;
       }
     };
