@@ -1,9 +1,12 @@
 /**
- * Wraps a Deno socket (`Deno.Conn`: TCP, TLS, Unix) as a {@link Duplex} with direct access.
+ * Wraps a Deno socket (`Deno.Conn`: TCP, TLS, Unix) as a {@link Duplex} with direct access, and
+ * dials TCP into one.
  * @module
  */
-import { type DirectIO, IODuplex } from "./duplex.ts";
-import { formatAddr } from "./addr.ts";
+import { type DirectIO, type Duplex, IODuplex } from "./duplex.ts";
+import { dialHost, formatAddr, splitHostPort } from "./addr.ts";
+import { DialError } from "./errors.ts";
+import { deadline } from "./timeout.ts";
 
 /** `Deno.Conn.write` may write only part of a buffer: loop until all of it is out. */
 export async function writeAll(
@@ -71,4 +74,30 @@ export function socketDuplex(conn: Deno.Conn): IODuplex {
     formatAddr(conn.localAddr),
     formatAddr(conn.remoteAddr),
   );
+}
+
+/** Default time allowed to establish a TCP connection. */
+export const DEFAULT_DIAL_TIMEOUT = 10_000;
+
+/** Connects to `addr` (`host:port`; an empty host means the local host). */
+export async function dialTCP(
+  addr: string,
+  opts: { timeout?: number; signal?: AbortSignal; keepAlive?: boolean } = {},
+): Promise<Duplex> {
+  const { host, port } = splitHostPort(addr);
+  const timeout = opts.timeout ?? DEFAULT_DIAL_TIMEOUT;
+  let conn: Deno.TcpConn;
+  try {
+    const p = Deno.connect({ hostname: dialHost(host), port, transport: "tcp", signal: opts.signal });
+    conn = await deadline(p, timeout, "connect");
+  } catch (err) {
+    throw new DialError(addr, err);
+  }
+  try {
+    conn.setNoDelay(true);
+    if (opts.keepAlive) conn.setKeepAlive(true);
+  } catch {
+    // not fatal: only latency of small writes, or dead peers noticed later
+  }
+  return socketDuplex(conn);
 }

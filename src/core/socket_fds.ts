@@ -111,6 +111,7 @@ function fdCount(c: Libc): number {
   return Math.min(fileLimit(c) ?? 1024, MAX_SCAN);
 }
 
+/** An int option's value out of getsockopt (SO_TYPE, TCP_NODELAY), and its length. */
 const typeOut = new Int32Array(1);
 const typeBytes = new Uint8Array(typeOut.buffer);
 const typeLen = new Uint32Array(1);
@@ -141,17 +142,20 @@ export function boundSockets(addr: Deno.Addr): number[] {
   return found;
 }
 
+/** Sets `TCP_NODELAY` and `SO_KEEPALIVE` on `fd` as asked; false when one of them failed. */
+function applyOptions(c: Libc, fd: number, opts: { noDelay: boolean; keepAlive: boolean }): boolean {
+  let ok = true;
+  if (opts.noDelay) ok &&= c.setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, one, 4) === 0;
+  if (opts.keepAlive) ok &&= c.setsockopt(fd, SOL_SOCKET, SO_KEEPALIVE, one, 4) === 0;
+  return ok;
+}
+
 /** Options for the listening sockets bound to `addr`; false when none was found or set. */
 export function setListenerOptions(addr: Deno.Addr, opts: { noDelay: boolean; keepAlive: boolean }): boolean {
   const c = open();
   if (!c) return false;
   let set = false;
-  for (const fd of boundSockets(addr)) {
-    let ok = true;
-    if (opts.noDelay) ok &&= c.setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, one, 4) === 0;
-    if (opts.keepAlive) ok &&= c.setsockopt(fd, SOL_SOCKET, SO_KEEPALIVE, one, 4) === 0;
-    set ||= ok;
-  }
+  for (const fd of boundSockets(addr)) set = applyOptions(c, fd, opts) || set;
   return set;
 }
 
@@ -181,15 +185,8 @@ export function setConnectedOptions(
 ): boolean {
   const c = open();
   const fd = c ? connectedSocket(c, local, peer) : -1;
-  if (!c || fd < 0) return false;
-  let ok = true;
-  if (opts.noDelay) ok &&= c.setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, one, 4) === 0;
-  if (opts.keepAlive) ok &&= c.setsockopt(fd, SOL_SOCKET, SO_KEEPALIVE, one, 4) === 0;
-  return ok;
+  return !!c && fd >= 0 && applyOptions(c, fd, opts);
 }
-
-const intOut = new Int32Array(1);
-const intBytes = new Uint8Array(intOut.buffer);
 
 /** Whether that connected socket has `TCP_NODELAY`, or null when it is not found (tests, diagnostics). */
 export function noDelayOf(local: Deno.Addr, peer: Deno.Addr): boolean | null {
@@ -197,8 +194,8 @@ export function noDelayOf(local: Deno.Addr, peer: Deno.Addr): boolean | null {
   const fd = c ? connectedSocket(c, local, peer) : -1;
   if (!c || fd < 0) return null;
   typeLen[0] = 4;
-  if (c.getsockopt(fd, IPPROTO_TCP, TCP_NODELAY, intBytes, typeLenBytes) !== 0) return null;
-  return intOut[0] !== 0;
+  if (c.getsockopt(fd, IPPROTO_TCP, TCP_NODELAY, typeBytes, typeLenBytes) !== 0) return null;
+  return typeOut[0] !== 0;
 }
 
 /**

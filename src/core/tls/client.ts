@@ -21,7 +21,7 @@ import type { TlsMaterial } from "./config.ts";
 import type { TlsClientCache } from "./client_cache.ts";
 import { nodeStreamIO, toNodeStream } from "./node_stream.ts";
 import { opensslClientAvailable, opensslConnect, OpensslSessions } from "./openssl_client.ts";
-import { socketDuplex } from "../socket.ts";
+import { dialTCP } from "../socket.ts";
 
 /** How a client checks the server and presents itself. */
 export interface TlsClientOptions extends TlsMaterial {
@@ -56,7 +56,8 @@ export async function dialTlsTransport(
   opts: { timeout: number; signal?: AbortSignal; keepAlive?: boolean; tls?: TlsChoice },
 ): Promise<Duplex> {
   const { host, port } = splitHostPort(addr);
-  if (opts.tls && usesOpenssl(opts.tls)) return await dialPlain(host, port, addr, opts);
+  // libssl reads and writes a Deno socket directly.
+  if (opts.tls && usesOpenssl(opts.tls)) return await dialTCP(addr, opts);
   const sock = net.connect({ host: dialHost(host), port, noDelay: true, keepAlive: opts.keepAlive });
   // A socket without an error listener would take the process down with it.
   sock.on("error", () => {});
@@ -105,32 +106,6 @@ export type TlsChoice = Pick<TlsClientOptions, "secure" | "pair">;
 /** Does a handshake with these options run on libssl (not verifying, no client certificate, libssl here)? */
 export function usesOpenssl(opts: TlsChoice): boolean {
   return !opts.secure && !opts.pair && opensslClientAvailable();
-}
-
-/** TCP to `host:port` as a Deno socket: what the libssl client reads and writes directly. */
-async function dialPlain(
-  host: string,
-  port: number,
-  addr: string,
-  opts: { timeout: number; signal?: AbortSignal; keepAlive?: boolean },
-): Promise<Duplex> {
-  let conn: Deno.TcpConn;
-  try {
-    conn = await deadline(
-      Deno.connect({ hostname: dialHost(host), port, transport: "tcp", signal: opts.signal }),
-      opts.timeout,
-      "connect",
-    );
-  } catch (err) {
-    throw new DialError(addr, err);
-  }
-  try {
-    conn.setNoDelay(true);
-    if (opts.keepAlive) conn.setKeepAlive(true);
-  } catch {
-    // not fatal: only latency of small writes, or dead peers noticed later
-  }
-  return socketDuplex(conn);
 }
 
 /** libssl's tickets per client cache (the sessions of clients that may resume). */

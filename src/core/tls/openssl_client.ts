@@ -148,8 +148,8 @@ export function setOpensslClient(on: boolean): void {
  */
 const smallOut = new BufferPool(4 * 1024, 64);
 const largeOut = new BufferPool(WRITE_SLICE + 1024, 16);
-/** Buffers for the handshake's reads (before the caller lends one of its own). */
-const handshakeBuffers = new BufferPool(4 * 1024, 16);
+/** Buffers ciphertext lands in when no caller's buffer will do: the handshake's, and small reads'. */
+const landingBuffers = new BufferPool(4 * 1024, 16);
 
 /** What the library said last on this thread, as one line (and its queue emptied). */
 function sslReason(s: Symbols): string {
@@ -348,7 +348,7 @@ class OpensslTls implements DirectIO {
 
   /** Runs the handshake to its end; throws with the library's reason. */
   async handshake(): Promise<void> {
-    const buf = handshakeBuffers.take() as Uint8Array<ArrayBuffer>;
+    const buf = landingBuffers.take() as Uint8Array<ArrayBuffer>;
     try {
       for (;;) {
         const ssl = this.#live();
@@ -365,7 +365,7 @@ class OpensslTls implements DirectIO {
         else if (!(await this.#feed(buf))) throw new Error("connection closed during the TLS handshake");
       }
     } finally {
-      handshakeBuffers.give(buf);
+      landingBuffers.give(buf);
     }
   }
 
@@ -469,11 +469,11 @@ class OpensslTls implements DirectIO {
    */
   async #feedInto(buf: Uint8Array<ArrayBuffer>): Promise<boolean> {
     if (buf.length >= MIN_LANDING) return await this.#feed(buf);
-    const landing = handshakeBuffers.take() as Uint8Array<ArrayBuffer>;
+    const landing = landingBuffers.take() as Uint8Array<ArrayBuffer>;
     try {
       return await this.#feed(landing);
     } finally {
-      handshakeBuffers.give(landing);
+      landingBuffers.give(landing);
     }
   }
 
